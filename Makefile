@@ -1,0 +1,43 @@
+# Two commands matter: `make publish` builds the example publication into feeds/,
+# `make test` runs the whole test suite. Each sets up the virtualenv it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: publish build check test lint bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "syndicate needs Python >= 3.11 (set PYTHON=python3.x)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.run-deps
+
+publish: $(VENV)/.run-deps
+	$(BIN)/syndicate publish
+
+build: $(VENV)/.run-deps
+	$(BIN)/syndicate build
+
+check: $(VENV)/.run-deps
+	$(BIN)/syndicate check
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.run-deps
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist .syndicate/cache

@@ -1,0 +1,221 @@
+"""The pipeline: load, select, render, write.
+
+``load_publication`` reads and checks everything (config, articles, state) and
+returns every problem at once; ``render_outputs`` is pure and returns the
+bytes of every output; ``write_outputs`` is the one step that touches
+``feeds/`` and the state file.  ``build`` runs them in order and writes
+nothing when any check fails.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from . import feeds, markdown, pages
+from .config import Config, read_config
+from .content import Article, load_articles, select
+from .errors import ContentError, Diagnostic, OutputError, has_errors, sort_key
+from .output import WriteResult, atomic_write, write_files
+from .state import State, assign_ids, read_state
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """Everything read from the publication, checked, before anything is rendered."""
+
+    config: Config
+    articles: tuple[Article, ...]
+    #: Published articles, newest first.
+    published: tuple[Article, ...]
+    #: Permalink and entry id of each published article, by slug.
+    urls: Mapping[str, str] = field(compare=False)
+    ids: Mapping[str, str] = field(compare=False)
+    state: State
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a check or a build found and did."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    articles: int = 0
+    published: int = 0
+    feeds: int = 0
+    written: tuple[str, ...] = ()
+    unchanged: int = 0
+    removed: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(d.is_error for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.diagnostics) - self.errors
+
+
+def permalink(config: Config, article: Article) -> str:
+    """The absolute URL of *article*'s page, from ``[site] permalink``."""
+    local = article.date.astimezone(config.site.timezone)
+    path = config.site.permalink.format(
+        slug=article.slug, year=f"{local:%Y}", month=f"{local:%m}", day=f"{local:%d}"
+    )
+    return config.site.url + path.lstrip("/")
+
+
+def load_publication(root: Path, now: datetime) -> tuple[Publication | None, list[Diagnostic]]:
+    """Read and check the whole publication; None with the diagnostics when it has errors."""
+    config, diagnostics = read_config(root)
+    if config is None:
+        return None, diagnostics
+    articles, found = load_articles(config)
+    diagnostics += found
+    state, found = read_state(config.state_path)
+    diagnostics += found
+    published = select(articles, now)
+    urls = {a.slug: permalink(config, a) for a in published}
+    ids, state, found = assign_ids(config, published, urls, state)
+    diagnostics += found
+    diagnostics.sort(key=sort_key)
+    if has_errors(diagnostics):
+        return None, diagnostics
+    publication = Publication(
+        config=config,
+        articles=tuple(articles),
+        published=tuple(published),
+        urls=urls,
+        ids=ids,
+        state=state,
+    )
+    return publication, diagnostics
+
+
+def check(root: Path, now: datetime) -> Report:
+    """Validate the config and every article; write nothing."""
+    publication, diagnostics = load_publication(root, now)
+    if publication is None:
+        return Report(tuple(diagnostics))
+    return Report(
+        tuple(diagnostics),
+        articles=len(publication.articles),
+        published=len(publication.published),
+    )
+
+
+def _entries(publication: Publication, plans: list[feeds.FeedPlan]) -> dict[str, feeds.Entry]:
+    """Render the Markdown of the articles some feed shows, and only those, once each."""
+    config = publication.config
+    links = {a.source.resolve(): publication.urls[a.slug] for a in publication.published}
+    entries: dict[str, feeds.Entry] = {}
+    for plan in plans:
+        for article in plan.articles:
+            if article.slug in entries:
+                continue
+            url = publication.urls[article.slug]
+            body = markdown.render(article, url, config.site.url, links)
+            entries[article.slug] = feeds.Entry(
+                article=article,
+                id=publication.ids[article.slug],
+                url=url,
+                summary=body.summary,
+                html=body.html if config.feeds.full_content else None,
+            )
+    return entries
+
+
+def render_outputs(publication: Publication) -> dict[str, bytes]:
+    """Every file of the output folder, keyed by its path there.  Pure: writes nothing."""
+    config = publication.config
+    plans = feeds.plan_feeds(config, list(publication.published))
+    entries = _entries(publication, plans)
+    files: dict[str, bytes] = {}
+    for plan in plans:
+        feed = feeds.Feed(
+            folder=plan.folder,
+            title=plan.title,
+            description=plan.description,
+            category=plan.category,
+            entries=tuple(entries[a.slug] for a in plan.articles),
+        )
+        files.update(feeds.render_feed(feed, config))
+    files.update(pages.render_pages(config, plans, publication))
+    return files
+
+
+def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """The files of the static folder, served at the site root."""
+    folder = config.site.static
+    files: dict[str, bytes] = {}
+    diagnostics: list[Diagnostic] = []
+    if not folder.is_dir():
+        return files, diagnostics
+    root = config.root.resolve()
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            path = Path(parent, name)
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                diagnostics.append(
+                    Diagnostic.error(path, 0, "symbolic link to a file outside the publication")
+                )
+                continue
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return files, diagnostics
+
+
+def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = False) -> Report:
+    """Check the publication and, when it has no errors, write its outputs.
+
+    With *strict*, warnings count as errors.  Nothing is written when the
+    check fails: the previous output stays exactly as it was.  With *dry_run*,
+    nothing is written at all and the report says what would have been.
+    """
+    started = time.perf_counter()
+    publication, diagnostics = load_publication(root, now)
+    if publication is None or has_errors(diagnostics, strict=strict):
+        raise ContentError("the publication has errors", diagnostics)
+    config = publication.config
+    files = render_outputs(publication)
+    static, found = static_files(config)
+    diagnostics += found
+    for name in sorted(static.keys() & files.keys()):
+        diagnostics.append(
+            Diagnostic.error(
+                config.site.static / name, 0, "has the name of a generated file; rename it"
+            )
+        )
+    if has_errors(diagnostics, strict=strict):
+        raise ContentError("the publication has errors", diagnostics)
+    files.update(static)
+    result: WriteResult = write_files(
+        config.output_dir, files, publication.state.outputs, dry_run=dry_run
+    )
+    state = State(publication.state.records, tuple(sorted(files)))
+    try:
+        saved = config.state_path.read_bytes()
+    except OSError:
+        saved = b""
+    data = state.to_json()
+    if saved != data and not dry_run:
+        try:
+            atomic_write(config.state_path, data)
+        except OSError as error:
+            raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
+    return Report(
+        tuple(diagnostics),
+        articles=len(publication.articles),
+        published=len(publication.published),
+        feeds=sum(name.endswith(feeds.FEED_FILES) for name in files),
+        written=result.written,
+        unchanged=result.unchanged,
+        removed=result.removed,
+        seconds=time.perf_counter() - started,
+    )

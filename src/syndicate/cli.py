@@ -1,0 +1,114 @@
+"""The command line: each command parses its flags, calls the library, reports.
+
+Errors the user can cause arrive as :class:`SyndicateError` with diagnostics
+and leave as ``path:line: severity: message`` lines and exit code 1, never as
+a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from . import __version__
+from . import build as pipeline
+from .errors import Diagnostic, SyndicateError, has_errors
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _show(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], *, err: bool) -> None:
+    here = Path.cwd()
+    for diagnostic in diagnostics:
+        click.echo(diagnostic.format(relative_to=here), err=err)
+
+
+def _count(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def _fail(error: SyndicateError) -> None:
+    _show(error.diagnostics, err=True)
+    if error.diagnostics:
+        click.echo(
+            f"syndicate: {error} ({_count(error.diagnostics)}); nothing was written", err=True
+        )
+    else:
+        click.echo(f"syndicate: {error}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The publication's folder (the one with syndicate.toml).",
+)
+@click.version_option(__version__, prog_name="syndicate")
+@click.pass_context
+def main(context: click.Context, root: Path) -> None:
+    """Publish a folder of Markdown articles as feeds, an email digest and social cards."""
+    context.obj = root
+
+
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+
+
+@main.command()
+@strict_option
+@click.pass_obj
+def check(root: Path, strict: bool) -> None:
+    """Check syndicate.toml and every article; list every problem, write nothing."""
+    report = pipeline.check(root, _now())
+    _show(report.diagnostics, err=False)
+    if has_errors(report.diagnostics, strict=strict):
+        click.echo(f"{_count(report.diagnostics)}")
+        sys.exit(1)
+    click.echo(
+        f"ok: {report.articles} article{'s' * (report.articles != 1)}, "
+        f"{report.published} published; {_count(report.diagnostics)}"
+    )
+
+
+def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
+    try:
+        report = pipeline.build(root, _now(), strict=strict, dry_run=dry_run)
+    except SyndicateError as error:
+        _fail(error)
+        raise  # unreachable: _fail exits
+    _show(report.diagnostics, err=True)
+    verb = "would write" if dry_run else "wrote"
+    click.echo(
+        f"{report.published} article{'s' * (report.published != 1)} in {report.feeds} feeds: "
+        f"{verb} {len(report.written)} files, {report.unchanged} unchanged, "
+        f"{len(report.removed)} removed, in {report.seconds:.2f} s"
+    )
+    return report
+
+
+@main.command()
+@strict_option
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.pass_obj
+def build(root: Path, strict: bool, dry_run: bool) -> None:
+    """Check the publication, then write its feeds and pages into feeds/."""
+    _run(root, strict, dry_run)
+
+
+@main.command()
+@strict_option
+@click.option("--dry-run", is_flag=True, help="Show what would be done; write and send nothing.")
+@click.pass_obj
+def publish(root: Path, strict: bool, dry_run: bool) -> None:
+    """Build, then deliver what is due (the email digest, once delivery is configured)."""
+    _run(root, strict, dry_run)

@@ -1,0 +1,358 @@
+"""The publication's configuration, read from ``syndicate.toml``.
+
+One frozen dataclass per table.  :func:`load_config` validates the whole file
+and reports every problem at once; relative paths resolve against the folder
+that holds the file, never against the current directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError, Diagnostic
+
+CONFIG_NAME = "syndicate.toml"
+OUTPUT_DIR = "feeds"
+CONTENT_DIR = "content"
+TEMPLATES_DIR = "templates"
+STATE_PATH = ".syndicate/state.json"
+
+PERMALINK_FIELDS = frozenset({"slug", "year", "month", "day"})
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """``[site]``: who publishes, and where the public folder is served."""
+
+    title: str
+    #: Absolute base URL where ``feeds/`` is served; always ends with "/".
+    url: str
+    #: One line about the publication; defaults to the title.
+    description: str
+    #: BCP 47 language tag of the articles.
+    language: str
+    #: IANA zone for dates written without one, and for dates shown to readers.
+    timezone: ZoneInfo
+    #: Author of articles that name none.
+    author: str | None
+    #: Path of an article below ``url``, with ``{slug}``, ``{year}``, ``{month}``, ``{day}``.
+    permalink: str
+    #: Folder whose files are served at the site root (copied into ``feeds/``).
+    static: Path
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsConfig:
+    """``[feeds]``: the RSS, Atom and JSON feeds."""
+
+    #: Entries per feed, newest first; 0 keeps every entry.
+    limit: int
+    #: Full article HTML in each entry; with false, the summary only.
+    full_content: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContentConfig:
+    """``[content]``: where articles are read from."""
+
+    #: Folder searched (with its sub-folders) for ``*.md`` articles.
+    dir: Path
+    #: An article file larger than this many bytes is an error.
+    max_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A whole publication's configuration."""
+
+    root: Path
+    path: Path
+    site: SiteConfig
+    feeds: FeedsConfig
+    content: ContentConfig
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / OUTPUT_DIR
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / TEMPLATES_DIR
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / STATE_PATH
+
+
+# --- validation ------------------------------------------------------------
+
+Check = Callable[[Any], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    kind: type
+    default: Any = None
+    required: bool = False
+    check: Check | None = None
+
+
+def _absolute_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an absolute http or https URL"
+    if parts.query or parts.fragment:
+        return "must not have a query or a fragment"
+    return None
+
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _language(value: str) -> str | None:
+    return None if _LANGUAGE.match(value) else "must be a language tag such as en or pt-BR"
+
+
+def _timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "must be an IANA time zone name such as UTC or Asia/Jakarta"
+    return None
+
+
+def _permalink(value: str) -> str | None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as error:
+        return f"cannot read the pattern: {error}"
+    unknown = sorted(names - PERMALINK_FIELDS)
+    if unknown:
+        allowed = ", ".join(f"{{{name}}}" for name in sorted(PERMALINK_FIELDS))
+        return f"unknown placeholder {{{unknown[0]}}} (allowed: {allowed})"
+    if "slug" not in names:
+        return "must contain {slug}, so that every article has its own address"
+    if "//" in value or ".." in value.split("/"):
+        return "must be a clean path below the site URL"
+    return None
+
+
+def _not_empty(value: str) -> str | None:
+    return "must not be empty" if not value.strip() else None
+
+
+def _non_negative(value: int) -> str | None:
+    return "must be 0 or more" if value < 0 else None
+
+
+def _positive(value: int) -> str | None:
+    return "must be more than 0" if value <= 0 else None
+
+
+_TABLES: dict[str, dict[str, _Field]] = {
+    "site": {
+        "title": _Field(str, required=True, check=_not_empty),
+        "url": _Field(str, required=True, check=_absolute_url),
+        "description": _Field(str),
+        "language": _Field(str, "en", check=_language),
+        "timezone": _Field(str, "UTC", check=_timezone),
+        "author": _Field(str, check=_not_empty),
+        "permalink": _Field(str, "/posts/{slug}/", check=_permalink),
+        "static": _Field(str, "static", check=_not_empty),
+    },
+    "feeds": {
+        "limit": _Field(int, 50, check=_non_negative),
+        "full_content": _Field(bool, True),
+    },
+    "content": {
+        "dir": _Field(str, CONTENT_DIR, check=_not_empty),
+        "max_bytes": _Field(int, 5_000_000, check=_positive),
+    },
+}
+_REQUIRED_TABLES = ("site",)
+
+_TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false"}
+
+
+class _Lines:
+    """Finds the line of a table or key in TOML text (tomllib keeps no positions)."""
+
+    _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\s*(#.*)?$")
+    _KEY = re.compile(r"^\s*\"?([A-Za-z0-9_\-]+)\"?\s*=")
+
+    def __init__(self, text: str) -> None:
+        self._tables: dict[str, int] = {}
+        self._keys: dict[tuple[str, str], int] = {}
+        table = ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = self._HEADER.match(line)
+            if header:
+                table = header.group(1).replace('"', "").replace(" ", "")
+                self._tables.setdefault(table, number)
+                continue
+            key = self._KEY.match(line)
+            if key:
+                self._keys.setdefault((table, key.group(1)), number)
+
+    def table(self, table: str) -> int:
+        return self._tables.get(table, 1)
+
+    def key(self, table: str, key: str) -> int:
+        return self._keys.get((table, key)) or self.table(table)
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _validate_table(
+    path: Path, lines: _Lines, table: str, raw: Mapping[str, Any], out: list[Diagnostic]
+) -> dict[str, Any]:
+    fields = _TABLES[table]
+    values: dict[str, Any] = {}
+    for key in raw:
+        if key not in fields:
+            out.append(
+                Diagnostic.error(
+                    path,
+                    lines.key(table, key),
+                    f"{table}.{key}: unknown key{_suggest(key, list(fields))}",
+                )
+            )
+    for key, field in fields.items():
+        if key not in raw:
+            if field.required:
+                out.append(
+                    Diagnostic.error(path, lines.table(table), f"{table}.{key}: missing (required)")
+                )
+            values[key] = field.default
+            continue
+        value = raw[key]
+        # bool is a subclass of int: "limit = true" must not pass as a number.
+        if not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool)):
+            expected = _TYPE_NAMES.get(field.kind, str(field.kind))
+            out.append(
+                Diagnostic.error(
+                    path,
+                    lines.key(table, key),
+                    f"{table}.{key}: must be {expected}, not {_toml_type(value)}",
+                )
+            )
+            values[key] = field.default
+            continue
+        problem = field.check(value) if field.check else None
+        if problem:
+            out.append(
+                Diagnostic.error(
+                    path, lines.key(table, key), f"{table}.{key}: {problem}: {value!r}"
+                )
+            )
+            values[key] = field.default
+            continue
+        values[key] = value
+    return values
+
+
+def _toml_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date" if hasattr(value, "isoformat") else type(value).__name__
+
+
+def _table(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = raw.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
+    """Read and validate ``syndicate.toml`` in *root*; every problem is returned."""
+    root = root.resolve()
+    path = root / CONFIG_NAME
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return None, [Diagnostic.error(path, 0, "no syndicate.toml here: is this a publication?")]
+    except UnicodeDecodeError:
+        return None, [Diagnostic.error(path, 0, "not UTF-8 text")]
+    except OSError as error:
+        return None, [Diagnostic.error(path, 0, f"cannot read: {error.strerror}")]
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        position = _TOML_POSITION.search(message)
+        line = int(position.group(1)) if position else 0
+        message = _TOML_POSITION.sub("", message).strip()
+        return None, [Diagnostic.error(path, line, f"not valid TOML: {message}")]
+
+    lines = _Lines(text)
+    out: list[Diagnostic] = []
+    for table, value in raw.items():
+        if table not in _TABLES:
+            out.append(
+                Diagnostic.error(
+                    path,
+                    lines.table(table),
+                    f"[{table}]: unknown table{_suggest(table, list(_TABLES))}",
+                )
+            )
+        elif not isinstance(value, dict):
+            out.append(Diagnostic.error(path, lines.key("", table), f"{table}: must be a table"))
+    for table in _REQUIRED_TABLES:
+        if table not in raw:
+            out.append(Diagnostic.error(path, 1, f"[{table}]: missing (required)"))
+    values = {
+        table: _validate_table(path, lines, table, _table(raw, table), out) for table in _TABLES
+    }
+    if out and any(d.is_error for d in out):
+        return None, out
+
+    site = values["site"]
+    config = Config(
+        root=root,
+        path=path,
+        site=SiteConfig(
+            title=site["title"].strip(),
+            url=site["url"].rstrip("/") + "/",
+            description=(site["description"] or site["title"]).strip(),
+            language=site["language"],
+            timezone=ZoneInfo(site["timezone"]),
+            author=site["author"].strip() if site["author"] else None,
+            permalink="/" + site["permalink"].lstrip("/"),
+            static=root / site["static"],
+        ),
+        feeds=FeedsConfig(**values["feeds"]),
+        content=ContentConfig(
+            dir=root / values["content"]["dir"], max_bytes=values["content"]["max_bytes"]
+        ),
+    )
+    return config, out
+
+
+def load_config(root: Path) -> Config:
+    """The validated configuration of the publication in *root*, or :class:`ConfigError`."""
+    config, diagnostics = read_config(root)
+    if config is None:
+        raise ConfigError(f"{CONFIG_NAME} has errors", diagnostics)
+    return config

@@ -1,0 +1,498 @@
+"""Loading articles: Markdown files with YAML front matter become :class:`Article`.
+
+The loader is forgiving where real files vary (date styles, category lists,
+BOMs, CRLF) and strict where a mistake would publish something wrong: every
+problem becomes a :class:`Diagnostic` pointing at the file and the line of the
+offending front-matter key, and all of them are reported together.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import frontmatter.default_handlers
+import yaml
+from slugify import slugify
+
+from .config import Config
+from .errors import Diagnostic
+
+#: Front-matter keys syndicate reads; any other key is kept in ``Article.extra``.
+KNOWN_KEYS = frozenset(
+    {
+        "title",
+        "author",
+        "authors",
+        "date",
+        "updated",
+        "categories",
+        "tags",
+        "image",
+        "summary",
+        "description",
+        "slug",
+        "draft",
+        "id",
+    }
+)
+
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_SPLITTER = frontmatter.default_handlers.YAMLHandler()
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
+_IMAGE_TYPES = {
+    ".avif": "image/avif",
+    ".gif": "image/gif",
+    ".jpeg": "image/jpeg",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An article's picture, as published."""
+
+    url: str
+    #: MIME type, from the file name; None when it cannot be told.
+    type: str | None
+    #: Size in bytes of a local file under ``static/``; None for remote images.
+    length: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article as read from its file; built once and never changed."""
+
+    source: Path
+    slug: str
+    title: str
+    date: datetime
+    updated: datetime
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    #: The front matter's summary (or description); None to derive one from the body.
+    summary: str | None
+    image: Image | None
+    draft: bool
+    #: The front matter's ``id``, which always wins over a generated one.
+    id: str | None
+    #: Markdown text after the front matter.
+    body: str
+    #: Line of the file where the body starts.
+    body_line: int
+    #: Line of each front-matter key.
+    lines: Mapping[str, int] = field(compare=False)
+    #: Front-matter keys syndicate does not know, kept as they were.
+    extra: Mapping[str, Any] = field(compare=False)
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+# --- the rules, each small and testable on its own --------------------------
+
+
+def parse_date(value: object, zone: tzinfo) -> datetime:
+    """An aware datetime from a YAML value: date, naive or aware datetime, or ISO 8601 text.
+
+    A value without a zone is in *zone*.  Raises ValueError with a readable message.
+    """
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, date):
+        result = datetime.combine(value, time(0))
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            result = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f'cannot read "{text}" as a date (use ISO 8601: 2025-08-18 '
+                "or 2025-08-18T09:30:00+07:00)"
+            ) from None
+    else:
+        raise ValueError(f"cannot read {_describe(value)} as a date")
+    if result.tzinfo is None or result.utcoffset() is None:
+        result = result.replace(tzinfo=zone)
+    if not 1000 <= result.year <= 9998:
+        raise ValueError(f"{result.year} is out of the range of years a feed can carry")
+    return result
+
+
+def parse_categories(value: object) -> tuple[str, ...]:
+    """Categories from a comma-separated string or a list: trimmed, duplicates dropped
+    case-insensitively keeping the first spelling and the order."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items: Iterable[object] = value.split(",")
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise ValueError(f"must be a comma-separated text or a list, not {_describe(value)}")
+    seen: set[str] = set()
+    result: list[str] = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise ValueError(f"each category must be text, not {_describe(item)}")
+        name = " ".join(str(item).split())
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            result.append(name)
+    return tuple(result)
+
+
+def make_slug(raw: str) -> str:
+    """A lowercase, URL-safe slug; raises ValueError for one that would leave its folder."""
+    if "/" in raw or "\\" in raw or ".." in raw or "\x00" in raw:
+        raise ValueError(f'"{raw}" must not contain "/", "\\" or ".." (a slug names one folder)')
+    slug = slugify(raw)
+    if not slug:
+        raise ValueError(f'"{raw}" has no letters or digits to make an address from')
+    return slug
+
+
+def category_slug(name: str) -> str:
+    """The folder name of a category's feeds (empty when the name has no letters or digits)."""
+    return slugify(name)
+
+
+def make_summary(text: str, limit: int = 300) -> str:
+    """*text* with its whitespace folded, cut at a word boundary to at most *limit* characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f'"{value}"'
+
+
+def _text(value: object, key: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{key}: must be text, not {_describe(value)}")
+    return " ".join(str(value).split())
+
+
+# --- reading one file ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _FrontMatter:
+    data: dict[str, Any]
+    lines: dict[str, int]
+    body: str
+    body_line: int
+
+
+class _Problem(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _Problem(
+            0,
+            f"file is {size:,} bytes, larger than the limit of {max_bytes:,} ([content] max_bytes)",
+        )
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise _Problem(0, "binary file, not Markdown text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise _Problem(
+            line, f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise _Problem(0, "empty file")
+    return text
+
+
+def _split(text: str) -> _FrontMatter:
+    if not _YAML_SPLITTER.detect(text):
+        raise _Problem(
+            1,
+            'no front matter: an article starts with a "---" line, '
+            'then "title:" and the other keys, then "---"',
+        )
+    try:
+        raw, body = _YAML_SPLITTER.split(text)
+    except ValueError:
+        raise _Problem(1, 'front matter is not closed by a "---" line') from None
+    # Line numbers: the YAML parser counts from the start of the front matter.
+    offset = text.count("\n", 0, text.find(raw, 3)) if raw else 1
+    body_line = offset + raw.count("\n") + 2
+    loader = _YAML_LOADER(raw)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = offset + mark.line + 1 if mark else 1
+        problem = error.problem or error.context or "cannot be read"
+        raise _Problem(line, f"front matter is not valid YAML: {problem}") from None
+    except (yaml.YAMLError, RecursionError, TypeError, ValueError) as error:
+        raise _Problem(1, f"front matter is not valid YAML: {error}") from None
+    finally:
+        loader.dispose()
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise _Problem(offset + 1, f"front matter must be keys and values, not {_describe(data)}")
+    lines: dict[str, int] = {}
+    assert isinstance(node, yaml.MappingNode)
+    for key_node, _ in node.value:
+        lines.setdefault(str(key_node.value), offset + key_node.start_mark.line + 1)
+    return _FrontMatter({str(k): v for k, v in data.items()}, lines, body, body_line)
+
+
+def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | None]:
+    """The published image and, for a local one that is missing, a warning."""
+    if raw is None or raw == "":
+        return None, None
+    if not isinstance(raw, str):
+        raise ValueError(f"must be a path or a URL, not {_describe(raw)}")
+    value = raw.strip()
+    parts = urlsplit(value)
+    suffix = PurePosixPath(parts.path).suffix.lower()
+    kind = _IMAGE_TYPES.get(suffix) or mimetypes.guess_type(parts.path)[0]
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return Image(value, kind, None), None
+    if parts.scheme or parts.netloc or "\\" in value or "\x00" in value:
+        raise ValueError(f'"{value}" must be an http(s) URL or a path under the site')
+    relative = PurePosixPath(parts.path.lstrip("/"))
+    if ".." in relative.parts or not relative.parts:
+        raise ValueError(f'"{value}" must stay inside the site (no "..")')
+    local = config.site.static.joinpath(*relative.parts)
+    url = urljoin(config.site.url, str(relative))
+    try:
+        return Image(url, kind, local.stat().st_size), None
+    except OSError:
+        where = os.path.relpath(local, config.root)
+        return Image(url, kind, None), f'image: "{value}" is not in the static folder ({where})'
+
+
+def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
+    """Read one article; the article is None when it has errors."""
+    out: list[Diagnostic] = []
+    try:
+        fm = _split(_read_text(path, config.content.max_bytes))
+    except _Problem as problem:
+        return None, [Diagnostic.error(path, problem.line, problem.message)]
+    except OSError as error:
+        return None, [Diagnostic.error(path, 0, f"cannot read: {error.strerror or error}")]
+    data, lines = fm.data, fm.lines
+    line = lines.get
+
+    def fail(key: str, message: str) -> None:
+        out.append(Diagnostic.error(path, line(key, 1), message))
+
+    def warn(key: str, message: str) -> None:
+        out.append(Diagnostic.warning(path, line(key, 1), message))
+
+    zone = config.site.timezone
+    title = ""
+    try:
+        title = _text(data.get("title"), "title") if "title" in data else ""
+        if not title:
+            fail("title", "title: missing or empty (every article needs a title)")
+    except ValueError as problem:
+        fail("title", str(problem))
+
+    published: datetime | None = None
+    if data.get("date") is None:
+        fail("date", "date: missing (when was it published? e.g. date: 2025-08-18)")
+    else:
+        try:
+            published = parse_date(data["date"], zone)
+        except ValueError as problem:
+            fail("date", f"date: {problem}")
+    updated = published
+    if data.get("updated") is not None:
+        try:
+            updated = parse_date(data["updated"], zone)
+        except ValueError as problem:
+            fail("updated", f"updated: {problem}")
+        else:
+            if published is not None and updated < published:
+                warn("updated", "updated: earlier than date; the date is used")
+                updated = published
+
+    authors: tuple[str, ...] = ()
+    for key in ("author", "authors"):
+        value = data.get(key)
+        if value is None:
+            continue
+        try:
+            found = value if isinstance(value, list) else [value]
+            authors += tuple(_text(item, key) for item in found)
+        except ValueError as problem:
+            fail(key, str(problem))
+    authors = tuple(dict.fromkeys(a for a in authors if a))
+    if not authors:
+        if config.site.author:
+            authors = (config.site.author,)
+        else:
+            fail("author", "author: missing, and syndicate.toml sets no [site] author to use")
+
+    categories: tuple[str, ...] = ()
+    for key in ("categories", "tags"):
+        try:
+            categories += parse_categories(data.get(key))
+        except ValueError as problem:
+            fail(key, f"{key}: {problem}")
+    categories = parse_categories(list(categories))
+    for name in categories:
+        if not category_slug(name):
+            warn("categories", f'categories: "{name}" has no letters or digits; it gets no feed')
+
+    summary: str | None = None
+    for key in ("summary", "description"):
+        if data.get(key) is not None and summary is None:
+            try:
+                summary = _text(data[key], key) or None
+            except ValueError as problem:
+                fail(key, str(problem))
+
+    try:
+        raw_slug = data.get("slug")
+        if raw_slug is not None:
+            slug = make_slug(_text(raw_slug, "slug"))
+        else:
+            stem = path.stem if path.stem != "index" else path.parent.name
+            slug = make_slug(stem)
+    except ValueError as problem:
+        slug = ""
+        message = str(problem)
+        fail("slug", message if message.startswith("slug:") else f"slug: {message}")
+
+    draft = data.get("draft", False)
+    if not isinstance(draft, bool):
+        fail("draft", f"draft: must be true or false, not {_describe(draft)}")
+        draft = False
+
+    given_id: str | None = None
+    if data.get("id") is not None:
+        try:
+            given_id = _text(data["id"], "id")
+            if not _URI.match(given_id):
+                fail(
+                    "id",
+                    f'id: "{given_id}" must be an absolute URI, such as '
+                    '"urn:uuid:…" or "tag:example.org,2025:my-post"',
+                )
+        except ValueError as problem:
+            fail("id", str(problem))
+
+    image: Image | None = None
+    try:
+        image, missing = _resolve_image(data.get("image"), config)
+        if missing:
+            warn("image", missing)
+    except ValueError as problem:
+        fail("image", f"image: {problem}")
+
+    for key in sorted(set(data) - KNOWN_KEYS):
+        warn(key, f'unknown front-matter key "{key}" (kept, not published)')
+
+    if any(d.is_error for d in out) or published is None or updated is None:
+        return None, out
+    article = Article(
+        source=path,
+        slug=slug,
+        title=title,
+        date=published,
+        updated=updated,
+        authors=authors,
+        categories=categories,
+        summary=summary,
+        image=image,
+        draft=draft,
+        id=given_id,
+        body=fm.body,
+        body_line=fm.body_line,
+        lines=MappingProxyType(dict(lines)),
+        extra=MappingProxyType({k: v for k, v in data.items() if k not in KNOWN_KEYS}),
+    )
+    return article, out
+
+
+# --- the whole publication -------------------------------------------------
+
+
+def article_paths(content_dir: Path) -> Iterator[Path]:
+    """Every ``*.md`` below *content_dir*, in a stable order; names starting with
+    "." or "_" (editor files, Hugo's ``_index.md``) are skipped."""
+    for folder, dirs, files in os.walk(content_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(files):
+            if name.endswith(".md") and not name.startswith((".", "_")):
+                yield Path(folder, name)
+
+
+def load_articles(config: Config) -> tuple[list[Article], list[Diagnostic]]:
+    """Every article of the publication, with every problem found in any of them."""
+    articles: list[Article] = []
+    diagnostics: list[Diagnostic] = []
+    if not config.content.dir.is_dir():
+        where = config.content.dir
+        return [], [Diagnostic.error(where, 0, "the content folder does not exist")]
+    for path in article_paths(config.content.dir):
+        article, found = read_article(path, config)
+        diagnostics.extend(found)
+        if article is not None:
+            articles.append(article)
+    diagnostics.extend(_duplicate_slugs(articles))
+    return articles, diagnostics
+
+
+def _duplicate_slugs(articles: list[Article]) -> Iterator[Diagnostic]:
+    first: dict[str, Article] = {}
+    for article in articles:
+        other = first.setdefault(article.slug, article)
+        if other is not article:
+            yield Diagnostic.error(
+                article.source,
+                article.line("slug"),
+                f'slug: "{article.slug}" is also the slug of {other.source}; '
+                "give one of them another slug",
+            )
+
+
+def select(articles: Iterable[Article], now: datetime) -> list[Article]:
+    """The published articles, newest first: drafts and articles dated after *now* wait."""
+    ready = [a for a in articles if not a.draft and a.date <= now]
+    return sorted(ready, key=lambda a: (-a.date.timestamp(), a.slug))

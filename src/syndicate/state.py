@@ -1,0 +1,197 @@
+"""What a publication remembers between runs, in ``.syndicate/state.json``.
+
+Feed readers treat a changed entry id as a new article, so an id, once
+published, must never change.  The state keeps, for every article ever
+published, its id with what identifies the article: its source file, title,
+date and permalink.  It is committed with the publication, holds no personal
+data, and is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .config import Config
+from .content import Article
+from .errors import Diagnostic
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One article that has been published."""
+
+    id: str
+    #: Source file, relative to the publication root, with "/" separators.
+    source: str
+    title: str
+    #: Publication date, ISO 8601 in UTC.
+    date: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    records: tuple[Record, ...] = ()
+    #: Files written in the output folder by the last build, so stale ones can go.
+    outputs: tuple[str, ...] = ()
+
+    def to_json(self) -> bytes:
+        document = {
+            "version": STATE_VERSION,
+            "articles": [
+                {"id": r.id, "source": r.source, "title": r.title, "date": r.date, "url": r.url}
+                for r in sorted(self.records, key=lambda r: (r.source, r.id))
+            ],
+            "outputs": sorted(self.outputs),
+        }
+        return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
+    """The saved state; an empty one when there is none yet.
+
+    A damaged file is an error, never silently replaced: it holds the ids that
+    feed readers know the articles by.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return State(), []
+    except (OSError, UnicodeDecodeError) as error:
+        return State(), [Diagnostic.error(path, 0, f"cannot read the state file: {error}")]
+    try:
+        document = json.loads(text)
+        records = tuple(_record(item) for item in document["articles"])
+        outputs = tuple(str(name) for name in document.get("outputs", []))
+        if document.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown version {document.get('version')!r}")
+    except json.JSONDecodeError as error:
+        return State(), [
+            Diagnostic.error(
+                path,
+                error.lineno,
+                f"state file is not valid JSON ({error.msg}); restore it from git",
+            )
+        ]
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        return State(), [
+            Diagnostic.error(path, 0, f"state file is damaged ({error}); restore it from git")
+        ]
+    return State(records, outputs), []
+
+
+def _record(item: Any) -> Record:
+    fields = ("id", "source", "title", "date", "url")
+    if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
+        raise ValueError("an article record lacks id, source, title, date or url")
+    return Record(**{f: item[f] for f in fields})
+
+
+def _date_key(article: Article) -> str:
+    return article.date.astimezone(UTC).isoformat()
+
+
+def _source(article: Article, config: Config) -> str:
+    return Path(os.path.relpath(article.source, config.root)).as_posix()
+
+
+def new_id(config: Config, article: Article) -> str:
+    """A tag URI (RFC 4151) for a newly published article: readable and globally unique."""
+    host = urlsplit(config.site.url).hostname or "localhost"
+    return f"tag:{host},{article.date.astimezone(UTC):%Y-%m-%d}:{article.slug}"
+
+
+def assign_ids(
+    config: Config, published: Iterable[Article], urls: dict[str, str], state: State
+) -> tuple[dict[str, str], State, list[Diagnostic]]:
+    """The id of every published article (keyed by slug), the state to save and warnings.
+
+    An id in the front matter wins; otherwise an article keeps the id of the
+    record with its source file (so a title can change in place), or of a
+    record with its date and title whose file is gone (a rename or a move).
+    Records of articles that disappeared are kept, so their ids stay taken.
+    """
+    articles = sorted(published, key=lambda a: _source(a, config))
+    sources = {_source(a, config) for a in articles}
+    by_source = {r.source: r for r in state.records}
+    orphans: dict[tuple[str, str], list[Record]] = {}
+    for old in state.records:
+        if old.source not in sources:
+            orphans.setdefault((old.date, old.title), []).append(old)
+
+    taken: dict[str, str] = {}  # id -> source of the article holding it
+    ids: dict[str, str] = {}
+    diagnostics: list[Diagnostic] = []
+    claimed: set[str] = set()
+    # Front-matter ids first: they are fixed, and generated ids must step aside.
+    for article in articles:
+        if article.id is None:
+            continue
+        source = _source(article, config)
+        if article.id in taken:
+            diagnostics.append(
+                Diagnostic.error(
+                    article.source,
+                    article.line("id"),
+                    f'id: "{article.id}" is also the id of {taken[article.id]}',
+                )
+            )
+        taken[article.id] = source
+        ids[article.slug] = article.id
+
+    reserved = {r.id for r in state.records}
+    records: dict[str, Record] = {}
+    for article in articles:
+        source = _source(article, config)
+        record: Record | None = by_source.get(source)
+        if record is not None and record.id in claimed:
+            record = None
+        if record is None:
+            candidates = orphans.get((_date_key(article), article.title), [])
+            record = next((r for r in candidates if r.id not in claimed), None)
+        if article.slug not in ids:
+            if record is not None and record.id not in taken:
+                ids[article.slug] = record.id
+            else:
+                ids[article.slug] = _unique(new_id(config, article), reserved | set(taken))
+            taken[ids[article.slug]] = source
+        if record is not None:
+            claimed.add(record.id)
+            if record.url != urls[article.slug]:
+                diagnostics.append(
+                    Diagnostic.warning(
+                        article.source,
+                        article.line("slug"),
+                        f"permalink changed from {record.url} to {urls[article.slug]}: "
+                        "links to the old address will break unless it redirects",
+                    )
+                )
+        records[ids[article.slug]] = Record(
+            id=ids[article.slug],
+            source=source,
+            title=article.title,
+            date=_date_key(article),
+            url=urls[article.slug],
+        )
+    # Articles that were published and are gone (deleted, drafted again) keep their ids.
+    for old in state.records:
+        if old.id not in records:
+            records[old.id] = old
+    return ids, replace(state, records=tuple(records.values())), diagnostics
+
+
+def _unique(candidate: str, used: set[str]) -> str:
+    number, result = 2, candidate
+    while result in used:
+        result = f"{candidate}-{number}"
+        number += 1
+    return result
