@@ -213,7 +213,7 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
         tuple(diagnostics),
         articles=len(publication.articles),
         published=len(publication.published),
-        feeds=sum(name.endswith(feeds.FEED_FILES) for name in files),
+        feeds=sum(name.endswith(feeds.RSS) for name in files),
         written=result.written,
         unchanged=result.unchanged,
         removed=result.removed,

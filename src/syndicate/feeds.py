@@ -23,7 +23,6 @@ from .config import Config
 from .content import Article, category_slug
 
 RSS, ATOM, JSON_FEED = "rss.xml", "atom.xml", "feed.json"
-FEED_FILES = (RSS, ATOM, JSON_FEED)
 CATEGORIES = "categories"
 GENERATOR = "syndicate"
 #: The date of a feed with no entries (no "now" may enter an output).
@@ -184,7 +183,12 @@ def render_json_feed(feed: Feed, config: Config) -> bytes:
     if site.author:
         document["authors"] = [{"name": site.author}]
     document["items"] = [_json_item(entry, config) for entry in feed.entries]
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    text = json.dumps(document, ensure_ascii=False, indent=2).translate(_JSON_HTML_SAFE)
+    return (text + "\n").encode("utf-8")
+
+
+# "<", ">" and "&" as \u escapes: the same JSON, but safe to embed in an HTML page.
+_JSON_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def _json_item(entry: Entry, config: Config) -> dict[str, Any]:

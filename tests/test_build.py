@@ -1,0 +1,259 @@
+"""The build as a whole: deterministic, write-only-what-changed, nothing written on failure."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import NOW, SITE, MakePublication, article, mtimes, tree
+from syndicate.build import build
+from syndicate.cli import main
+from syndicate.errors import ContentError, OutputError, RenderError
+from syndicate.output import target
+
+
+def two_articles(publication: MakePublication) -> Path:
+    return publication(
+        {
+            "content/one.md": article("One", "2025-01-01", categories="Alpha, Beta"),
+            "content/two.md": article("Two", "2025-02-01", categories="Beta"),
+            "static/img/logo.png": b"\x89PNG fake",
+        }
+    )
+
+
+def test_same_input_gives_byte_identical_output(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = two_articles(publication)
+    build(root, NOW)
+    first = tree(root / "feeds")
+    (root / "feeds").rename(tmp_path / "first")
+    build(root, NOW)
+    assert tree(root / "feeds") == first
+
+
+def test_no_clock_reading_enters_the_output(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    build(root, NOW)
+    before = tree(root / "feeds")
+    build(root, NOW + timedelta(days=400))
+    assert tree(root / "feeds") == before
+
+
+def test_a_second_build_rewrites_nothing(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    build(root, NOW)
+    stamps = mtimes(root / "feeds")
+    state = (root / ".syndicate/state.json").stat().st_mtime_ns
+    report = build(root, NOW)
+    assert report.written == ()
+    assert report.unchanged == len(stamps)
+    assert mtimes(root / "feeds") == stamps
+    assert (root / ".syndicate/state.json").stat().st_mtime_ns == state
+
+
+def test_an_edit_rewrites_only_the_files_that_show_it(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    build(root, NOW)
+    (root / "content/two.md").write_text(article("Two", "2025-02-01", "Edited.", categories="Beta"))
+    report = build(root, NOW)
+    assert "categories/alpha/rss.xml" not in report.written
+    assert {"rss.xml", "atom.xml", "feed.json", "categories/beta/rss.xml"} <= set(report.written)
+
+
+def test_the_static_folder_is_served_at_the_site_root(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    build(root, NOW)
+    assert (root / "feeds/img/logo.png").read_bytes() == b"\x89PNG fake"
+
+
+def test_outputs_no_longer_made_are_removed(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    build(root, NOW)
+    assert (root / "feeds/categories/alpha/rss.xml").exists()
+    (root / "content/one.md").write_text(article("One", "2025-01-01", categories="Beta"))
+    (root / "static/img/logo.png").unlink()
+    report = build(root, NOW)
+    assert "categories/alpha/rss.xml" in report.removed
+    assert not (root / "feeds/categories/alpha").exists()
+    assert not (root / "feeds/img").exists()
+
+
+def test_files_in_feeds_that_syndicate_did_not_write_are_left_alone(
+    publication: MakePublication,
+) -> None:
+    root = two_articles(publication)
+    (root / "feeds").mkdir()
+    (root / "feeds/CNAME").write_text("news.example.org\n")
+    build(root, NOW)
+    build(root, NOW)
+    assert (root / "feeds/CNAME").read_text() == "news.example.org\n"
+
+
+def test_a_failed_check_writes_nothing(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    build(root, NOW)
+    before, stamps = tree(root), mtimes(root)
+    (root / "content/two.md").write_text("---\ntitle: Two\ndate: someday\n---\nBody\n")
+    with pytest.raises(ContentError) as raised:
+        build(root, NOW)
+    assert [d.message for d in raised.value.diagnostics if d.is_error] == [
+        'date: cannot read "someday" as a date (use ISO 8601: 2025-08-18 or '
+        "2025-08-18T09:30:00+07:00)"
+    ]
+    del before["content/two.md"], stamps["content/two.md"]
+    after, after_stamps = tree(root), mtimes(root)
+    del after["content/two.md"], after_stamps["content/two.md"]
+    assert after == before
+    assert after_stamps == stamps
+
+
+def test_strict_turns_warnings_into_a_failure(publication: MakePublication) -> None:
+    root = publication({"content/a.md": article(mood="happy")})
+    with pytest.raises(ContentError):
+        build(root, NOW, strict=True)
+    assert not (root / "feeds").exists()
+    assert build(root, NOW).published == 1
+
+
+def test_a_write_that_fails_leaves_the_old_file_whole(
+    publication: MakePublication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = two_articles(publication)
+    build(root, NOW)
+    before = tree(root / "feeds")
+    (root / "content/two.md").write_text(article("Two", "2025-02-01", "Edited.", categories="Beta"))
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OutputError, match="No space left on device"):
+        build(root, NOW)
+    assert tree(root / "feeds") == before  # no truncated file, no temporary file left behind
+
+
+def test_output_paths_cannot_leave_the_output_folder(tmp_path: Path) -> None:
+    for name in ("../x", "/etc/passwd", "a/../../x", "a\\..\\x", "x\x00"):
+        with pytest.raises(OutputError):
+            target(tmp_path, name)
+
+
+def test_a_static_file_cannot_replace_a_generated_one(publication: MakePublication) -> None:
+    root = publication({"content/a.md": article(), "static/rss.xml": "<rss/>"})
+    with pytest.raises(ContentError) as raised:
+        build(root, NOW)
+    assert "has the name of a generated file" in str(raised.value.diagnostics[0])
+
+
+def test_dry_run_writes_nothing_and_says_what_would_change(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    report = build(root, NOW, dry_run=True)
+    assert "rss.xml" in report.written
+    assert not (root / "feeds").exists()
+    assert not (root / ".syndicate").exists()
+
+
+# --- templates ------------------------------------------------------------------
+
+
+def test_a_publication_overrides_a_default_template(publication: MakePublication) -> None:
+    root = publication(
+        {"content/a.md": article(), "templates/site/index.html.j2": "Custom {{ site.title }}\n"}
+    )
+    build(root, NOW)
+    assert (root / "feeds/index.html").read_text() == "Custom Test Times\n"
+
+
+def test_an_override_can_extend_the_default_it_replaces(publication: MakePublication) -> None:
+    root = publication(
+        {
+            "content/a.md": article(),
+            "templates/site/index.html.j2": '{% extends "default:site/index.html.j2" %}',
+        }
+    )
+    build(root, NOW)
+    assert "<h1>Test Times</h1>" in (root / "feeds/index.html").read_text()
+
+
+def test_templates_escape_article_text(publication: MakePublication) -> None:
+    root = publication({"content/a.md": article("'<script>x</script> {{ 7*7 }}'")})
+    build(root, NOW)
+    page = (root / "feeds/index.html").read_text()
+    assert "&lt;script&gt;x&lt;/script&gt; {{ 7*7 }}" in page
+    assert "<script>" not in page
+
+
+def test_a_broken_template_is_reported_with_its_name(publication: MakePublication) -> None:
+    root = publication(
+        {"content/a.md": article(), "templates/site/index.html.j2": "line\n{% if %}\n"}
+    )
+    with pytest.raises(RenderError, match=r"index\.html\.j2:2: template error"):
+        build(root, NOW)
+    result = CliRunner().invoke(main, ["-C", str(root), "build"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "index.html.j2:2: template error" in result.output
+
+
+def test_an_undefined_template_variable_is_an_error_not_blank(publication: MakePublication) -> None:
+    root = publication(
+        {"content/a.md": article(), "templates/site/index.html.j2": "{{ site.nonsense }}"}
+    )
+    with pytest.raises(RenderError, match="nonsense"):
+        build(root, NOW)
+
+
+# --- the command line ----------------------------------------------------------
+
+
+def test_build_and_publish_report_what_they_did(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    runner = CliRunner()
+    first = runner.invoke(main, ["-C", str(root), "publish"])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("2 articles in 3 feeds: wrote 11 files, 0 unchanged, 0 removed")
+    again = runner.invoke(main, ["-C", str(root), "build"])
+    assert again.output.startswith("2 articles in 3 feeds: wrote 0 files, 11 unchanged")
+
+
+def test_publish_dry_run(publication: MakePublication) -> None:
+    root = two_articles(publication)
+    result = CliRunner().invoke(main, ["-C", str(root), "publish", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would write 11 files" in result.output
+    assert not (root / "feeds").exists()
+
+
+def test_a_missing_root_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["-C", "/nonexistent/place", "check"])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_default_config_needs_only_title_and_url(publication: MakePublication) -> None:
+    root = publication(
+        {"content/a.md": article(author="Ana")},
+        config='[site]\ntitle = "T"\nurl = "https://t.example"\n',
+    )
+    build(root, NOW)
+    rss = (root / "feeds/rss.xml").read_text()
+    assert "<description>T</description>" in rss
+    assert "<link>https://t.example/</link>" in rss
+
+
+def test_every_site_option_is_honoured(publication: MakePublication) -> None:
+    config = (
+        SITE
+        + 'language = "id"\ntimezone = "Asia/Jakarta"\npermalink = "/{year}/{month}/{slug}.html"\n'
+    )
+    root = publication({"content/a.md": article(date="2025-12-31T20:00:00Z")}, config)
+    build(root, NOW)
+    rss = (root / "feeds/rss.xml").read_text()
+    assert "<language>id</language>" in rss
+    assert "<link>https://news.example.org/2026/01/a.html</link>" in rss  # 03:00 in Jakarta
