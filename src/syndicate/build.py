@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from . import feeds, markdown, pages
@@ -22,6 +23,7 @@ from .content import Article, load_articles, select
 from .errors import ContentError, Diagnostic, OutputError, has_errors, sort_key
 from .output import WriteResult, atomic_write, write_files
 from .state import State, assign_ids, read_state
+from .workers import parallel_map
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,21 +114,26 @@ def _entries(publication: Publication, plans: list[feeds.FeedPlan]) -> dict[str,
     """Render the Markdown of the articles some feed shows, and only those, once each."""
     config = publication.config
     links = {a.source.resolve(): publication.urls[a.slug] for a in publication.published}
-    entries: dict[str, feeds.Entry] = {}
-    for plan in plans:
-        for article in plan.articles:
-            if article.slug in entries:
-                continue
-            url = publication.urls[article.slug]
-            body = markdown.render(article, url, config.site.url, links)
-            entries[article.slug] = feeds.Entry(
-                article=article,
-                id=publication.ids[article.slug],
-                url=url,
-                summary=body.summary,
-                html=body.html if config.feeds.full_content else None,
-            )
-    return entries
+    shown = list({a.slug: a for plan in plans for a in plan.articles}.values())
+    jobs = [(article, publication.urls[article.slug]) for article in shown]
+    bodies = parallel_map(partial(_render, site_url=config.site.url, links=links), jobs)
+    return {
+        article.slug: feeds.Entry(
+            article=article,
+            id=publication.ids[article.slug],
+            url=url,
+            summary=body.summary,
+            html=body.html if config.feeds.full_content else None,
+        )
+        for (article, url), body in zip(jobs, bodies, strict=True)
+    }
+
+
+def _render(
+    job: tuple[Article, str], site_url: str, links: Mapping[Path, str]
+) -> markdown.Rendered:
+    article, url = job
+    return markdown.render(article, url, site_url, links)
 
 
 def render_outputs(publication: Publication) -> dict[str, bytes]:

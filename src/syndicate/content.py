@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
+from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,6 +25,7 @@ from slugify import slugify
 
 from .config import Config
 from .errors import Diagnostic
+from .workers import parallel_map
 
 #: Front-matter keys syndicate reads; any other key is kept in ``Article.extra``.
 KNOWN_KEYS = frozenset(
@@ -163,6 +164,7 @@ def make_slug(raw: str) -> str:
     return slug
 
 
+@lru_cache(maxsize=4096)
 def category_slug(name: str) -> str:
     """The folder name of a category's feeds (empty when the name has no letters or digits)."""
     return slugify(name)
@@ -444,8 +446,8 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
         id=given_id,
         body=fm.body,
         body_line=fm.body_line,
-        lines=MappingProxyType(dict(lines)),
-        extra=MappingProxyType({k: v for k, v in data.items() if k not in KNOWN_KEYS}),
+        lines=dict(lines),
+        extra={k: v for k, v in data.items() if k not in KNOWN_KEYS},
     )
     return article, out
 
@@ -470,8 +472,8 @@ def load_articles(config: Config) -> tuple[list[Article], list[Diagnostic]]:
     if not config.content.dir.is_dir():
         where = config.content.dir
         return [], [Diagnostic.error(where, 0, "the content folder does not exist")]
-    for path in article_paths(config.content.dir):
-        article, found = read_article(path, config)
+    paths = list(article_paths(config.content.dir))
+    for article, found in parallel_map(partial(read_article, config=config), paths):
         diagnostics.extend(found)
         if article is not None:
             articles.append(article)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -81,10 +82,16 @@ def _drop_title_heading(tokens: list[Token], title: str) -> list[Token]:
     return tokens
 
 
-def _first_paragraph(tokens: list[Token]) -> str:
+def _first_paragraph(tokens: list[Token], parser: MarkdownIt, env: dict[str, object]) -> str:
+    """The first paragraph with text, as plain text.
+
+    It goes through the sanitiser with no tags allowed, so inline HTML is
+    dropped the way the HTML body drops it (a ``<script>``'s text included).
+    """
     for index, token in enumerate(tokens):
-        if token.type == "paragraph_open" and index + 1 < len(tokens):
-            text = _plain(tokens[index + 1])
+        if token.type == "paragraph_open" and index + 2 < len(tokens):
+            html = parser.renderer.render(tokens[index : index + 3], parser.options, env)
+            text = unescape(nh3.clean(html, tags=set()))
             if text.strip():
                 return text
     return ""
@@ -131,7 +138,7 @@ def render(
     tokens = _drop_title_heading(parser.parse(article.body, env), article.title)
     summary = article.summary
     if summary is None:
-        summary = make_summary(_first_paragraph(tokens))
+        summary = make_summary(_first_paragraph(tokens, parser, env))
     html = parser.renderer.render(tokens, parser.options, env)
     clean = nh3.clean(
         html,

@@ -120,8 +120,9 @@ def assign_ids(
     record with its date and title whose file is gone (a rename or a move).
     Records of articles that disappeared are kept, so their ids stay taken.
     """
-    articles = sorted(published, key=lambda a: _source(a, config))
-    sources = {_source(a, config) for a in articles}
+    source_of = {a.slug: _source(a, config) for a in published}
+    articles = sorted(published, key=lambda a: source_of[a.slug])
+    sources = set(source_of.values())
     by_source = {r.source: r for r in state.records}
     orphans: dict[tuple[str, str], list[Record]] = {}
     for old in state.records:
@@ -136,7 +137,7 @@ def assign_ids(
     for article in articles:
         if article.id is None:
             continue
-        source = _source(article, config)
+        source = source_of[article.slug]
         if article.id in taken:
             diagnostics.append(
                 Diagnostic.error(
@@ -148,10 +149,10 @@ def assign_ids(
         taken[article.id] = source
         ids[article.slug] = article.id
 
-    reserved = {r.id for r in state.records}
+    used = {r.id for r in state.records} | set(taken)
     records: dict[str, Record] = {}
     for article in articles:
-        source = _source(article, config)
+        source = source_of[article.slug]
         record: Record | None = by_source.get(source)
         if record is not None and record.id in claimed:
             record = None
@@ -162,8 +163,9 @@ def assign_ids(
             if record is not None and record.id not in taken:
                 ids[article.slug] = record.id
             else:
-                ids[article.slug] = _unique(new_id(config, article), reserved | set(taken))
+                ids[article.slug] = _unique(new_id(config, article), used)
             taken[ids[article.slug]] = source
+            used.add(ids[article.slug])
         if record is not None:
             claimed.add(record.id)
             if record.url != urls[article.slug]:
