@@ -36,6 +36,20 @@ class Record:
     #: Publication date, ISO 8601 in UTC.
     date: str
     url: str
+    #: The article is no longer published (deleted, or a draft again); its id stays taken.
+    gone: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        document: dict[str, object] = {
+            "id": self.id,
+            "source": self.source,
+            "title": self.title,
+            "date": self.date,
+            "url": self.url,
+        }
+        if self.gone:
+            document["gone"] = True
+        return document
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +61,7 @@ class State:
     def to_json(self) -> bytes:
         document = {
             "version": STATE_VERSION,
-            "articles": [
-                {"id": r.id, "source": r.source, "title": r.title, "date": r.date, "url": r.url}
-                for r in sorted(self.records, key=lambda r: (r.source, r.id))
-            ],
+            "articles": [r.to_json() for r in sorted(self.records, key=lambda r: (r.source, r.id))],
             "outputs": sorted(self.outputs),
         }
         return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -93,7 +104,9 @@ def _record(item: Any) -> Record:
     fields = ("id", "source", "title", "date", "url")
     if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
         raise ValueError("an article record lacks id, source, title, date or url")
-    return Record(**{f: item[f] for f in fields})
+    if not isinstance(item.get("gone", False), bool):
+        raise ValueError("an article record has a gone that is not true or false")
+    return Record(**{f: item[f] for f in fields}, gone=item.get("gone", False))
 
 
 def _date_key(article: Article) -> str:
@@ -115,19 +128,24 @@ def assign_ids(
 ) -> tuple[dict[str, str], State, list[Diagnostic]]:
     """The id of every published article (keyed by slug), the state to save and warnings.
 
-    An id in the front matter wins; otherwise an article keeps the id of the
-    record with its source file (so a title can change in place), or of a
-    record with its date and title whose file is gone (a rename or a move).
-    Records of articles that disappeared are kept, so their ids stay taken.
+    An id in the front matter wins, unless another published article holds it;
+    otherwise an article keeps the id of the published record with its source
+    file (so a title can change in place), or of a record with its date and
+    title whose article is no longer there (a rename, a move, a draft
+    republished).  Records of articles that disappeared are kept, marked gone,
+    so their ids stay taken and a new article in a reused file name gets an id
+    of its own.
     """
     source_of = {a.slug: _source(a, config) for a in published}
     articles = sorted(published, key=lambda a: source_of[a.slug])
     sources = set(source_of.values())
-    by_source = {r.source: r for r in state.records}
+    by_source = {r.source: r for r in state.records if not r.gone}
     orphans: dict[tuple[str, str], list[Record]] = {}
     for old in state.records:
-        if old.source not in sources:
+        if old.gone or old.source not in sources:
             orphans.setdefault((old.date, old.title), []).append(old)
+    # Ids of articles still published under another file: a front-matter id cannot take them.
+    held = {r.id: r.source for r in state.records if not r.gone and r.source in sources}
 
     taken: dict[str, str] = {}  # id -> source of the article holding it
     ids: dict[str, str] = {}
@@ -138,12 +156,13 @@ def assign_ids(
         if article.id is None:
             continue
         source = source_of[article.slug]
-        if article.id in taken:
+        holder = taken.get(article.id) or held.get(article.id)
+        if holder is not None and holder != source:
             diagnostics.append(
                 Diagnostic.error(
                     article.source,
                     article.line("id"),
-                    f'id: "{article.id}" is also the id of {taken[article.id]}',
+                    f'id: "{article.id}" is also the id of {holder}',
                 )
             )
         taken[article.id] = source
@@ -187,7 +206,7 @@ def assign_ids(
     # Articles that were published and are gone (deleted, drafted again) keep their ids.
     for old in state.records:
         if old.id not in records:
-            records[old.id] = old
+            records[old.id] = replace(old, gone=True)
     return ids, replace(state, records=tuple(records.values())), diagnostics
 
 
