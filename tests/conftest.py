@@ -99,4 +99,3 @@ def mtimes(folder: Path) -> dict[str, int]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-

@@ -354,15 +354,15 @@ CORRUPT = {
     ),
     "not the state's shape": (
         '{\n  "version": 1\n}\n',
-        f"{STATE}: error: state file is damaged",
+        f"{STATE}:1: error: state file is damaged",
     ),
     "a record without its id": (
         '{"version": 1, "articles": [{"source": "content/a.md"}]}\n',
-        f"{STATE}: error: state file is damaged",
+        f"{STATE}:1: error: state file is damaged",
     ),
     "an unknown version": (
         '{"version": 99, "articles": []}\n',
-        f"{STATE}: error: state file is damaged (unknown version 99)",
+        f"{STATE}:1: error: state file is damaged (unknown version 99)",
     ),
 }
 

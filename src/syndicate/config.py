@@ -309,7 +309,14 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
     lines = _Lines(text)
     out: list[Diagnostic] = []
     for table, value in raw.items():
-        if table not in _TABLES:
+        home = [name for name, fields in _TABLES.items() if table in fields]
+        if not isinstance(value, dict) and home:
+            out.append(
+                Diagnostic.error(
+                    path, lines.key("", table), f"{table}: belongs in the [{home[0]}] table"
+                )
+            )
+        elif table not in _TABLES:
             out.append(
                 Diagnostic.error(
                     path,
@@ -318,14 +325,15 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
                 )
             )
         elif not isinstance(value, dict):
-            out.append(Diagnostic.error(path, lines.key("", table), f"{table}: must be a table"))
+            out.append(Diagnostic.error(path, lines.key("", table), f"[{table}]: must be a table"))
     for table in _REQUIRED_TABLES:
         if table not in raw:
             out.append(Diagnostic.error(path, 1, f"[{table}]: missing (required)"))
     values = {
         table: _validate_table(path, lines, table, _table(raw, table), out) for table in _TABLES
     }
-    if out and any(d.is_error for d in out):
+    out.sort(key=lambda d: d.line)
+    if any(d.is_error for d in out):
         return None, out
 
     site = values["site"]

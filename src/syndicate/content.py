@@ -17,7 +17,7 @@ from datetime import date, datetime, time, tzinfo
 from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import frontmatter.default_handlers
 import yaml
@@ -211,6 +211,8 @@ class _FrontMatter:
     lines: dict[str, int]
     body: str
     body_line: int
+    #: Keys given more than once, with the line of the repeat (the last one wins).
+    repeated: tuple[tuple[str, int], ...]
 
 
 class _Problem(Exception):
@@ -224,12 +226,12 @@ def _read_text(path: Path, max_bytes: int) -> str:
     size = path.stat().st_size
     if size > max_bytes:
         raise _Problem(
-            0,
+            1,
             f"file is {size:,} bytes, larger than the limit of {max_bytes:,} ([content] max_bytes)",
         )
     data = path.read_bytes()
     if b"\x00" in data:
-        raise _Problem(0, "binary file, not Markdown text")
+        raise _Problem(1, "binary file, not Markdown text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -239,7 +241,7 @@ def _read_text(path: Path, max_bytes: int) -> str:
         ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise _Problem(0, "empty file")
+        raise _Problem(1, "empty file")
     return text
 
 
@@ -260,25 +262,64 @@ def _split(text: str) -> _FrontMatter:
     loader = _YAML_LOADER(raw)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        if node is None:  # an empty block, or only comments
+            return _FrontMatter({}, {}, body, body_line, ())
+        if not isinstance(node, yaml.MappingNode):
+            value = loader.construct_document(node)
+            if value is None:  # "~" or "null": nothing, like an empty block
+                return _FrontMatter({}, {}, body, body_line, ())
+            raise _Problem(
+                offset + node.start_mark.line + 1,
+                f"front matter must be keys and values, not {_describe(value)}",
+            )
+        return _construct(loader, node, offset, body, body_line)
+    except yaml.reader.ReaderError as error:
+        line = offset + raw.count("\n", 0, error.position) + 1
+        raise _Problem(
+            line, f"front matter has a control character U+{error.character:04X}"
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = offset + mark.line + 1 if mark else 1
         problem = error.problem or error.context or "cannot be read"
         raise _Problem(line, f"front matter is not valid YAML: {problem}") from None
-    except (yaml.YAMLError, RecursionError, TypeError, ValueError) as error:
-        raise _Problem(1, f"front matter is not valid YAML: {error}") from None
+    except _Problem:
+        raise
+    except Exception as error:
+        raise _Problem(offset + 1, f"front matter is not valid YAML: {error}") from None
     finally:
         loader.dispose()
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise _Problem(offset + 1, f"front matter must be keys and values, not {_describe(data)}")
+
+
+def _construct(
+    loader: yaml.SafeLoader, node: yaml.MappingNode, offset: int, body: str, body_line: int
+) -> _FrontMatter:
+    """Build the values key by key, so that a value YAML cannot build (``2025-02-30``,
+    ``!!timestamp soon``) is reported against its own key and line, as the text written."""
+    data: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    assert isinstance(node, yaml.MappingNode)
-    for key_node, _ in node.value:
-        lines.setdefault(str(key_node.value), offset + key_node.start_mark.line + 1)
-    return _FrontMatter({str(k): v for k, v in data.items()}, lines, body, body_line)
+    repeated: list[tuple[str, int]] = []
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        line = offset + key_node.start_mark.line + 1
+        try:
+            key = loader.construct_object(key_node, deep=True)
+        except Exception:
+            key = key_node.value
+        if isinstance(key, list | dict):
+            raise _Problem(line, "front matter keys must be plain names")
+        name = str(key)
+        try:
+            value = loader.construct_object(value_node, deep=True)
+        except Exception as error:
+            if not isinstance(value_node, yaml.ScalarNode):
+                raise _Problem(line, f"{name}: cannot be read: {error}") from None
+            value = value_node.value
+        if name in data:
+            repeated.append((name, line))
+        data[name] = value
+        lines[name] = line
+    return _FrontMatter(data, lines, body, body_line, tuple(repeated))
 
 
 def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | None]:
@@ -299,7 +340,9 @@ def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | Non
     if ".." in relative.parts or not relative.parts:
         raise ValueError(f'"{value}" must stay inside the site (no "..")')
     local = config.site.static.joinpath(*relative.parts)
-    url = urljoin(config.site.url, str(relative))
+    url = urljoin(config.site.url, quote(str(relative)))
+    if parts.query:
+        url += f"?{parts.query}"
     try:
         return Image(url, kind, local.stat().st_size), None
     except OSError:
@@ -315,7 +358,7 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
     except _Problem as problem:
         return None, [Diagnostic.error(path, problem.line, problem.message)]
     except OSError as error:
-        return None, [Diagnostic.error(path, 0, f"cannot read: {error.strerror or error}")]
+        return None, [Diagnostic.error(path, 1, f"cannot read: {error.strerror or error}")]
     data, lines = fm.data, fm.lines
     line = lines.get
 
@@ -324,6 +367,9 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
 
     def warn(key: str, message: str) -> None:
         out.append(Diagnostic.warning(path, line(key, 1), message))
+
+    for key, where in fm.repeated:
+        out.append(Diagnostic.warning(path, where, f"{key}: given more than once; the last wins"))
 
     zone = config.site.timezone
     title = ""
@@ -394,7 +440,8 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
         if raw_slug is not None:
             slug = make_slug(_text(raw_slug, "slug"))
         else:
-            stem = path.stem if path.stem != "index" else path.parent.name
+            bundle = path.stem == "index" and path.parent != config.content.dir
+            stem = path.parent.name if bundle else path.stem
             slug = make_slug(stem)
     except ValueError as problem:
         slug = ""
@@ -477,11 +524,11 @@ def load_articles(config: Config) -> tuple[list[Article], list[Diagnostic]]:
         diagnostics.extend(found)
         if article is not None:
             articles.append(article)
-    diagnostics.extend(_duplicate_slugs(articles))
+    diagnostics.extend(_duplicate_slugs(articles, config.root))
     return articles, diagnostics
 
 
-def _duplicate_slugs(articles: list[Article]) -> Iterator[Diagnostic]:
+def _duplicate_slugs(articles: list[Article], root: Path) -> Iterator[Diagnostic]:
     first: dict[str, Article] = {}
     for article in articles:
         other = first.setdefault(article.slug, article)
@@ -489,7 +536,8 @@ def _duplicate_slugs(articles: list[Article]) -> Iterator[Diagnostic]:
             yield Diagnostic.error(
                 article.source,
                 article.line("slug"),
-                f'slug: "{article.slug}" is also the slug of {other.source}; '
+                f'slug: "{article.slug}" is also the slug of '
+                f"{Path(os.path.relpath(other.source, root)).as_posix()}; "
                 "give one of them another slug",
             )
 

@@ -46,10 +46,16 @@ class Diagnostic:
         if relative_to is not None:
             shown = os.path.relpath(self.path, relative_to)
         where = f"{shown}:{self.line}" if self.line > 0 else f"{shown}"
-        return f"{where}: {self.severity.value}: {self.message}"
+        return f"{where}: {self.severity.value}: {one_line(self.message)}"
 
     def __str__(self) -> str:
         return self.format()
+
+
+def one_line(text: str) -> str:
+    """*text* with line breaks and other control characters written as escapes, so that a
+    diagnostic is always one line and article text cannot drive the terminal."""
+    return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
 
 
 def sort_key(diagnostic: Diagnostic) -> tuple[str, int, str]:

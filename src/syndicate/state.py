@@ -78,7 +78,7 @@ def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
     except FileNotFoundError:
         return State(), []
     except (OSError, UnicodeDecodeError) as error:
-        return State(), [Diagnostic.error(path, 0, f"cannot read the state file: {error}")]
+        return State(), [Diagnostic.error(path, 1, f"cannot read the state file: {error}")]
     try:
         document = json.loads(text)
         records = tuple(_record(item) for item in document["articles"])
@@ -95,7 +95,7 @@ def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
         ]
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         return State(), [
-            Diagnostic.error(path, 0, f"state file is damaged ({error}); restore it from git")
+            Diagnostic.error(path, 1, f"state file is damaged ({error}); restore it from git")
         ]
     return State(records, outputs), []
 
