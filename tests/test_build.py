@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW, SITE, MakePublication, article, mtimes, tree
-from syndicate.build import build
 from syndicate.cli import main
 from syndicate.errors import ContentError, OutputError, RenderError
 from syndicate.output import target
+from syndicate.pipeline import build
 
 
 def two_articles(publication: MakePublication) -> Path:

@@ -23,7 +23,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, SITE, MakePublication, article
-from syndicate.build import build, check
 from syndicate.config import load_config
 from syndicate.content import (
     KNOWN_KEYS,
@@ -36,6 +35,7 @@ from syndicate.content import (
     select,
 )
 from syndicate.markdown import render
+from syndicate.pipeline import build, check
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 IN_JAKARTA = SITE + 'timezone = "Asia/Jakarta"\n'

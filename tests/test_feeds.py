@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from conftest import NOW, REPO, SITE, MakePublication, article, tree
-from syndicate.build import build
+from syndicate.pipeline import build
 from validators import atom_problems, json_feed_problems, rss_problems
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW, MakePublication, article, mtimes, tree
-from syndicate.build import build, check
 from syndicate.cli import main
 from syndicate.errors import ContentError
+from syndicate.pipeline import build, check
 
 STATE = ".syndicate/state.json"
 

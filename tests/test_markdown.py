@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import SITE, MakePublication, article
-from syndicate.build import permalink
 from syndicate.config import load_config
 from syndicate.content import load_articles
 from syndicate.markdown import Rendered, render
+from syndicate.pipeline import permalink
 
 #: A site that lives below a path, so that site-root links have something to get wrong.
 BLOG = SITE.replace('url = "https://news.example.org/"', 'url = "https://example.org/blog/"')

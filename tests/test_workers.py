@@ -8,7 +8,7 @@ import pytest
 
 from conftest import NOW, MakePublication, article, tree
 from syndicate import workers
-from syndicate.build import build, check
+from syndicate.pipeline import build, check
 
 
 def test_parallel_map_keeps_the_order() -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from . import build as pipeline
+from . import __version__, pipeline
 from .errors import Diagnostic, SyndicateError, has_errors
 
 

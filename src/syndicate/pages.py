@@ -12,7 +12,7 @@ from .feeds import FeedPlan, feed_links
 from .templating import environment
 
 if TYPE_CHECKING:
-    from .build import Publication
+    from .pipeline import Publication
 
 LATEST = 10
 
