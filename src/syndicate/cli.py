@@ -92,6 +92,14 @@ def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
         f"{verb} {len(report.written)} files, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed, in {report.seconds:.2f} s"
     )
+    if report.newsletter and not report.due:
+        click.echo("Newsletter: nothing new since the last email, so none is due.")
+    for email in report.due:
+        count = len(email.digest.articles)
+        click.echo(
+            f"Newsletter: {email.digest.id}, {count} article{'s' * (count != 1)}, "
+            f"not sent yet: {email.web_url}"
+        )
     return report
 
 
@@ -111,3 +119,36 @@ def build(root: Path, strict: bool, dry_run: bool) -> None:
 def publish(root: Path, strict: bool, dry_run: bool) -> None:
     """Build, then deliver what is due (the email digest, once delivery is configured)."""
     _run(root, strict, dry_run)
+
+
+@main.command()
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0 picks a free one).",
+)
+@click.pass_obj
+def preview(root: Path, port: int) -> None:
+    """Build, then serve feeds/ on 127.0.0.1 with the next email at 600 and 375 px."""
+    from .config import load_config
+    from .preview import PREVIEW, make_server
+
+    report = _run(root, strict=False, dry_run=False)
+    latest = report.due[0] if report.due else (report.emails[-1] if report.emails else None)
+    config = load_config(root)
+    try:
+        server = make_server(config, latest, port)
+    except OSError as error:
+        click.echo(f"syndicate: cannot serve on 127.0.0.1:{port}: {error.strerror}", err=True)
+        sys.exit(1)
+    address = f"http://127.0.0.1:{server.server_address[1]}"
+    click.echo(f"Serving {config.output_dir} at {address}/")
+    click.echo(f"The email preview: {address}{PREVIEW} (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

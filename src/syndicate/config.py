@@ -70,6 +70,33 @@ class ContentConfig:
     max_bytes: int
 
 
+DEFAULT_SUBJECT = (
+    "{{ site.title }}: {{ articles[0].title }}"
+    "{% if articles|length > 1 %} (and {{ articles|length - 1 }} more){% endif %}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    """``[email]``: the newsletter sent to subscribers."""
+
+    #: "Name <address>" the mail comes from; required to send.
+    sender: str | None
+    reply_to: str | None
+    #: Jinja2 template of the subject line, with ``site``, ``articles`` and ``digest``.
+    subject: str
+    #: "digest": one email with the new articles; "article": one email per new article.
+    mode: str
+    #: Articles in one digest (and emails per run in "article" mode), newest first.
+    max_articles: int
+    #: Personal unsubscribe link, with ``{email}`` and ``{token}``.
+    unsubscribe_url: str | None
+    #: Postal address for the footer, as anti-spam laws ask.
+    address: str | None
+    #: Jinja2 template of the preview line; defaults to the first summaries.
+    preheader: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """A whole publication's configuration."""
@@ -79,6 +106,8 @@ class Config:
     site: SiteConfig
     feeds: FeedsConfig
     content: ContentConfig
+    #: None when syndicate.toml has no [email] table: no newsletter.
+    email: EmailConfig | None = None
 
     @property
     def output_dir(self) -> Path:
@@ -146,6 +175,48 @@ def _permalink(value: str) -> str | None:
     return None
 
 
+def _mailbox(value: str) -> str | None:
+    from email.utils import getaddresses
+
+    from email_validator import EmailNotValidError, validate_email
+
+    found = getaddresses([value])
+    if len(found) != 1 or not found[0][1] or any(c in value for c in "\r\n"):
+        return 'must be one address, such as "Syndicate Dispatch <news@example.org>"'
+    try:
+        validate_email(found[0][1], check_deliverability=False)
+    except EmailNotValidError as error:
+        return str(error)
+    return None
+
+
+def _template(value: str) -> str | None:
+    import jinja2.sandbox
+
+    try:
+        jinja2.sandbox.SandboxedEnvironment().parse(value)
+    except jinja2.TemplateSyntaxError as error:
+        return f"is not a valid template: {error.message}"
+    return None
+
+
+def _mode(value: str) -> str | None:
+    return None if value in ("digest", "article") else 'must be "digest" or "article"'
+
+
+def _unsubscribe_url(value: str) -> str | None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as error:
+        return f"cannot read the pattern: {error}"
+    unknown = sorted(names - {"email", "token"})
+    if unknown:
+        return f"unknown placeholder {{{unknown[0]}}} (allowed: {{email}}, {{token}})"
+    if not value.startswith("https://"):
+        return "must be an https URL (RFC 8058 one-click unsubscribe needs one)"
+    return None
+
+
 def _not_empty(value: str) -> str | None:
     return "must not be empty" if not value.strip() else None
 
@@ -172,6 +243,16 @@ _TABLES: dict[str, dict[str, _Field]] = {
     "feeds": {
         "limit": _Field(int, 50, check=_non_negative),
         "full_content": _Field(bool, True),
+    },
+    "email": {
+        "from": _Field(str, check=_mailbox),
+        "reply_to": _Field(str, check=_mailbox),
+        "subject": _Field(str, DEFAULT_SUBJECT, check=_template),
+        "mode": _Field(str, "digest", check=_mode),
+        "max_articles": _Field(int, 10, check=_positive),
+        "unsubscribe_url": _Field(str, check=_unsubscribe_url),
+        "address": _Field(str, check=_not_empty),
+        "preheader": _Field(str, check=_template),
     },
     "content": {
         "dir": _Field(str, CONTENT_DIR, check=_not_empty),
@@ -354,8 +435,26 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         content=ContentConfig(
             dir=root / values["content"]["dir"], max_bytes=values["content"]["max_bytes"]
         ),
+        email=_email(values["email"]) if "email" in raw else None,
     )
     return config, out
+
+
+def _email(values: Mapping[str, Any]) -> EmailConfig:
+    def text(key: str) -> str | None:
+        value = values[key]
+        return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+    return EmailConfig(
+        sender=text("from"),
+        reply_to=text("reply_to"),
+        subject=values["subject"],
+        mode=values["mode"],
+        max_articles=values["max_articles"],
+        unsubscribe_url=text("unsubscribe_url"),
+        address=text("address"),
+        preheader=values["preheader"],
+    )
 
 
 def load_config(root: Path) -> Config:

@@ -69,6 +69,8 @@ class Image:
     type: str | None
     #: Size in bytes of a local file under ``static/``; None for remote images.
     length: int | None
+    #: The local file under ``static/``; None for remote images and missing files.
+    source: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +346,7 @@ def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | Non
     if parts.query:
         url += f"?{parts.query}"
     try:
-        return Image(url, kind, local.stat().st_size), None
+        return Image(url, kind, local.stat().st_size, local), None
     except OSError:
         where = os.path.relpath(local, config.root)
         return Image(url, kind, None), f'image: "{value}" is not in the static folder ({where})'

@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import jinja2
-
 from .config import Config
-from .errors import RenderError
+from .email.render import format_date
 from .feeds import FeedPlan, feed_links
-from .templating import environment
+from .templating import render_template
 
 if TYPE_CHECKING:
+    from .email.render import RenderedDigest
     from .pipeline import Publication
 
 LATEST = 10
 
 
-def render_template(config: Config, name: str, **context: object) -> str:
-    """Render template *name*; a broken template is a :class:`RenderError` naming it."""
-    try:
-        return environment(config).get_template(name).render(**context)
-    except jinja2.TemplateSyntaxError as error:
-        where = error.filename or error.name or name
-        raise RenderError(f"{where}:{error.lineno}: template error: {error.message}") from None
-    except jinja2.TemplateError as error:
-        raise RenderError(f"{name}: template error: {error.message}") from None
-
-
 def render_pages(
-    config: Config, plans: list[FeedPlan], publication: Publication
+    config: Config,
+    plans: list[FeedPlan],
+    publication: Publication,
+    emails: Sequence[RenderedDigest] = (),
 ) -> dict[str, bytes]:
-    """``index.html``: the publication's landing page, listing its feeds and latest articles."""
+    """``index.html``, the landing page listing the feeds, the latest articles and the
+    newsletter; with a newsletter, ``digests/index.html``, the archive of its issues."""
     latest = [
         {
             "title": article.title,
@@ -40,11 +33,25 @@ def render_pages(
         }
         for article in publication.published[:LATEST]
     ]
-    html = render_template(
-        config,
-        "site/index.html.j2",
-        site=config.site,
-        feeds=feed_links(config, plans),
-        latest=latest,
-    )
-    return {"index.html": html.encode("utf-8")}
+    issues = [
+        {
+            "title": rendered.subject,
+            "url": rendered.web_url,
+            "date": format_date(rendered.digest.date, config),
+            "date_iso": rendered.digest.date.astimezone(config.site.timezone).isoformat(),
+            "articles": len(rendered.digest.articles),
+            "sent": rendered.digest.sent,
+        }
+        for rendered in sorted(emails, key=lambda r: (r.digest.date, r.digest.id), reverse=True)
+    ]
+    context = {
+        "site": config.site,
+        "feeds": feed_links(config, plans),
+        "latest": latest,
+        "newsletter": config.email is not None,
+        "issues": issues,
+    }
+    files = {"index.html": render_template(config, "site/index.html.j2", **context)}
+    if config.email is not None:
+        files["digests/index.html"] = render_template(config, "site/digests.html.j2", **context)
+    return {name: html.encode("utf-8") for name, html in files.items()}

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -20,6 +20,8 @@ from pathlib import Path
 from . import feeds, markdown, pages
 from .config import Config, read_config
 from .content import Article, load_articles, select
+from .email.digest import Digest, due, sent_digests
+from .email.render import RenderedDigest, email_pictures, render_digest
 from .errors import ContentError, Diagnostic, OutputError, has_errors, sort_key
 from .output import WriteResult, atomic_write, write_files
 from .state import State, assign_ids, read_state
@@ -52,6 +54,15 @@ class Report:
     unchanged: int = 0
     removed: tuple[str, ...] = ()
     seconds: float = 0.0
+    #: Every email of the newsletter, rendered: those sent, then those due now.
+    emails: tuple[RenderedDigest, ...] = ()
+    #: Whether the publication has a newsletter at all.
+    newsletter: bool = False
+
+    @property
+    def due(self) -> tuple[RenderedDigest, ...]:
+        """The emails due now (none when nothing is new since the last one)."""
+        return tuple(e for e in self.emails if not e.digest.sent)
 
     @property
     def errors(self) -> int:
@@ -110,23 +121,20 @@ def check(root: Path, now: datetime) -> Report:
     )
 
 
-def _entries(publication: Publication, plans: list[feeds.FeedPlan]) -> dict[str, feeds.Entry]:
-    """Render the Markdown of the articles some feed shows, and only those, once each."""
-    config = publication.config
+def render_bodies(
+    publication: Publication, articles: Iterable[Article]
+) -> dict[str, markdown.Rendered]:
+    """Render the Markdown of *articles*, once each, on every core when there are many.
+
+    Only articles some output shows are rendered: feeds show ``feeds.limit``
+    entries each, and the newsletter its newest articles.
+    """
     links = {a.source.resolve(): publication.urls[a.slug] for a in publication.published}
-    shown = list({a.slug: a for plan in plans for a in plan.articles}.values())
+    shown = list({a.slug: a for a in articles}.values())
     jobs = [(article, publication.urls[article.slug]) for article in shown]
-    bodies = parallel_map(partial(_render, site_url=config.site.url, links=links), jobs)
-    return {
-        article.slug: feeds.Entry(
-            article=article,
-            id=publication.ids[article.slug],
-            url=url,
-            summary=body.summary,
-            html=body.html if config.feeds.full_content else None,
-        )
-        for (article, url), body in zip(jobs, bodies, strict=True)
-    }
+    site_url = publication.config.site.url
+    bodies = parallel_map(partial(_render, site_url=site_url, links=links), jobs)
+    return {article.slug: body for article, body in zip(shown, bodies, strict=True)}
 
 
 def _render(
@@ -136,23 +144,60 @@ def _render(
     return markdown.render(article, url, site_url, links)
 
 
-def render_outputs(publication: Publication) -> dict[str, bytes]:
-    """Every file of the output folder, keyed by its path there.  Pure: writes nothing."""
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """What a build renders, before anything is written."""
+
+    #: Every file of the output folder, keyed by its path there.
+    files: dict[str, bytes]
+    #: Every email: those sent (re-rendered for their pages), then those due now.
+    emails: tuple[RenderedDigest, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def newsletter(publication: Publication) -> tuple[list[Digest], list[Digest]]:
+    """The digests already sent and those due now (both empty without an [email] table)."""
+    email = publication.config.email
+    if email is None:
+        return [], []
+    published, ids, state = publication.published, publication.ids, publication.state
+    return sent_digests(published, ids, state), due(email, published, ids, state)
+
+
+def render_outputs(publication: Publication) -> Outputs:
+    """Render every output.  Pure: reads templates and images, writes nothing."""
     config = publication.config
     plans = feeds.plan_feeds(config, list(publication.published))
-    entries = _entries(publication, plans)
+    sent, pending = newsletter(publication)
+    in_emails = [a for digest in (*sent, *pending) for a in digest.articles]
+    bodies = render_bodies(publication, [*(a for p in plans for a in p.articles), *in_emails])
     files: dict[str, bytes] = {}
     for plan in plans:
-        feed = feeds.Feed(
-            folder=plan.folder,
-            title=plan.title,
-            description=plan.description,
-            category=plan.category,
-            entries=tuple(entries[a.slug] for a in plan.articles),
-        )
+        entries = [
+            feeds.Entry(
+                article=article,
+                id=publication.ids[article.slug],
+                url=publication.urls[article.slug],
+                summary=bodies[article.slug].summary,
+                html=bodies[article.slug].html if config.feeds.full_content else None,
+            )
+            for article in plan.articles
+        ]
+        feed = feeds.Feed(plan.folder, plan.title, plan.description, plan.category, tuple(entries))
         files.update(feeds.render_feed(feed, config))
-    files.update(pages.render_pages(config, plans, publication))
-    return files
+    diagnostics: list[Diagnostic] = []
+    pictures = email_pictures(config, in_emails)
+    files.update(pictures.files)
+    diagnostics.extend(pictures.diagnostics)
+    emails = [
+        render_digest(config, d, publication.urls, bodies, pictures.images)
+        for d in (*sent, *pending)
+    ]
+    for rendered in emails:
+        files[f"digests/{rendered.digest.id}/index.html"] = rendered.web.encode("utf-8")
+        diagnostics.extend(rendered.diagnostics)
+    files.update(pages.render_pages(config, plans, publication, emails))
+    return Outputs(files, tuple(emails), tuple(diagnostics))
 
 
 def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
@@ -190,7 +235,9 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
     if publication is None or has_errors(diagnostics, strict=strict):
         raise ContentError("the publication has errors", diagnostics)
     config = publication.config
-    files = render_outputs(publication)
+    outputs = render_outputs(publication)
+    files = outputs.files
+    diagnostics += outputs.diagnostics
     static, found = static_files(config)
     diagnostics += found
     for name in sorted(static.keys() & files.keys()):
@@ -205,7 +252,7 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
     result: WriteResult = write_files(
         config.output_dir, files, publication.state.outputs, dry_run=dry_run
     )
-    state = State(publication.state.records, tuple(sorted(files)))
+    state = replace(publication.state, outputs=tuple(sorted(files)))
     try:
         saved = config.state_path.read_bytes()
     except OSError:
@@ -225,4 +272,6 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
         unchanged=result.unchanged,
         removed=result.removed,
         seconds=time.perf_counter() - started,
+        emails=outputs.emails,
+        newsletter=config.email is not None,
     )

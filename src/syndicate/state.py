@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,17 +53,40 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestRecord:
+    """One digest (or single-article email) that has been sent."""
+
+    id: str
+    #: Ids of the articles it carried, newest first.
+    articles: tuple[str, ...]
+    #: When it was sent, ISO 8601 in UTC.
+    sent: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "articles": list(self.articles), "sent": self.sent}
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     records: tuple[Record, ...] = ()
     #: Files written in the output folder by the last build, so stale ones can go.
     outputs: tuple[str, ...] = ()
+    #: Digests sent so far, oldest first.
+    digests: tuple[DigestRecord, ...] = ()
+
+    def sent(self, digest_id: str, articles: Iterable[str], when: datetime) -> State:
+        """This state with one more digest recorded as sent at *when*."""
+        record = DigestRecord(digest_id, tuple(articles), when.astimezone(UTC).isoformat())
+        return replace(self, digests=(*self.digests, record))
 
     def to_json(self) -> bytes:
-        document = {
+        document: dict[str, object] = {
             "version": STATE_VERSION,
             "articles": [r.to_json() for r in sorted(self.records, key=lambda r: (r.source, r.id))],
             "outputs": sorted(self.outputs),
         }
+        if self.digests:
+            document["digests"] = [d.to_json() for d in self.digests]
         return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -83,6 +106,7 @@ def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
         document = json.loads(text)
         records = tuple(_record(item) for item in document["articles"])
         outputs = tuple(str(name) for name in document.get("outputs", []))
+        digests = tuple(_digest(item) for item in document.get("digests", []))
         if document.get("version") != STATE_VERSION:
             raise ValueError(f"unknown version {document.get('version')!r}")
     except json.JSONDecodeError as error:
@@ -97,7 +121,7 @@ def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
         return State(), [
             Diagnostic.error(path, 1, f"state file is damaged ({error}); restore it from git")
         ]
-    return State(records, outputs), []
+    return State(records, outputs, digests), []
 
 
 def _record(item: Any) -> Record:
@@ -107,6 +131,18 @@ def _record(item: Any) -> Record:
     if not isinstance(item.get("gone", False), bool):
         raise ValueError("an article record has a gone that is not true or false")
     return Record(**{f: item[f] for f in fields}, gone=item.get("gone", False))
+
+
+def _digest(item: Any) -> DigestRecord:
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("id"), str)
+        or not isinstance(item.get("sent"), str)
+        or not isinstance(item.get("articles"), list)
+        or not all(isinstance(a, str) for a in item["articles"])
+    ):
+        raise ValueError("a digest record lacks id, articles or sent")
+    return DigestRecord(item["id"], tuple(item["articles"]), item["sent"])
 
 
 def _date_key(article: Article) -> str:

@@ -8,12 +8,14 @@ publication overrides any template by putting one of the same name in its own
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 
 from .config import Config
+from .errors import RenderError
 
 
 def default_templates() -> Path:
@@ -30,6 +32,7 @@ def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".txt.j2")
 
 
+@lru_cache(maxsize=8)
 def environment(config: Config) -> jinja2.Environment:
     """Autoescaping, StrictUndefined, the user's templates before the defaults."""
     defaults = jinja2.FileSystemLoader(default_templates())
@@ -48,3 +51,14 @@ def environment(config: Config) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def render_template(config: Config, name: str, **context: object) -> str:
+    """Render template *name*; a broken template is a :class:`RenderError` naming it."""
+    try:
+        return environment(config).get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as error:
+        where = error.filename or error.name or name
+        raise RenderError(f"{where}:{error.lineno}: template error: {error.message}") from None
+    except jinja2.TemplateError as error:
+        raise RenderError(f"{name}: template error: {error.message}") from None

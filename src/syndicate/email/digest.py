@@ -1,0 +1,82 @@
+"""Which articles are due in the next email, and the digest's identity.
+
+A digest covers the articles published since the last digest that was sent
+(the state file records sent digests), newest first, at most
+``[email] max_articles``.  The first digest ever covers the newest
+``max_articles``.  In "article" mode every due article is an email of its own.
+Nothing here reads a clock or writes a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..config import EmailConfig
+from ..content import Article
+from ..state import State
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One email's worth of articles: a digest, or a single article in "article" mode."""
+
+    #: Stable: derived from the date and the ids of what it carries.
+    id: str
+    #: The newest article's publication date; the digest's date.
+    date: datetime
+    articles: tuple[Article, ...]
+    #: True for a sent digest, False for the one due next.
+    sent: bool
+
+
+def digest_id(articles: Sequence[Article], ids: Mapping[str, str]) -> str:
+    """``YYYY-MM-DD-<hash>``: the newest article's date and a hash of the article ids."""
+    newest = max(articles, key=lambda a: a.date)
+    digest = hashlib.sha256("\n".join(sorted(ids[a.slug] for a in articles)).encode("utf-8"))
+    return f"{newest.date:%Y-%m-%d}-{digest.hexdigest()[:10]}"
+
+
+def _make(articles: Sequence[Article], ids: Mapping[str, str], sent: bool) -> Digest:
+    ordered = tuple(sorted(articles, key=lambda a: (-a.date.timestamp(), a.slug)))
+    return Digest(digest_id(ordered, ids), ordered[0].date, ordered, sent)
+
+
+def due(
+    email: EmailConfig, published: Sequence[Article], ids: Mapping[str, str], state: State
+) -> list[Digest]:
+    """The emails due now: at most one digest, or one email per new article; maybe none.
+
+    *published* is newest first.  "Since the last digest" means newer than the
+    newest article any sent digest carried, and not carried by one already, so
+    an article backdated behind the last digest is not mailed out of order.
+    """
+    carried = {article_id for record in state.digests for article_id in record.articles}
+    by_id = {ids[a.slug]: a for a in published}
+    dates = [by_id[i].date for i in carried if i in by_id]
+    cutoff = max(dates) if dates else None
+    new = [
+        a for a in published if ids[a.slug] not in carried and (cutoff is None or a.date > cutoff)
+    ][: email.max_articles]
+    if not new:
+        return []
+    if email.mode == "article":
+        return [_make([article], ids, sent=False) for article in new]
+    return [_make(new, ids, sent=False)]
+
+
+def sent_digests(
+    published: Sequence[Article], ids: Mapping[str, str], state: State
+) -> list[Digest]:
+    """The digests already sent, as they read today (articles since removed are left out)."""
+    by_id = {ids[a.slug]: a for a in published}
+    result = []
+    for record in state.digests:
+        articles = [by_id[i] for i in record.articles if i in by_id]
+        if articles:
+            digest = _make(articles, ids, sent=True)
+            # The id it was sent with, even if an article has since disappeared.
+            result.append(Digest(record.id, digest.date, digest.articles, sent=True))
+    return result

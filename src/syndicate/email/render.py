@@ -1,0 +1,282 @@
+"""A digest as an email: MJML templates rendered by Jinja2, then by mjml-python.
+
+Every value reaches the templates through Jinja2's autoescaping, so article
+text can neither break the MJML nor inject markup or template code.  The
+email is rendered once per digest; the subscriber's own unsubscribe link is a
+placeholder that :func:`personalize` fills in for each recipient.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+import jinja2.sandbox
+from markupsafe import Markup
+
+from ..config import Config, EmailConfig
+from ..content import Article, make_summary
+from ..errors import Diagnostic, RenderError
+from ..markdown import Rendered
+from ..templating import render_template
+from .digest import Digest
+from .images import EmailImage, email_image
+
+#: Stands for the subscriber's unsubscribe link until :func:`personalize` replaces it.
+UNSUBSCRIBE = "https://unsubscribe.invalid/syndicate-personal-link"
+#: Gmail clips messages whose HTML is larger than about 102 KB.
+MAX_HTML_BYTES = 102_000
+#: Summary lengths tried, in turn, while a digest is too large.
+SHORTER = (200, 120, 60)
+PREHEADER_LENGTH = 140
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One article as an email shows it."""
+
+    title: str
+    url: str
+    summary: str
+    byline: str
+    date: str
+    date_iso: str
+    image: EmailImage | None
+    #: Full sanitised HTML ("article" mode only).
+    html: Markup | None
+    #: The Markdown source, which reads well as plain text ("article" mode only).
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDigest:
+    digest: Digest
+    subject: str
+    preheader: str
+    #: The email's HTML, with :data:`UNSUBSCRIBE` standing for the personal link.
+    html: str
+    #: The same email without personal links: the "view in browser" page.
+    web: str
+    #: The plain-text part, with :data:`UNSUBSCRIBE` standing for the personal link.
+    text: str
+    web_url: str
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def personalize(rendered: RenderedDigest, unsubscribe_url: str) -> tuple[str, str]:
+    """The HTML and text parts for one subscriber, with their own unsubscribe link."""
+    escaped = html_lib.escape(unsubscribe_url, quote=True)
+    return (
+        rendered.html.replace(UNSUBSCRIBE, escaped),
+        rendered.text.replace(UNSUBSCRIBE, unsubscribe_url),
+    )
+
+
+@lru_cache(maxsize=4)
+def _locale(language: str) -> Any:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(language, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def format_date(moment: datetime, config: Config) -> str:
+    """*moment* in the site's timezone, written out for ``[site] language`` (18 August 2025)."""
+    from babel.dates import format_date as babel_format_date
+
+    local = moment.astimezone(config.site.timezone)
+    return str(babel_format_date(local, format="long", locale=_locale(config.site.language)))
+
+
+def _sandbox() -> jinja2.sandbox.SandboxedEnvironment:
+    return jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def _line(template: str, config: Config, key: str, context: Mapping[str, Any]) -> str:
+    """Render a one-line template from the config; CR, LF and tabs fold into spaces."""
+    try:
+        text = _sandbox().from_string(template).render(**context)
+    except jinja2.TemplateError as error:
+        raise RenderError(f"{config.path}: email.{key}: {error.message or error}") from None
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Pictures:
+    """The articles' images as emails show them, converted once per build."""
+
+    #: By article slug; an article whose image is missing or unreadable has none.
+    images: Mapping[str, EmailImage]
+    #: Converted files to publish, by path below the output folder.
+    files: Mapping[str, bytes]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def email_pictures(config: Config, articles: Iterable[Article]) -> Pictures:
+    """Convert the local images of *articles* for email (JPEG or PNG, at most 1200 px wide);
+    remote ones are used as they are.  One that cannot be read is left out with a warning."""
+    images: dict[str, EmailImage] = {}
+    files: dict[str, bytes] = {}
+    diagnostics: list[Diagnostic] = []
+    for article in {a.slug: a for a in articles}.values():
+        image = article.image
+        if image is None:
+            continue
+        is_local = image.url.startswith(config.site.url)
+        if is_local and image.source is None:
+            continue  # the loader already warned that the file is missing
+        try:
+            converted = email_image(
+                image.source if is_local else None,
+                image.url,
+                site_url=config.site.url,
+                alt=article.title,
+            )
+        except ValueError as error:
+            diagnostics.append(
+                Diagnostic.warning(
+                    article.source, article.line("image"), f"image: left out of the email: {error}"
+                )
+            )
+            continue
+        images[article.slug] = converted.image
+        if converted.path is not None and converted.data is not None:
+            files[converted.path] = converted.data
+    return Pictures(images, files, tuple(diagnostics))
+
+
+def _context(
+    config: Config, email: EmailConfig, digest: Digest, items: list[Item], web_url: str
+) -> dict[str, Any]:
+    articles = [
+        {"title": i.title, "url": i.url, "summary": i.summary, "byline": i.byline, "date": i.date}
+        for i in items
+    ]
+    about = {"id": digest.id, "date": format_date(digest.date, config), "url": web_url}
+    context: dict[str, Any] = {"site": config.site, "articles": articles, "digest": about}
+    subject = _line(email.subject, config, "subject", context)
+    if email.preheader:
+        preheader = _line(email.preheader, config, "preheader", context)
+    elif len(items) == 1:
+        preheader = items[0].summary
+    else:
+        preheader = " · ".join(i.title for i in items)
+    return {
+        **context,
+        "email": email,
+        "items": items,
+        "subject": subject,
+        "preheader": make_summary(preheader, PREHEADER_LENGTH),
+        "mode": email.mode,
+    }
+
+
+def _mjml(source: str, template: str) -> str:
+    from mjml import mjml2html
+
+    try:
+        return str(mjml2html(source))
+    except (ValueError, RuntimeError) as error:
+        raise RenderError(f"{template}: MJML error: {error}") from None
+
+
+def render_digest(
+    config: Config,
+    digest: Digest,
+    urls: Mapping[str, str],
+    bodies: Mapping[str, Rendered],
+    pictures: Mapping[str, EmailImage],
+) -> RenderedDigest:
+    """The email of *digest*, its web version and its plain-text part.
+
+    *urls*, *bodies* and *pictures* hold every article's permalink, rendered
+    body and email image (see :func:`email_pictures`), by slug.
+    """
+    email = config.email
+    if email is None:
+        raise RenderError(f"{config.path}: no [email] table, so there is no newsletter to render")
+    kind = "article" if email.mode == "article" else "digest"
+    web_url = f"{config.site.url}digests/{digest.id}/"
+    diagnostics: list[Diagnostic] = []
+    items: list[Item] = []
+    for article in digest.articles:
+        body = bodies[article.slug]
+        items.append(
+            Item(
+                title=article.title,
+                url=urls[article.slug],
+                summary=body.summary,
+                byline=", ".join(article.authors),
+                date=format_date(article.date, config),
+                date_iso=article.date.astimezone(config.site.timezone).isoformat(),
+                image=pictures.get(article.slug),
+                html=Markup(body.html) if kind == "article" else None,
+                text=article.body.strip() if kind == "article" else None,
+            )
+        )
+    context = _context(config, email, digest, items, web_url)
+
+    def render(items: list[Item], web: bool) -> str:
+        extra = {"items": items, "web": web, "web_url": web_url, "unsubscribe_url": UNSUBSCRIBE}
+        template = f"email/{kind}.mjml.j2"
+        return _mjml(render_template(config, template, **{**context, **extra}), template)
+
+    html = render(items, web=False)
+    if len(html.encode("utf-8")) > MAX_HTML_BYTES:
+        html, items = _shrink(config, digest, items, render, diagnostics)
+    web = render(items, web=True)
+    text = render_template(
+        config,
+        f"email/{kind}.txt.j2",
+        **{**context, "items": items, "web_url": web_url, "unsubscribe_url": UNSUBSCRIBE},
+    )
+    return RenderedDigest(
+        digest=digest,
+        subject=context["subject"],
+        preheader=context["preheader"],
+        html=html,
+        web=web,
+        text=text,
+        web_url=web_url,
+        diagnostics=tuple(diagnostics),
+    )
+
+
+def _shrink(
+    config: Config,
+    digest: Digest,
+    items: list[Item],
+    render: Callable[[list[Item], bool], str],
+    diagnostics: list[Diagnostic],
+) -> tuple[str, list[Item]]:
+    """Shorter summaries until the HTML fits under Gmail's clipping size (with a warning)."""
+    html = ""
+    for length in SHORTER:
+        shorter = [replace(i, summary=make_summary(i.summary, length)) for i in items]
+        html = render(shorter, False)
+        if len(html.encode("utf-8")) <= MAX_HTML_BYTES:
+            diagnostics.append(
+                Diagnostic.warning(
+                    config.path,
+                    0,
+                    f"digest {digest.id}: summaries shortened to {length} characters to keep "
+                    f"the email under {MAX_HTML_BYTES:,} bytes (Gmail clips larger ones)",
+                )
+            )
+            return html, shorter
+    diagnostics.append(
+        Diagnostic.warning(
+            config.path,
+            0,
+            f"digest {digest.id}: the email is {len(html.encode('utf-8')):,} bytes; Gmail clips "
+            f"emails over {MAX_HTML_BYTES:,} bytes (fewer [email] max_articles would help)",
+        )
+    )
+    return html, items
