@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from email import message_from_bytes, policy
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -11,11 +12,15 @@ import pytest
 from markupsafe import escape
 
 from conftest import NOW, REPO, SITE, MakePublication, article
+from syndicate.config import load_config
+from syndicate.email.message import build_message, message_id
 from syndicate.email.render import (
     MAX_HTML_BYTES,
     UNSUBSCRIBE,
     RenderedDigest,
+    letter,
     personalize,
+    unsubscribe_mailto,
 )
 from syndicate.errors import RenderError
 from syndicate.pipeline import build
@@ -270,3 +275,56 @@ def test_a_remote_image_is_used_as_it_is(publication: MakePublication) -> None:
     url = "https://cdn.example.org/pictures/a.jpg"
     root = publication({"content/a.md": article("A", image=url)}, EMAIL)
     assert f'src="{url}"' in email_of(root).html
+
+
+def test_article_mode_sends_each_article_whole(publication: MakePublication) -> None:
+    body = "First paragraph.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint('x')\n```\n"
+    root = publication(
+        {
+            "content/a.md": article("One", "2025-01-01", body),
+            "content/b.md": article("Two", "2025-01-02", "Second [link](../one/)."),
+        },
+        EMAIL + 'mode = "article"\n',
+    )
+    report = build(root, NOW)
+    one, two = sorted(report.due, key=lambda e: e.digest.date)
+    assert "<table>" in one.html and '<code class="language-python">' in one.html
+    assert "print('x')" in one.text  # the Markdown source is the plain-text part
+    assert 'href="https://news.example.org/posts/one/"' in two.html
+    assert one.digest.id != two.digest.id
+    assert (root / "feeds/digests" / one.digest.id / "index.html").is_file()
+
+
+def test_the_digest_becomes_a_mime_message_that_parses_back(
+    example: tuple[Path, RenderedDigest],
+) -> None:
+    root, email = example
+    config = load_config(root)
+    personal = "https://syndicate-news.github.io/syndicate/unsubscribe/?email=a%40b.org&token=t"
+    message = build_message(
+        letter(config, email, personal),
+        to="Reader <reader@example.org>",
+        unsubscribe_url=personal,
+        unsubscribe_mailto=unsubscribe_mailto(config),
+        message_id=message_id(email.digest.id, "reader@example.org", "syndicate-news.github.io"),
+        date=NOW,
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed["Subject"] == email.subject
+    assert parsed["From"] == "Syndicate Dispatch <dispatch@syndicate-news.example>"
+    assert parsed["Reply-To"] == "Syndicate Dispatch Editors <editors@syndicate-news.example>"
+    assert parsed["To"] == "Reader <reader@example.org>"
+    assert parsed["Date"] == "Thu, 01 Jan 2026 12:00:00 +0000"
+    assert parsed["Message-ID"].endswith("@syndicate-news.github.io>")
+    assert parsed["List-Id"] == "Syndicate Dispatch <syndicate-dispatch.syndicate-news.github.io>"
+    assert parsed["List-Unsubscribe"] == (
+        f"<{personal}>, <mailto:editors@syndicate-news.example?subject=unsubscribe>"
+    )
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, html = parsed.iter_parts()
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    assert text.get_content_charset() == html.get_content_charset() == "utf-8"
+    assert personal in text.get_content()
+    assert personal.replace("&", "&amp;") in html.get_content()
+    assert "unsubscribe.invalid" not in text.get_content() + html.get_content()

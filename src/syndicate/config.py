@@ -176,16 +176,12 @@ def _permalink(value: str) -> str | None:
 
 
 def _mailbox(value: str) -> str | None:
-    from email.utils import getaddresses
+    from .email.message import mailbox
+    from .errors import RenderError
 
-    from email_validator import EmailNotValidError, validate_email
-
-    found = getaddresses([value])
-    if len(found) != 1 or not found[0][1] or any(c in value for c in "\r\n"):
-        return 'must be one address, such as "Syndicate Dispatch <news@example.org>"'
     try:
-        validate_email(found[0][1], check_deliverability=False)
-    except EmailNotValidError as error:
+        mailbox(value, "From")
+    except RenderError as error:
         return str(error)
     return None
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import jinja2.sandbox
 from markupsafe import Markup
+from slugify import slugify
 
 from ..config import Config, EmailConfig
 from ..content import Article, make_summary
@@ -26,6 +28,7 @@ from ..markdown import Rendered
 from ..templating import render_template
 from .digest import Digest
 from .images import EmailImage, email_image
+from .message import Letter, mailbox
 
 #: Stands for the subscriber's unsubscribe link until :func:`personalize` replaces it.
 UNSUBSCRIBE = "https://unsubscribe.invalid/syndicate-personal-link"
@@ -280,3 +283,32 @@ def _shrink(
         )
     )
     return html, items
+
+
+def letter(config: Config, rendered: RenderedDigest, unsubscribe_url: str) -> Letter:
+    """What :func:`~syndicate.email.message.build_message` needs to mail *rendered* to one
+    reader whose own unsubscribe link is *unsubscribe_url*."""
+    email = config.email
+    if email is None or email.sender is None:
+        raise RenderError(f"{config.path}: email.from: required to send the newsletter")
+    html, text = personalize(rendered, unsubscribe_url)
+    domain = urlsplit(config.site.url).hostname or "localhost"
+    label = slugify(config.site.title) or "newsletter"
+    return Letter(
+        subject=rendered.subject,
+        text=text,
+        html=html,
+        sender=email.sender,
+        reply_to=email.reply_to,
+        list_id=f"{config.site.title} <{label}.{domain}>",
+        domain=domain,
+    )
+
+
+def unsubscribe_mailto(config: Config) -> str | None:
+    """A ``mailto:`` for List-Unsubscribe: the reply-to (or from) address, subject "unsubscribe"."""
+    email = config.email
+    address = email and (email.reply_to or email.sender)
+    if not address:
+        return None
+    return f"mailto:{mailbox(address, 'Reply-To').addr_spec}?subject=unsubscribe"
