@@ -33,7 +33,12 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# The browser tests drive Debian's Chromium; install it through apt-get where it is missing.
+.PHONY: chromium
+chromium:
+	@bash scripts/ensure-chromium
+
+test: lint chromium
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.run-deps

@@ -7,7 +7,10 @@ a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,6 +88,12 @@ def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
     except SyndicateError as error:
         _fail(error)
         raise  # unreachable: _fail exits
+    _tell(report, dry_run)
+    return report
+
+
+def _tell(report: pipeline.Report, dry_run: bool) -> None:
+    """What a build did, and the email it found due."""
     _show(report.diagnostics, err=True)
     verb = "would write" if dry_run else "wrote"
     click.echo(
@@ -100,7 +109,6 @@ def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
             f"Newsletter: {email.digest.id}, {count} article{'s' * (count != 1)}, "
             f"not sent yet: {email.web_url}"
         )
-    return report
 
 
 @main.command()
@@ -114,11 +122,61 @@ def build(root: Path, strict: bool, dry_run: bool) -> None:
 
 @main.command()
 @strict_option
-@click.option("--dry-run", is_flag=True, help="Show what would be done; write and send nothing.")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; write and send nothing.")
 @click.pass_obj
 def publish(root: Path, strict: bool, dry_run: bool) -> None:
-    """Build, then deliver what is due (the email digest, once delivery is configured)."""
-    _run(root, strict, dry_run)
+    """Build, then send the email that is due to every subscriber, exactly once."""
+    with _progress_bar() as progress:
+        try:
+            report, delivery = pipeline.publish(
+                root,
+                _now(),
+                environ=os.environ,
+                strict=strict,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        except SyndicateError as error:
+            _fail(error)
+            raise  # unreachable: _fail exits
+    _tell(report, dry_run)
+    _show(delivery.diagnostics, err=True)
+    for outcome in delivery.outcomes:
+        if dry_run:
+            click.echo(f"Would send {outcome.digest_id}: {outcome.subject}")
+            for title in outcome.titles:
+                click.echo(f"  - {title}")
+            click.echo(
+                f"  to {outcome.pending} subscriber{'s' * (outcome.pending != 1)}"
+                f" ({outcome.already} already done), through {delivery.backend}"
+            )
+            continue
+        state = "complete" if outcome.complete else "NOT complete: run publish again"
+        click.echo(
+            f"Sent {outcome.digest_id} through {delivery.backend}: {outcome.sent} sent, "
+            f"{outcome.already} already done, {outcome.failed} failed, "
+            f"{delivery.skipped} skipped (unsubscribed, bounced or invalid); {state}"
+        )
+    if any(d.is_error for d in delivery.diagnostics):
+        sys.exit(1)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal for sends of more than a handful of messages."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Sending", total=None)
+
+        def advance(done: int, total: int) -> None:
+            if total > 10:
+                bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 @main.command()

@@ -27,6 +27,8 @@ TEMPLATES_DIR = "templates"
 STATE_PATH = ".syndicate/state.json"
 
 PERMALINK_FIELDS = frozenset({"slug", "year", "month", "day"})
+#: The usual port of each kind of SMTP security.
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,26 @@ DEFAULT_SUBJECT = (
 
 
 @dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """``[email.smtp]``: the SMTP server (credentials come only from the environment)."""
+
+    host: str
+    port: int
+    #: "starttls", "ssl" (implicit TLS) or "none".
+    security: str
+    #: Seconds to wait for the server before a try counts as failed.
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class DkimConfig:
+    """``[email.dkim]``: DKIM signing (the private key comes from SYNDICATE_DKIM_KEY)."""
+
+    domain: str
+    selector: str
+
+
+@dataclass(frozen=True, slots=True)
 class EmailConfig:
     """``[email]``: the newsletter sent to subscribers."""
 
@@ -95,6 +117,13 @@ class EmailConfig:
     address: str | None
     #: Jinja2 template of the preview line; defaults to the first summaries.
     preheader: str | None
+    #: The subscriber CSV (SYNDICATE_SUBSCRIBERS overrides it), relative to the publication.
+    subscribers: str | None = None
+    #: Messages per second at most; 0 for no limit.
+    rate: float = 10.0
+    #: None: every message goes to the outbox folder instead of a server.
+    smtp: SmtpConfig | None = None
+    dkim: DkimConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +242,14 @@ def _unsubscribe_url(value: str) -> str | None:
     return None
 
 
+def _security(value: str) -> str | None:
+    return None if value in SMTP_PORTS else 'must be "starttls", "ssl" or "none"'
+
+
+def _port(value: int) -> str | None:
+    return None if 0 < value < 65536 else "must be a port number, 1 to 65535"
+
+
 def _not_empty(value: str) -> str | None:
     return "must not be empty" if not value.strip() else None
 
@@ -249,6 +286,18 @@ _TABLES: dict[str, dict[str, _Field]] = {
         "unsubscribe_url": _Field(str, check=_unsubscribe_url),
         "address": _Field(str, check=_not_empty),
         "preheader": _Field(str, check=_template),
+        "subscribers": _Field(str, check=_not_empty),
+        "rate": _Field(float, 10.0, check=_non_negative),
+    },
+    "email.smtp": {
+        "host": _Field(str, required=True, check=_not_empty),
+        "port": _Field(int, check=_port),
+        "security": _Field(str, "starttls", check=_security),
+        "timeout": _Field(float, 30.0, check=_positive),
+    },
+    "email.dkim": {
+        "domain": _Field(str, required=True, check=_not_empty),
+        "selector": _Field(str, required=True, check=_not_empty),
     },
     "content": {
         "dir": _Field(str, CONTENT_DIR, check=_not_empty),
@@ -257,7 +306,12 @@ _TABLES: dict[str, dict[str, _Field]] = {
 }
 _REQUIRED_TABLES = ("site",)
 
-_TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+}
 
 
 class _Lines:
@@ -284,7 +338,9 @@ class _Lines:
         return self._tables.get(table, 1)
 
     def key(self, table: str, key: str) -> int:
-        return self._keys.get((table, key)) or self.table(table)
+        """The line of ``key = …`` in *table*, or of a ``[table.key]`` header, or of *table*."""
+        dotted = f"{table}.{key}" if table else key
+        return self._keys.get((table, key)) or self._tables.get(dotted) or self.table(table)
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -298,6 +354,8 @@ def _validate_table(
     fields = _TABLES[table]
     values: dict[str, Any] = {}
     for key in raw:
+        if f"{table}.{key}" in _TABLES:
+            continue  # a sub-table, validated on its own
         if key not in fields:
             out.append(
                 Diagnostic.error(
@@ -315,6 +373,8 @@ def _validate_table(
             values[key] = field.default
             continue
         value = raw[key]
+        if field.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # "rate = 10" means 10.0
         # bool is a subclass of int: "limit = true" must not pass as a number.
         if not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool)):
             expected = _TYPE_NAMES.get(field.kind, str(field.kind))
@@ -354,9 +414,12 @@ def _toml_type(value: object) -> str:
     return "a date" if hasattr(value, "isoformat") else type(value).__name__
 
 
-def _table(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    value = raw.get(name)
-    return value if isinstance(value, dict) else {}
+def _table(raw: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    """The table *name* ("email.smtp" is a table inside [email]); None when absent."""
+    value: Any = raw
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
@@ -403,11 +466,22 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
             )
         elif not isinstance(value, dict):
             out.append(Diagnostic.error(path, lines.key("", table), f"[{table}]: must be a table"))
+        else:
+            for key, inner in value.items():
+                if f"{table}.{key}" in _TABLES and not isinstance(inner, dict):
+                    out.append(
+                        Diagnostic.error(
+                            path, lines.key(table, key), f"{table}.{key}: must be a table"
+                        )
+                    )
     for table in _REQUIRED_TABLES:
         if table not in raw:
             out.append(Diagnostic.error(path, 1, f"[{table}]: missing (required)"))
+    present = {table: _table(raw, table) for table in _TABLES}
     values = {
-        table: _validate_table(path, lines, table, _table(raw, table), out) for table in _TABLES
+        table: _validate_table(path, lines, table, found or {}, out)
+        for table, found in present.items()
+        if found is not None or table in _REQUIRED_TABLES or "." not in table
     }
     out.sort(key=lambda d: d.line)
     if any(d.is_error for d in out):
@@ -431,15 +505,26 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         content=ContentConfig(
             dir=root / values["content"]["dir"], max_bytes=values["content"]["max_bytes"]
         ),
-        email=_email(values["email"]) if "email" in raw else None,
+        email=_email(values) if "email" in raw else None,
     )
     return config, out
 
 
-def _email(values: Mapping[str, Any]) -> EmailConfig:
+def _email(tables: Mapping[str, Mapping[str, Any]]) -> EmailConfig:
+    values = tables["email"]
+
     def text(key: str) -> str | None:
         value = values[key]
         return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+    smtp = dkim = None
+    if "email.smtp" in tables:
+        found = tables["email.smtp"]
+        port = found["port"] or SMTP_PORTS[found["security"]]
+        smtp = SmtpConfig(found["host"].strip(), port, found["security"], found["timeout"])
+    if "email.dkim" in tables:
+        found = tables["email.dkim"]
+        dkim = DkimConfig(found["domain"].strip(), found["selector"].strip())
 
     return EmailConfig(
         sender=text("from"),
@@ -450,6 +535,10 @@ def _email(values: Mapping[str, Any]) -> EmailConfig:
         unsubscribe_url=text("unsubscribe_url"),
         address=text("address"),
         preheader=values["preheader"],
+        subscribers=text("subscribers"),
+        rate=values["rate"],
+        smtp=smtp,
+        dkim=dkim,
     )
 
 

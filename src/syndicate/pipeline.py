@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from . import feeds, markdown, pages
-from .config import Config, read_config
+from .config import Config, load_config, read_config
 from .content import Article, load_articles, select
+from .delivery.journal import publication_lock
+from .delivery.send import Delivery, Progress, deliver
 from .email.digest import Digest, due, sent_digests
 from .email.render import RenderedDigest, email_pictures, render_digest
 from .errors import ContentError, Diagnostic, OutputError, has_errors, sort_key
@@ -58,6 +60,8 @@ class Report:
     emails: tuple[RenderedDigest, ...] = ()
     #: Whether the publication has a newsletter at all.
     newsletter: bool = False
+    #: Entry id of every published article, by slug.
+    article_ids: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def due(self) -> tuple[RenderedDigest, ...]:
@@ -274,4 +278,45 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
         seconds=time.perf_counter() - started,
         emails=outputs.emails,
         newsletter=config.email is not None,
+        article_ids=publication.ids,
     )
+
+
+def publish(
+    root: Path,
+    now: datetime,
+    *,
+    environ: Mapping[str, str],
+    strict: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Report, Delivery]:
+    """Build, then deliver the emails that are due, holding the publication's lock so
+    that two publishes at once can never both send.
+
+    *environ* holds the secrets (SYNDICATE_SECRET, SYNDICATE_SMTP_PASSWORD...) and
+    may name the subscriber list (SYNDICATE_SUBSCRIBERS).
+    """
+    with publication_lock(root.resolve()):
+        report = build(root, now, strict=strict, dry_run=dry_run)
+        config = load_config(root)
+        delivery = deliver(
+            config,
+            report.due,
+            report.article_ids,
+            now=now,
+            environ=environ,
+            dry_run=dry_run,
+            progress=progress,
+            sleep=sleep,
+        )
+        if (
+            not dry_run
+            and any(o.complete for o in delivery.outcomes)
+            and config.email
+            and (config.email.smtp is not None)
+        ):
+            # The archive page and the state now show the email as sent.
+            report = replace(build(root, now, strict=strict), emails=report.emails)
+    return report, delivery

@@ -185,7 +185,8 @@ def _mjml(source: str, template: str) -> str:
     from mjml import mjml2html
 
     try:
-        return str(mjml2html(source))
+        # No web fonts: a font link would load from a third party each time the email opens.
+        return str(mjml2html(source, fonts={}))
     except (ValueError, RuntimeError) as error:
         raise RenderError(f"{template}: MJML error: {error}") from None
 

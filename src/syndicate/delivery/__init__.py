@@ -1,0 +1,1 @@
+"""Delivering the newsletter: subscribers, backends (SMTP, outbox), the journal, exactly once."""

@@ -1,0 +1,314 @@
+"""Sending the emails that are due, to every subscriber, exactly once.
+
+The journal is the memory: a recipient is written down (as a keyed hash, never
+the address) the moment the server accepts their message, and flushed before
+the next one, so a run that dies half-way and is started again sends only to
+those not done yet.  A digest counts as sent, for choosing the next one's
+articles, only when every recipient is done or refused for good.
+
+The outbox backend writes ``.eml`` files instead, with its journal inside the
+outbox folder: a local rehearsal that never marks a digest as sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import formataddr
+
+from ..config import Config
+from ..email.message import build_message, mailbox, message_id
+from ..email.render import RenderedDigest, letter, unsubscribe_mailto
+from ..errors import DeliveryError, Diagnostic
+from ..output import atomic_write
+from ..state import read_state
+from .backends import (
+    Backend,
+    OutboxBackend,
+    PermanentFailure,
+    SmtpBackend,
+    SmtpSettings,
+    TransientFailure,
+)
+from .dkim import DkimSettings, sign
+from .journal import Journal
+from .subscribers import (
+    Subscribers,
+    load_subscribers,
+    on_reserved_domains,
+    recipient_key,
+    redact,
+    secret_from,
+    subscribers_path,
+    token,
+    tracked_by_git,
+    unsubscribe_link,
+)
+
+OUTBOX = "outbox"
+JOURNALS = ".syndicate/journal"
+
+#: Called after each recipient with (done so far, total).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one email."""
+
+    digest_id: str
+    subject: str
+    titles: tuple[str, ...]
+    #: Subscribed, valid, distinct addresses.
+    recipients: int
+    sent: int = 0
+    #: Done by an earlier run.
+    already: int = 0
+    #: Refused for good by the server (5xx).
+    failed: int = 0
+    #: Left for the next run (the server kept failing, or a dry run).
+    pending: int = 0
+    #: Every recipient done or refused: the email counts as sent.
+    complete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a publish delivered."""
+
+    #: "smtp host:port" or the outbox folder; "" when nothing was due.
+    backend: str
+    outcomes: tuple[Outcome, ...]
+    #: Rows not mailed: unsubscribed, bounced, invalid or duplicate.
+    skipped: int
+    diagnostics: tuple[Diagnostic, ...]
+    dry_run: bool = False
+
+
+def _smtp(config: Config, environ: Mapping[str, str]) -> SmtpSettings | None:
+    email = config.email
+    if email is None or email.smtp is None:
+        return None
+    smtp = email.smtp
+    return SmtpSettings(
+        host=smtp.host,
+        port=smtp.port,
+        security=smtp.security,
+        timeout=smtp.timeout,
+        username=environ.get("SYNDICATE_SMTP_USERNAME") or None,
+        password=environ.get("SYNDICATE_SMTP_PASSWORD") or None,
+        rate=email.rate or None,
+    )
+
+
+def _dkim(config: Config, environ: Mapping[str, str]) -> DkimSettings | None:
+    email = config.email
+    if email is None or email.dkim is None:
+        return None
+    key = environ.get("SYNDICATE_DKIM_KEY", "")
+    if not key.strip():
+        raise DeliveryError(
+            f"{config.path}: [email.dkim] is set, but SYNDICATE_DKIM_KEY holds no private key"
+        )
+    return DkimSettings(email.dkim.domain, email.dkim.selector, key.encode("utf-8"))
+
+
+def _subscribers(config: Config, environ: Mapping[str, str]) -> Subscribers:
+    email = config.email
+    assert email is not None
+    path = subscribers_path(email.subscribers, config.root, environ)
+    if path is None:
+        raise DeliveryError(
+            f"{config.path}: no subscribers: set [email] subscribers or SYNDICATE_SUBSCRIBERS"
+        )
+    return load_subscribers(path)
+
+
+def deliver(
+    config: Config,
+    emails: Sequence[RenderedDigest],
+    article_ids: Mapping[str, str],
+    *,
+    now: datetime,
+    environ: Mapping[str, str],
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
+    """Send *emails* (the ones due) to every subscriber not yet done; record what was sent.
+
+    *article_ids* maps article slugs to their entry ids, for the state's record of
+    sent digests.  *sleep* waits between retries and for the rate limit.  The caller
+    holds the publication lock.
+    """
+    email = config.email
+    if email is None or not emails:
+        return Delivery("", (), 0, (), dry_run)
+    if email.unsubscribe_url is None:
+        raise DeliveryError(
+            f"{config.path}: email.unsubscribe_url: required to send (every email needs "
+            "a working unsubscribe link)"
+        )
+    subscribers = _subscribers(config, environ)
+    diagnostics = list(subscribers.diagnostics)
+    if tracked_by_git(subscribers.path) and not on_reserved_domains(subscribers):
+        diagnostics.append(
+            Diagnostic.warning(
+                subscribers.path,
+                0,
+                "the subscriber list is tracked by git: anyone who can read the repository "
+                "can read these addresses. Remove it (git rm --cached) and keep it in a secret.",
+            )
+        )
+    smtp = _smtp(config, environ)
+    secret = secret_from(environ)
+    if smtp is not None and secret is None:
+        raise DeliveryError(
+            "SYNDICATE_SECRET is not set: refusing to send over SMTP without it (it keys the "
+            "unsubscribe tokens and the journal)"
+        )
+    if secret is None:
+        # The outbox is a local rehearsal: a fixed key, stated as such, keeps reruns stable.
+        secret = hashlib.sha256(f"syndicate outbox {config.site.url}".encode()).digest()
+    dkim = _dkim(config, environ)
+    skipped = (
+        subscribers.unsubscribed
+        + subscribers.bounced
+        + subscribers.invalid
+        + subscribers.duplicates
+    )
+    where = f"smtp {smtp.host}:{smtp.port}" if smtp else str(config.root / OUTBOX)
+    outcomes = []
+    for rendered in emails:
+        outcome = _send_one(
+            config,
+            rendered,
+            subscribers,
+            secret,
+            smtp,
+            dkim,
+            now,
+            dry_run,
+            progress,
+            diagnostics,
+            sleep,
+        )
+        outcomes.append(outcome)
+        if outcome.complete and smtp is not None and not dry_run:
+            ids = [article_ids[a.slug] for a in rendered.digest.articles]
+            _record_sent(config, rendered.digest.id, ids, now)
+    return Delivery(where, tuple(outcomes), skipped, tuple(diagnostics), dry_run)
+
+
+def _record_sent(config: Config, digest_id: str, ids: list[str], now: datetime) -> None:
+    state, problems = read_state(config.state_path)
+    if problems:
+        raise DeliveryError("the state file cannot be read", problems)
+    if any(record.id == digest_id for record in state.digests):
+        return
+    atomic_write(config.state_path, state.sent(digest_id, ids, now).to_json())
+
+
+def _send_one(
+    config: Config,
+    rendered: RenderedDigest,
+    subscribers: Subscribers,
+    secret: bytes,
+    smtp: SmtpSettings | None,
+    dkim: DkimSettings | None,
+    now: datetime,
+    dry_run: bool,
+    progress: Progress | None,
+    diagnostics: list[Diagnostic],
+    sleep: Callable[[float], None],
+) -> Outcome:
+    email = config.email
+    assert email is not None and email.unsubscribe_url is not None and email.sender is not None
+    digest = rendered.digest
+    titles = tuple(a.title for a in digest.articles)
+    total = len(subscribers.active)
+    if smtp is None:
+        folder = config.root / OUTBOX / digest.id
+        journal_path = folder / "journal.jsonl"
+    else:
+        journal_path = config.root / JOURNALS / f"{digest.id}.jsonl"
+    sender = mailbox(email.sender, "From").addr_spec
+    mailto = unsubscribe_mailto(config)
+    domain = rendered.web_url.split("/")[2]
+    counts = {"sent": 0, "already": 0, "failed": 0, "pending": 0}
+    backend: Backend | None = None
+    with Journal.open(journal_path) as journal:
+        try:
+            for done, subscriber in enumerate(subscribers.active, start=1):
+                key = recipient_key(secret, subscriber.email)
+                if journal.status(key) is not None:
+                    counts["already"] += 1
+                    continue
+                if dry_run:
+                    counts["pending"] += 1
+                    continue
+                if backend is None:
+                    backend = SmtpBackend(smtp, sleep=sleep) if smtp else OutboxBackend(folder)
+                link = unsubscribe_link(
+                    email.unsubscribe_url, subscriber.email, token(secret, subscriber.email)
+                )
+                message = build_message(
+                    letter(config, rendered, link),
+                    to=formataddr((subscriber.name, subscriber.email)),
+                    unsubscribe_url=link,
+                    unsubscribe_mailto=mailto,
+                    message_id=message_id(digest.id, subscriber.email, domain),
+                    date=now,
+                )
+                data = message.as_bytes()
+                if dkim is not None:
+                    data = sign(data, dkim)
+                try:
+                    backend.send(data, sender, subscriber.email, key=key)
+                except PermanentFailure as refusal:
+                    # The server's reply names the address: personal data, kept out.
+                    reason = redact(str(refusal), subscriber.email)
+                    journal.record(key, "failed", str(refusal.code))
+                    counts["failed"] += 1
+                    diagnostics.append(
+                        Diagnostic.warning(
+                            subscribers.path,
+                            subscriber.line,
+                            f"refused for good by the mail server: {reason}",
+                        )
+                    )
+                except TransientFailure as failure:
+                    failure = TransientFailure(redact(str(failure), subscriber.email))
+                    counts["pending"] += total - done + 1
+                    diagnostics.append(
+                        Diagnostic.error(
+                            config.path,
+                            0,
+                            f"digest {digest.id}: the mail server keeps failing ({failure}); "
+                            f"{total - done + 1} recipients left for the next run",
+                        )
+                    )
+                    break
+                else:
+                    journal.record(key, "sent")
+                    counts["sent"] += 1
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            if backend is not None:
+                backend.close()
+    complete = counts["pending"] == 0 and not dry_run
+    return Outcome(
+        digest.id,
+        rendered.subject,
+        titles,
+        total,
+        counts["sent"],
+        counts["already"],
+        counts["failed"],
+        counts["pending"],
+        complete,
+    )
