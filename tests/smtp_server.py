@@ -96,6 +96,10 @@ class _Faults:
     stall_seconds: float = 0.0
     stall_left: int = 0
 
+    def failure(self) -> str:
+        words = "Try again later" if self.fail_code < 500 else "Refused"
+        return f"{self.fail_code} {self.fail_code // 100}.3.0 {words}"
+
 
 class _Session(SMTP):
     """aiosmtpd's SMTP protocol, one per connection, numbered, and able to hang up
@@ -157,7 +161,7 @@ class _Handler:
             await asyncio.sleep(faults.stall_seconds)
         if faults.fail_at == "RCPT" and faults.fail_left > 0:
             faults.fail_left -= 1
-            return f"{faults.fail_code} 4.3.0 Try again later"
+            return faults.failure()
         if address in faults.refused:
             return f"{faults.refused[address]} 5.1.1 <{address}>: no such mailbox"
         envelope.rcpt_tos.append(address)
@@ -168,7 +172,7 @@ class _Handler:
         faults = self.owner.faults
         if faults.fail_at == "DATA" and faults.fail_left > 0:
             faults.fail_left -= 1
-            return f"{faults.fail_code} 4.3.0 Try again later"
+            return faults.failure()
         assert envelope.mail_from is not None and isinstance(envelope.original_content, bytes)
         received = Received(
             envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content, server.number

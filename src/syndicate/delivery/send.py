@@ -12,16 +12,19 @@ outbox folder: a local rehearsal that never marks a digest as sent.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import queue
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr
 
 from ..config import Config
-from ..email.message import build_message, mailbox, message_id
-from ..email.render import RenderedDigest, letter, unsubscribe_mailto
+from ..email.message import for_reader, mailbox, message_id, prepare
+from ..email.render import UNSUBSCRIBE, RenderedDigest, letter, personalize, unsubscribe_mailto
 from ..errors import DeliveryError, Diagnostic
 from ..output import atomic_write
 from ..state import read_state
@@ -36,6 +39,7 @@ from .backends import (
 from .dkim import DkimSettings, sign
 from .journal import Journal
 from .subscribers import (
+    Subscriber,
     Subscribers,
     load_subscribers,
     on_reserved_domains,
@@ -180,7 +184,7 @@ def deliver(
         + subscribers.invalid
         + subscribers.duplicates
     )
-    where = f"smtp {smtp.host}:{smtp.port}" if smtp else str(config.root / OUTBOX)
+    where = f"smtp {smtp.host}:{smtp.port}" if smtp else f"the outbox ({OUTBOX}/)"
     outcomes = []
     for rendered in emails:
         outcome = _send_one(
@@ -238,57 +242,69 @@ def _send_one(
     sender = mailbox(email.sender, "From").addr_spec
     mailto = unsubscribe_mailto(config)
     domain = rendered.web_url.split("/")[2]
+    # Built and checked once; each reader's copy changes only what is theirs.
+    prepared = prepare(
+        letter(config, rendered, UNSUBSCRIBE),
+        unsubscribe_mailto=mailto,
+        date=now,
+        sample=email.sender,
+    )
     counts = {"sent": 0, "already": 0, "failed": 0, "pending": 0}
     backend: Backend | None = None
+
+    def build(reader: Subscriber) -> bytes:
+        assert email is not None and email.unsubscribe_url is not None
+        link = unsubscribe_link(email.unsubscribe_url, reader.email, token(secret, reader.email))
+        html, text = personalize(rendered, link)
+        data = for_reader(
+            prepared,
+            text=text,
+            html=html,
+            to=formataddr((reader.name, reader.email)),
+            unsubscribe_url=link,
+            message_id=message_id(digest.id, reader.email, domain),
+        )
+        return sign(data, dkim) if dkim is not None else data
+
     with Journal.open(journal_path) as journal:
+        todo = []
+        for reader in subscribers.active:
+            key = recipient_key(secret, reader.email)
+            if journal.status(key) is None:
+                todo.append((reader, key))
+        counts["already"] = total - len(todo)
+        if dry_run:
+            counts["pending"] = len(todo)
+            todo = []
         try:
-            for done, subscriber in enumerate(subscribers.active, start=1):
-                key = recipient_key(secret, subscriber.email)
-                if journal.status(key) is not None:
-                    counts["already"] += 1
-                    continue
-                if dry_run:
-                    counts["pending"] += 1
-                    continue
+            built = _ahead([reader for reader, _ in todo], build)
+            for index, ((reader, key), data) in enumerate(zip(todo, built, strict=True)):
                 if backend is None:
                     backend = SmtpBackend(smtp, sleep=sleep) if smtp else OutboxBackend(folder)
-                link = unsubscribe_link(
-                    email.unsubscribe_url, subscriber.email, token(secret, subscriber.email)
-                )
-                message = build_message(
-                    letter(config, rendered, link),
-                    to=formataddr((subscriber.name, subscriber.email)),
-                    unsubscribe_url=link,
-                    unsubscribe_mailto=mailto,
-                    message_id=message_id(digest.id, subscriber.email, domain),
-                    date=now,
-                )
-                data = message.as_bytes()
-                if dkim is not None:
-                    data = sign(data, dkim)
                 try:
-                    backend.send(data, sender, subscriber.email, key=key)
+                    backend.send(data, sender, reader.email, key=key)
                 except PermanentFailure as refusal:
                     # The server's reply names the address: personal data, kept out.
-                    reason = redact(str(refusal), subscriber.email)
+                    reason = redact(str(refusal), reader.email)
                     journal.record(key, "failed", str(refusal.code))
                     counts["failed"] += 1
                     diagnostics.append(
                         Diagnostic.warning(
                             subscribers.path,
-                            subscriber.line,
+                            reader.line,
                             f"refused for good by the mail server: {reason}",
                         )
                     )
                 except TransientFailure as failure:
-                    failure = TransientFailure(redact(str(failure), subscriber.email))
-                    counts["pending"] += total - done + 1
+                    left = len(todo) - index
+                    counts["pending"] += left
                     diagnostics.append(
                         Diagnostic.error(
                             config.path,
                             0,
-                            f"digest {digest.id}: the mail server keeps failing ({failure}); "
-                            f"{total - done + 1} recipients left for the next run",
+                            f"digest {digest.id}: the mail server keeps failing "
+                            f"({redact(str(failure), reader.email)}); {left} recipients left "
+                            "for the next run",
                         )
                     )
                     break
@@ -296,7 +312,7 @@ def _send_one(
                     journal.record(key, "sent")
                     counts["sent"] += 1
                 if progress is not None:
-                    progress(done, total)
+                    progress(counts["already"] + index + 1, total)
         finally:
             if backend is not None:
                 backend.close()
@@ -312,3 +328,41 @@ def _send_one(
         counts["pending"],
         complete,
     )
+
+
+def _ahead(readers: list[Subscriber], build: Callable[[Subscriber], bytes]) -> Iterator[bytes]:
+    """``build(reader)`` for each reader, in order, made a few messages ahead by a thread.
+
+    Making a message is CPU work and waiting for the server's reply is not: the
+    thread builds the next messages while the sender waits, and the bounded queue
+    keeps memory flat however long the list.  The journal stays in the sender's
+    hands alone, in order.
+    """
+    results: queue.Queue[tuple[bytes | None, BaseException | None]] = queue.Queue(maxsize=16)
+    stop = threading.Event()
+
+    def work() -> None:
+        for reader in readers:
+            if stop.is_set():
+                return
+            try:
+                results.put((build(reader), None))
+            except BaseException as error:  # handed to the sender, raised there
+                results.put((None, error))
+                return
+
+    worker = threading.Thread(target=work, name="syndicate-build", daemon=True)
+    worker.start()
+    try:
+        for _ in readers:
+            data, error = results.get()
+            if error is not None:
+                raise error
+            assert data is not None
+            yield data
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a worker blocked on a full queue finish
+            with contextlib.suppress(queue.Empty):
+                results.get(timeout=0.05)
+        worker.join()
