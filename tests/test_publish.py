@@ -5,6 +5,7 @@ A real SMTP server (aiosmtpd) listens on 127.0.0.1 for each test.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import dkim
 import pytest
 import trustme
 from click.testing import CliRunner
@@ -261,3 +263,56 @@ def test_the_example_publication_publishes_into_its_outbox_once(tmp_path: Path) 
     second = CliRunner().invoke(main, ["-C", str(root), "publish"], env={})
     assert "0 sent, 4 already done" in second.output
     assert sorted(folder.glob("*.eml")) == messages
+
+
+def test_every_message_is_dkim_signed_when_asked(publication: MakePublication) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+    def lookup(name: bytes, timeout: int = 5) -> bytes | None:
+        return record if name == b"mail._domainkey.example.org." else None
+
+    with SmtpServer() as server:
+        dkim_table = '\n[email.dkim]\ndomain = "example.org"\nselector = "mail"\n'
+        root = newsletter(publication, server, count=3)
+        config = root / "syndicate.toml"
+        config.write_text(config.read_text() + dkim_table)
+        publish(root, NOW, environ={**ENV, "SYNDICATE_DKIM_KEY": key}, sleep=no_wait)
+        exactly_once(server, 3)
+        for message in server.messages:
+            assert dkim.verify(message.data, dnsfunc=lookup)
+            signature = message_from_bytes(message.data, policy=policy.default)["DKIM-Signature"]
+            signed = str(signature).replace(" ", "").lower()
+            assert "list-unsubscribe:list-unsubscribe-post" in signed.replace("\r\n", "")
+
+
+def test_dkim_without_its_key_is_an_error_before_anything_is_sent(
+    publication: MakePublication,
+) -> None:
+    with SmtpServer() as server:
+        root = newsletter(publication, server, count=3)
+        config = root / "syndicate.toml"
+        config.write_text(config.read_text() + '\n[email.dkim]\ndomain = "a.org"\nselector = "s"\n')
+        with pytest.raises(DeliveryError, match="SYNDICATE_DKIM_KEY holds no private key"):
+            publish(root, NOW, environ=ENV, sleep=no_wait)
+        assert server.messages == []
+
+
+def test_the_token_is_the_one_the_readme_documents() -> None:
+    import hashlib
+    import hmac
+
+    documented = hmac.new(b"k", b"syndicate unsubscribe\0ana@example.org", hashlib.sha256)
+    assert token(b"k", "ana@example.org") == documented.hexdigest()[:32]
+    assert "syndicate unsubscribe\\0" in (REPO / "README.md").read_text()
