@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def pinned_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A local timezone far from UTC and a plain locale, so that code which reads the
     machine's zone or locale instead of the publication's shows up in the output."""
+    for name in [n for n in os.environ if n.startswith("SYNDICATE_")]:
+        monkeypatch.delenv(name)  # a maintainer's own secrets never reach a test
     monkeypatch.setenv("TZ", "Pacific/Kiritimati")
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
     time.tzset()

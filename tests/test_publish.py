@@ -316,3 +316,24 @@ def test_the_token_is_the_one_the_readme_documents() -> None:
     documented = hmac.new(b"k", b"syndicate unsubscribe\0ana@example.org", hashlib.sha256)
     assert token(b"k", "ana@example.org") == documented.hexdigest()[:32]
     assert "syndicate unsubscribe\\0" in (REPO / "README.md").read_text()
+
+
+def test_a_real_subscriber_list_tracked_by_git_is_warned_about(
+    publication: MakePublication,
+) -> None:
+    config = SITE + (
+        '\n[email]\nfrom = "Test Times <news@example.org>"\n'
+        'unsubscribe_url = "https://news.example.org/u?e={email}&t={token}"\n'
+        'subscribers = "list.csv"\n'
+    )
+    root = publication(
+        {"content/a.md": article(), "list.csv": "email,status\nana@realmail.net,subscribed\n"},
+        config,
+    )
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "list.csv"], check=True)
+    result = CliRunner().invoke(main, ["-C", str(root), "publish"], env={})
+    assert result.exit_code == 0, result.output
+    assert "list.csv: warning: the subscriber list is tracked by git" in result.output
+    assert "realmail" not in result.output
