@@ -32,8 +32,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_ships_the_default_templates(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {n.removeprefix("syndicate/templates/") for n in names if "/templates/" in n}
-    on_disk = {
-        p.relative_to(REPO / "templates").as_posix() for p in (REPO / "templates").rglob("*.j2")
+    on_disk = {  # dotfiles included: the scaffold's .github/workflows/publish.yml
+        p.relative_to(REPO / "templates").as_posix()
+        for p in (REPO / "templates").rglob("*")
+        if p.is_file()
     }
     assert on_disk and shipped == on_disk
     assert "syndicate/py.typed" in names

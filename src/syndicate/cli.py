@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
+from .delivery.send import Delivery
 from .errors import Diagnostic, SyndicateError, has_errors
 
 
@@ -126,6 +128,7 @@ def build(root: Path, strict: bool, dry_run: bool) -> None:
 @click.pass_obj
 def publish(root: Path, strict: bool, dry_run: bool) -> None:
     """Build, then send the email that is due to every subscriber, exactly once."""
+    started = time.perf_counter()
     with _progress_bar() as progress:
         try:
             report, delivery = pipeline.publish(
@@ -141,6 +144,7 @@ def publish(root: Path, strict: bool, dry_run: bool) -> None:
             raise  # unreachable: _fail exits
     _tell(report, dry_run)
     _show(delivery.diagnostics, err=True)
+    _job_summary(report, delivery, time.perf_counter() - started)
     for outcome in delivery.outcomes:
         if dry_run:
             click.echo(f"Would send {outcome.digest_id}: {outcome.subject}")
@@ -159,6 +163,33 @@ def publish(root: Path, strict: bool, dry_run: bool) -> None:
         )
     if any(d.is_error for d in delivery.diagnostics):
         sys.exit(1)
+
+
+def _job_summary(report: pipeline.Report, delivery: Delivery, seconds: float) -> None:
+    """A few lines for the GitHub Actions job summary, when running there."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    lines = [
+        "### syndicate publish" + (" (dry run)" if delivery.dry_run else ""),
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Entries published | {report.published} in {report.feeds} feeds |",
+    ]
+    for outcome in delivery.outcomes:
+        verb = "would go to" if delivery.dry_run else "sent to"
+        count = outcome.pending if delivery.dry_run else outcome.sent
+        unfinished = "" if outcome.complete or delivery.dry_run else ", NOT complete"
+        lines.append(
+            f"| Email {outcome.digest_id} | {verb} {count}, {outcome.already} already done, "
+            f"{outcome.failed} failed{unfinished} |"
+        )
+    if not delivery.outcomes:
+        lines.append("| Email | none due |")
+    lines += ["| Social cards | not part of this version yet |", f"| Time | {seconds:.1f} s |", ""]
+    with open(target, "a", encoding="utf-8") as summary:
+        summary.write("\n".join(lines) + "\n")
 
 
 @contextmanager
@@ -210,3 +241,49 @@ def preview(root: Path, port: int) -> None:
         pass
     finally:
         server.server_close()
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", help="The publication's name (default: from the folder's name).")
+@click.option(
+    "--url",
+    help="Where its public folder will be served (default: a GitHub Pages address).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init(directory: Path, title: str | None, url: str | None, force: bool) -> None:
+    """Scaffold a new publication in DIRECTORY, with its GitHub Actions workflow."""
+    from .scaffold import scaffold
+
+    name = directory.resolve().name or "publication"
+    title = title or name.replace("-", " ").replace("_", " ").title()
+    url = url or f"https://your-user.github.io/{name}/"
+    try:
+        done = scaffold(directory, title=title, url=url, today=_now().date(), force=force)
+    except SyndicateError as error:
+        _fail(error)
+    here = directory if str(directory) != "." else Path(".")
+    click.echo(f"Created {title} in {here}:")
+    for name in done.written:
+        click.echo(f"  {name}")
+    click.echo(NEXT_STEPS.format(root=here))
+
+
+NEXT_STEPS = """
+Next steps:
+  1. Edit syndicate.toml: [site] title, url and author; [email] from, unsubscribe_url
+     and address. Write articles in content/ (hello-world.md shows the format).
+  2. Preview locally:  syndicate -C {root} preview   (the email at /_preview/)
+  3. Rehearse a send:  syndicate -C {root} publish   (messages land in outbox/)
+  4. Push the folder to a GitHub repository. In Settings > Pages, choose
+     "GitHub Actions" as the source.
+  5. Add repository secrets (Settings > Secrets and variables > Actions):
+       SYNDICATE_SECRET          a long random string, kept forever:
+                                 python -c "import secrets; print(secrets.token_hex(32))"
+       SUBSCRIBERS_CSV           your subscriber list (email,name,status)
+       SYNDICATE_SMTP_USERNAME   and SYNDICATE_SMTP_PASSWORD, with [email.smtp] in
+                                 syndicate.toml (without it, mail goes to outbox/)
+       SYNDICATE_DKIM_KEY        optional, with [email.dkim]
+  6. Publish: every push that touches content/ runs the workflow, and a weekly schedule
+     sends the digest. From the Actions tab, "Run workflow" with dry_run rehearses.
+"""

@@ -45,18 +45,8 @@ SIGNED = (
     "content-type",
     "content-transfer-encoding",
 )
-#: Signed a second time, to refuse a second instance of each.
-OVERSIGNED = (
-    "from",
-    "reply-to",
-    "to",
-    "subject",
-    "date",
-    "message-id",
-    "list-id",
-    "list-unsubscribe",
-    "list-unsubscribe-post",
-)
+#: Signed a second time, to refuse a second instance of each: all but the MIME headers.
+OVERSIGNED = SIGNED[: SIGNED.index("list-unsubscribe-post") + 1]
 _DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9-]*[A-Za-z0-9]")
 _SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9_-]+)*")
 

@@ -120,17 +120,6 @@ def _dkim(config: Config, environ: Mapping[str, str]) -> DkimSettings | None:
     return DkimSettings(email.dkim.domain, email.dkim.selector, key.encode("utf-8"))
 
 
-def _subscribers(config: Config, environ: Mapping[str, str]) -> Subscribers:
-    email = config.email
-    assert email is not None
-    path = subscribers_path(email.subscribers, config.root, environ)
-    if path is None:
-        raise DeliveryError(
-            f"{config.path}: no subscribers: set [email] subscribers or SYNDICATE_SUBSCRIBERS"
-        )
-    return load_subscribers(path)
-
-
 def deliver(
     config: Config,
     emails: Sequence[RenderedDigest],
@@ -156,7 +145,17 @@ def deliver(
             f"{config.path}: email.unsubscribe_url: required to send (every email needs "
             "a working unsubscribe link)"
         )
-    subscribers = _subscribers(config, environ)
+    path = subscribers_path(email.subscribers, config.root, environ)
+    if path is None:
+        # A new publication has no list yet; the email stays due until it has one.
+        warning = Diagnostic.warning(
+            config.path,
+            0,
+            "no subscriber list ([email] subscribers or SYNDICATE_SUBSCRIBERS), so nothing "
+            "was sent; the email stays due",
+        )
+        return Delivery("", (), 0, (warning,), dry_run)
+    subscribers = load_subscribers(path)
     diagnostics = list(subscribers.diagnostics)
     if tracked_by_git(subscribers.path) and not on_reserved_domains(subscribers):
         diagnostics.append(
