@@ -50,6 +50,8 @@ class SiteConfig:
     permalink: str
     #: Folder whose files are served at the site root (copied into ``feeds/``).
     static: Path
+    #: Write a page at each article's permalink (false when another generator serves them).
+    pages: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,47 @@ class EmailConfig:
     dkim: DkimConfig | None = None
 
 
+SOCIAL_PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads")
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformConfig:
+    """``[social.<platform>]``."""
+
+    #: Added at the end of every post, such as "via @news@mastodon.social".
+    suffix: str = ""
+    #: The platform's limit, where instances differ (Mastodon); None for the usual one.
+    limit: int | None = None
+    #: The publication's own account (``[social.x] handle``, for twitter:site).
+    handle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardConfig:
+    """``[social.card]``: how the card images look."""
+
+    background: str = "#0d1117"
+    foreground: str = "#ffffff"
+    accent: str = "#6cb6ff"
+    #: A TTF or OTF of the publication's own, relative to syndicate.toml.
+    font: Path | None = None
+    logo: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SocialConfig:
+    """``[social]``: post texts, card metadata and card images for each article."""
+
+    platforms: tuple[str, ...] = SOCIAL_PLATFORMS
+    #: Hashtags made from the categories, at most; 0 for none.
+    hashtags: int = 3
+    accounts: tuple[tuple[str, PlatformConfig], ...] = ()
+    card: CardConfig = CardConfig()
+
+    def platform(self, name: str) -> PlatformConfig:
+        return dict(self.accounts).get(name, PlatformConfig())
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """A whole publication's configuration."""
@@ -137,6 +180,7 @@ class Config:
     content: ContentConfig
     #: None when syndicate.toml has no [email] table: no newsletter.
     email: EmailConfig | None = None
+    social: SocialConfig = SocialConfig()
 
     @property
     def output_dir(self) -> Path:
@@ -250,6 +294,24 @@ def _port(value: int) -> str | None:
     return None if 0 < value < 65536 else "must be a port number, 1 to 65535"
 
 
+def _platforms(value: list[Any]) -> str | None:
+    unknown = [v for v in value if v not in SOCIAL_PLATFORMS]
+    if unknown or not all(isinstance(v, str) for v in value):
+        return f"must name platforms among {', '.join(SOCIAL_PLATFORMS)}"
+    return None
+
+
+_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def _colour(value: str) -> str | None:
+    return None if _COLOUR.match(value) else "must be a colour such as #0d1117"
+
+
+def _handle(value: str) -> str | None:
+    return None if re.fullmatch(r"@?[A-Za-z0-9_]{1,15}", value) else "must be an X handle, @name"
+
+
 def _not_empty(value: str) -> str | None:
     return "must not be empty" if not value.strip() else None
 
@@ -272,6 +334,7 @@ _TABLES: dict[str, dict[str, _Field]] = {
         "author": _Field(str, check=_not_empty),
         "permalink": _Field(str, "/posts/{slug}/", check=_permalink),
         "static": _Field(str, "static", check=_not_empty),
+        "pages": _Field(bool, True),
     },
     "feeds": {
         "limit": _Field(int, 50, check=_non_negative),
@@ -299,6 +362,25 @@ _TABLES: dict[str, dict[str, _Field]] = {
         "domain": _Field(str, required=True, check=_not_empty),
         "selector": _Field(str, required=True, check=_not_empty),
     },
+    "social": {
+        "platforms": _Field(list, list(SOCIAL_PLATFORMS), check=_platforms),
+        "hashtags": _Field(int, 3, check=_non_negative),
+    },
+    **{
+        f"social.{name}": {
+            "suffix": _Field(str, ""),
+            "limit": _Field(int, check=_positive),
+            **({"handle": _Field(str, check=_handle)} if name == "x" else {}),
+        }
+        for name in SOCIAL_PLATFORMS
+    },
+    "social.card": {
+        "background": _Field(str, "#0d1117", check=_colour),
+        "foreground": _Field(str, "#ffffff", check=_colour),
+        "accent": _Field(str, "#6cb6ff", check=_colour),
+        "font": _Field(str, check=_not_empty),
+        "logo": _Field(str, check=_not_empty),
+    },
     "content": {
         "dir": _Field(str, CONTENT_DIR, check=_not_empty),
         "max_bytes": _Field(int, 5_000_000, check=_positive),
@@ -307,6 +389,7 @@ _TABLES: dict[str, dict[str, _Field]] = {
 _REQUIRED_TABLES = ("site",)
 
 _TYPE_NAMES = {
+    list: "a list",
     str: "a string",
     int: "a whole number",
     float: "a number",
@@ -500,12 +583,14 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
             author=site["author"].strip() if site["author"] else None,
             permalink="/" + site["permalink"].lstrip("/"),
             static=root / site["static"],
+            pages=site["pages"],
         ),
         feeds=FeedsConfig(**values["feeds"]),
         content=ContentConfig(
             dir=root / values["content"]["dir"], max_bytes=values["content"]["max_bytes"]
         ),
         email=_email(values) if "email" in raw else None,
+        social=_social(values, root),
     )
     return config, out
 
@@ -539,6 +624,41 @@ def _email(tables: Mapping[str, Mapping[str, Any]]) -> EmailConfig:
         rate=values["rate"],
         smtp=smtp,
         dkim=dkim,
+    )
+
+
+def _social(tables: Mapping[str, Mapping[str, Any]], root: Path) -> SocialConfig:
+    social = tables["social"]
+    accounts = []
+    for name in SOCIAL_PLATFORMS:
+        found = tables.get(f"social.{name}")
+        if found is not None:
+            handle = found.get("handle")
+            accounts.append(
+                (
+                    name,
+                    PlatformConfig(
+                        suffix=" ".join(found["suffix"].split()),
+                        limit=found["limit"],
+                        handle=("@" + handle.lstrip("@")) if handle else None,
+                    ),
+                )
+            )
+    card = CardConfig()
+    if "social.card" in tables:
+        found = tables["social.card"]
+        card = CardConfig(
+            background=found["background"],
+            foreground=found["foreground"],
+            accent=found["accent"],
+            font=root / found["font"] if found["font"] else None,
+            logo=root / found["logo"] if found["logo"] else None,
+        )
+    return SocialConfig(
+        platforms=tuple(dict.fromkeys(social["platforms"])),
+        hashtags=social["hashtags"],
+        accounts=tuple(accounts),
+        card=card,
     )
 
 

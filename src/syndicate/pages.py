@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from markupsafe import Markup
+
 from .config import Config
+from .content import category_slug
 from .email.render import format_date
 from .feeds import FeedPlan, feed_links
+from .markdown import Rendered
+from .social.meta import card_metadata
 from .templating import render_template
 
 if TYPE_CHECKING:
@@ -55,3 +60,59 @@ def render_pages(
     if config.email is not None:
         files["digests/index.html"] = render_template(config, "site/digests.html.j2", **context)
     return {name: html.encode("utf-8") for name, html in files.items()}
+
+
+def page_path(config: Config, url: str) -> str:
+    """Where the page served at *url* lives below the output folder."""
+    relative = url.removeprefix(config.site.url)
+    return relative + "index.html" if relative.endswith("/") or not relative else relative
+
+
+def render_article_pages(
+    config: Config, publication: Publication, bodies: Mapping[str, Rendered]
+) -> dict[str, bytes]:
+    """A page at each published article's permalink, with its card metadata in the head."""
+    pages: dict[str, bytes] = {}
+    site = config.site
+    for article in publication.published:
+        url = publication.urls[article.slug]
+        body = bodies[article.slug]
+        meta = card_metadata(config, article, url, body.summary)
+        categories = [
+            {"name": name, "rss": f"{site.url}categories/{category_slug(name)}/rss.xml"}
+            for name in article.categories
+            if category_slug(name)
+        ]
+        updated = article.updated if article.updated != article.date else None
+        html = render_template(
+            config,
+            "site/article.html.j2",
+            site=site,
+            article=article,
+            url=url,
+            summary=body.summary,
+            html=Markup(body.html),  # sanitised by nh3 in markdown.render
+            og=meta.og,
+            twitter=meta.twitter,
+            categories=categories,
+            published=format_date(article.date, config),
+            published_iso=article.date.astimezone(site.timezone).isoformat(),
+            updated=format_date(updated, config) if updated else None,
+            updated_iso=updated.astimezone(site.timezone).isoformat() if updated else None,
+        )
+        pages[page_path(config, url)] = html.encode("utf-8")
+    return pages
+
+
+def render_meta_snippets(
+    config: Config, publication: Publication, bodies: Mapping[str, Rendered]
+) -> dict[str, bytes]:
+    """``social/<slug>.html``: each article's card ``<meta>`` tags, for a site template."""
+    snippets: dict[str, bytes] = {}
+    for article in publication.published:
+        meta = card_metadata(
+            config, article, publication.urls[article.slug], bodies[article.slug].summary
+        )
+        html = render_template(config, "social/meta.html.j2", og=meta.og, twitter=meta.twitter)
+        snippets[f"social/{article.slug}.html"] = html.encode("utf-8")
+    return snippets

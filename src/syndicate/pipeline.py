@@ -24,7 +24,7 @@ from .delivery.journal import publication_lock
 from .delivery.send import Delivery, Progress, deliver
 from .email.digest import Digest, due, sent_digests
 from .email.render import RenderedDigest, email_pictures, render_digest
-from .errors import ContentError, Diagnostic, OutputError, has_errors, sort_key
+from .errors import ContentError, Diagnostic, OutputError, RenderError, has_errors, sort_key
 from .output import WriteResult, atomic_write, write_files
 from .state import State, assign_ids, read_state
 from .workers import parallel_map
@@ -174,7 +174,13 @@ def render_outputs(publication: Publication) -> Outputs:
     plans = feeds.plan_feeds(config, list(publication.published))
     sent, pending = newsletter(publication)
     in_emails = [a for digest in (*sent, *pending) for a in digest.articles]
-    bodies = render_bodies(publication, [*(a for p in plans for a in p.articles), *in_emails])
+    # Pages and cards show every article; feeds and emails only their newest.
+    shown = (
+        list(publication.published)
+        if config.site.pages or config.social.platforms
+        else [*(a for p in plans for a in p.articles), *in_emails]
+    )
+    bodies = render_bodies(publication, [*shown, *in_emails])
     files: dict[str, bytes] = {}
     for plan in plans:
         entries = [
@@ -201,6 +207,16 @@ def render_outputs(publication: Publication) -> Outputs:
         files[f"digests/{rendered.digest.id}/index.html"] = rendered.web.encode("utf-8")
         diagnostics.extend(rendered.diagnostics)
     files.update(pages.render_pages(config, plans, publication, emails))
+    if config.site.pages:
+        for name, data in pages.render_article_pages(config, publication, bodies).items():
+            if name in files:
+                raise RenderError(
+                    f"{config.path}: site.permalink puts an article page at {name}, "
+                    "where syndicate writes another file; change the permalink or the slug"
+                )
+            files[name] = data
+    if config.social.platforms:
+        files.update(pages.render_meta_snippets(config, publication, bodies))
     return Outputs(files, tuple(emails), tuple(diagnostics))
 
 

@@ -1,0 +1,1 @@
+"""Social posts: platform-aware post texts built from an article."""

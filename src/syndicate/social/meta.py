@@ -1,0 +1,57 @@
+"""Open Graph and Twitter card metadata for an article, keyed by property name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import Config
+from ..content import Article
+
+CARD_WIDTH, CARD_HEIGHT = 1200, 630
+
+
+@dataclass(frozen=True, slots=True)
+class CardMeta:
+    #: Open Graph properties; a list where the property repeats (authors, tags).
+    og: dict[str, str | list[str]]
+    twitter: dict[str, str]
+
+
+def card_path(article: Article) -> str:
+    """The card image's path below the output folder."""
+    return f"social/{article.slug}.png"
+
+
+def card_metadata(config: Config, article: Article, url: str, summary: str) -> CardMeta:
+    """The card a platform shows for *article* at *url*, pointing at its generated image."""
+    site = config.site
+    image = site.url + card_path(article)
+    alt = f"{article.title}, from {site.title}"
+    og: dict[str, str | list[str]] = {
+        "og:type": "article",
+        "og:title": article.title,
+        "og:description": summary,
+        "og:url": url,
+        "og:site_name": site.title,
+        "og:locale": site.language.replace("-", "_"),
+        "og:image": image,
+        "og:image:type": "image/png",
+        "og:image:width": str(CARD_WIDTH),
+        "og:image:height": str(CARD_HEIGHT),
+        "og:image:alt": alt,
+        "article:published_time": article.date.astimezone(site.timezone).isoformat(),
+        "article:modified_time": article.updated.astimezone(site.timezone).isoformat(),
+        "article:author": list(article.authors),
+        "article:tag": list(article.categories),
+    }
+    twitter = {
+        "twitter:card": "summary_large_image",
+        "twitter:title": article.title,
+        "twitter:description": summary,
+        "twitter:image": image,
+        "twitter:image:alt": alt,
+    }
+    handle = config.social.platform("x").handle
+    if handle:
+        twitter["twitter:site"] = handle
+    return CardMeta(og, twitter)

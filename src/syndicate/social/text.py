@@ -1,0 +1,342 @@
+"""Post texts for X, Mastodon, Bluesky, LinkedIn and Threads, each fitted to its platform's count.
+
+A post is laid out as::
+
+    title
+
+    summary
+
+    url
+
+    #Tag1 #Tag2 #Tag3 suffix
+
+Empty parts are left out with their blank line. When the whole does not fit, parts are given up
+in this order: the summary is shortened (down to nothing), then the title (down to nothing), then
+the hashtags are dropped whole, last first. The URL and the suffix are never shortened; when they
+alone do not fit, `compose` raises ValueError.
+
+Shortening keeps the longest prefix that ends at a word boundary and adds "…"; when not even the
+first word fits (a very long word, or text without spaces such as Chinese or Japanese) the cut
+falls at a grapheme-cluster boundary instead. No grapheme cluster is ever split.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads")
+
+#: Each platform's usual limit, in its own unit (see `count`).
+LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300, "linkedin": 3000, "threads": 500}
+#: Bluesky's second limit: the post text's size in UTF-8 bytes.
+BLUESKY_MAX_BYTES = 3000
+#: The longest tag a Bluesky tag facet may carry, in graphemes and without the "#".
+TAG_MAX_GRAPHEMES = 64
+
+ELLIPSIS = "…"
+
+# twitter-text v3 (config/v3.json of twitter/twitter-text): scale 100, defaultWeight 200, these
+# ranges weigh 100, every URL counts transformedURLLength 23, and with emojiParsingEnabled an
+# emoji sequence counts defaultWeight once, however many code points it has.
+_X_SCALE = 100
+_X_DEFAULT_WEIGHT = 200
+_X_URL_LENGTH = 23
+_X_RANGES = ((0, 4351, 100), (8192, 8205, 100), (8208, 8223, 100), (8242, 8247, 100))
+
+# Mastodon replaces every URL by 23 characters before counting.
+_MASTODON_URL_LENGTH = 23
+
+# An emoji as twitter-text's emoji parsing sees one: a flag, a keycap, a subdivision flag, or a
+# ZWJ sequence of pictographs (each with its skin tone, or the emoji variation selector where
+# the pictograph is text-style by default).
+_EMOJI_ELEMENT = (
+    r"(?:\p{Emoji_Modifier_Base}\p{Emoji_Modifier}"
+    r"|\p{Emoji_Presentation}"
+    r"|[[\p{Emoji}&&\p{Extended_Pictographic}]--\p{Emoji_Presentation}]\uFE0F?)"
+)
+_EMOJI = regex.compile(
+    r"(?V1)\p{Regional_Indicator}{2}"
+    r"|[0-9#*]\uFE0F?\u20E3"
+    r"|\U0001F3F4[\U000E0020-\U000E007E]+\U000E007F"
+    rf"|{_EMOJI_ELEMENT}(?:\u200D{_EMOJI_ELEMENT})*"
+)
+
+# An absolute http(s) URL runs to the next space; trailing sentence punctuation is not part of it.
+_URL = regex.compile(r"(?i)(?<![\w@./])https?://[^\s<>\"]+")
+_URL_TRAILING = ".,:;!?'\""
+# Mastodon's mention: "@user@domain" counts as "@user".
+_MENTION = regex.compile(r"(?i)(?<![/\w])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)@[\w.-]*\w")
+_GRAPHEME = regex.compile(r"\X")
+_TRAILING_CUT = regex.compile(r"[\s\p{P}--[)\]}\"'»”’!?]]", flags=regex.V1)
+_PREPEND = regex.compile(r"\p{Grapheme_Cluster_Break=Prepend}+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One platform's post text and its length under that platform's count."""
+
+    platform: str
+    text: str
+    length: int
+    limit: int
+    #: Bluesky's rich-text facets (``app.bsky.richtext.facet``); empty for other platforms.
+    facets: tuple[dict[str, object], ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        """The post as JSON: text, length and limit, and for Bluesky its facets."""
+        out: dict[str, object] = {"text": self.text, "length": self.length, "limit": self.limit}
+        if self.platform == "bluesky":
+            out["facets"] = list(self.facets)
+        return out
+
+
+def normalize(text: str) -> str:
+    """NFC, with every run of whitespace (newlines included) turned into one space."""
+    return unicodedata.normalize("NFC", " ".join(unicodedata.normalize("NFC", text).split()))
+
+
+def graphemes(text: str) -> list[str]:
+    """The extended grapheme clusters of `text`."""
+    return list(_GRAPHEME.findall(text))
+
+
+def hashtag(category: str) -> str | None:
+    """A hashtag for a category: "Southeast Asia" -> "#SoutheastAsia".
+
+    Each word is capitalised and the words are run together; letters, digits and combining marks
+    of any script are kept and everything else (punctuation, symbols) dropped. None when nothing
+    is left, when no letter is left ("2024" is no hashtag on X or Mastodon), or when the tag is
+    longer than Bluesky accepts (64 graphemes).
+    """
+    words: list[str] = []
+    for raw in normalize(category).split(" "):
+        word = regex.sub(r"[^\p{L}\p{N}\p{M}]", "", raw)
+        word = regex.sub(r"^\p{M}+", "", word)
+        if word:
+            words.append(word[0].upper() + word[1:])
+    tag = unicodedata.normalize("NFC", _PREPEND.sub("", "".join(words)))
+    if not regex.search(r"\p{L}", tag) or len(graphemes(tag)) > TAG_MAX_GRAPHEMES:
+        return None
+    return "#" + tag
+
+
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in _URL.finditer(text):
+        start, end = match.span()
+        while end > start and (
+            text[end - 1] in _URL_TRAILING
+            or (text[end - 1] == ")" and text.count("(", start, end) < text.count(")", start, end))
+        ):
+            end -= 1
+        spans.append((start, end))
+    return spans
+
+
+def _x_weight(text: str) -> int:
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    urls = dict(_url_spans(text))
+    weighted = 0
+    i = 0
+    while i < len(text):
+        if i in urls:
+            weighted += _X_URL_LENGTH * _X_SCALE
+            i = urls[i]
+            continue
+        emoji = _EMOJI.match(text, i)
+        if emoji:
+            weighted += _X_DEFAULT_WEIGHT
+            i = emoji.end()
+            continue
+        code = ord(text[i])
+        weighted += next(
+            (weight for low, high, weight in _X_RANGES if low <= code <= high), _X_DEFAULT_WEIGHT
+        )
+        i += 1
+    return weighted // _X_SCALE
+
+
+def _mastodon_length(text: str) -> int:
+    length = 0
+    last = 0
+    for start, end in _url_spans(text):
+        length += len(_MENTION.sub(r"@\1", text[last:start])) + _MASTODON_URL_LENGTH
+        last = end
+    return length + len(_MENTION.sub(r"@\1", text[last:]))
+
+
+def count(platform: str, text: str) -> int:
+    """The length of `text` as `platform` counts it.
+
+    - x: twitter-text v3 weighted length (NFC; URLs 23; emoji sequences and characters outside
+      the light ranges 2).
+    - mastodon: code points, as Mastodon's composer counts them ([...text]), with every URL
+      as 23 and "@user@domain" as "@user". The server counts grapheme clusters, never more than
+      code points, so a post within this count is within the server's.
+    - bluesky: extended grapheme clusters (the UTF-8 size is checked apart, see `fits`).
+    - linkedin, threads: code points.
+    """
+    if platform == "x":
+        return _x_weight(text)
+    if platform == "mastodon":
+        return _mastodon_length(text)
+    if platform == "bluesky":
+        return len(graphemes(text))
+    if platform in ("linkedin", "threads"):
+        return len(text)
+    raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
+
+
+def fits(platform: str, text: str, limit: int | None = None) -> bool:
+    """Whether `text` is within the platform's limit (and, on Bluesky, its 3,000 bytes)."""
+    cap = LIMITS[platform] if limit is None else limit
+    if platform == "bluesky" and len(text.encode("utf-8")) > BLUESKY_MAX_BYTES:
+        return False
+    return count(platform, text) <= cap
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    title: str
+    summary: str
+    url: str
+    tags: tuple[str, ...]
+    suffix: str
+
+    def blocks(self) -> list[tuple[str, str]]:
+        """(kind, text) of each part that is not empty, in order."""
+        tail = " ".join([*self.tags, self.suffix] if self.suffix else self.tags)
+        blocks = [("title", self.title), ("summary", self.summary), ("url", self.url)]
+        return [(kind, block) for kind, block in [*blocks, ("tail", tail)] if block]
+
+    def text(self) -> str:
+        return "\n\n".join(block for _, block in self.blocks())
+
+
+def _shortened(text: str) -> list[str]:
+    """Every shortened form of `text`, longest first, each ending in "…"."""
+    clusters = graphemes(text)
+
+    def cut(n: int) -> str | None:
+        kept = clusters[:n]
+        while kept and _TRAILING_CUT.fullmatch(kept[-1][-1]):
+            kept.pop()
+        # A cluster that would fuse with the ellipsis (a prepended mark) goes too.
+        while kept and len(graphemes(kept[-1] + ELLIPSIS)) != 2:
+            kept.pop()
+        return "".join(kept) + ELLIPSIS if kept else None
+
+    at_words = [i for i in range(len(clusters) - 1, 0, -1) if clusters[i] == " "]
+    # After the word boundaries, for when not even the first word fits: cuts inside it.
+    first_word_end = at_words[-1] if at_words else len(clusters)
+    cuts = [*at_words, *range(first_word_end - 1, 0, -1)]
+    return list(dict.fromkeys(form for form in map(cut, cuts) if form))
+
+
+def _longest(forms: list[str], ok: Callable[[str], bool]) -> str:
+    """The longest of `forms` (longest first) that is `ok`, or "" when none is."""
+    low, high = 0, len(forms)  # binary search: a shorter form never counts more
+    while low < high:
+        mid = (low + high) // 2
+        if ok(forms[mid]):
+            high = mid
+        else:
+            low = mid + 1
+    if low < len(forms) and ok(forms[low]):
+        return forms[low]
+    return ""
+
+
+def compose(
+    platform: str,
+    *,
+    title: str,
+    summary: str,
+    url: str,
+    categories: Sequence[str],
+    hashtags: int = 3,
+    suffix: str = "",
+    limit: int | None = None,
+) -> Post:
+    """The post for `platform`, shortened as the module docstring describes until it fits.
+
+    `limit` replaces the platform's usual one (a Mastodon instance that allows more). Raises
+    ValueError for an unknown platform, a URL with spaces in it, or when the URL and the suffix
+    alone do not fit.
+    """
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
+    cap = LIMITS[platform] if limit is None else limit
+    link = unicodedata.normalize("NFC", url.strip())
+    if not link or regex.search(r"\s", link):
+        raise ValueError(f"a post's URL must be one word, not {url!r}")
+    tags: list[str] = []
+    for category in categories:
+        tag = hashtag(category)
+        if tag and tag.casefold() not in (t.casefold() for t in tags) and len(tags) < hashtags:
+            tags.append(tag)
+
+    def ok(parts: _Parts) -> bool:
+        return fits(platform, parts.text(), cap)
+
+    parts = _Parts(normalize(title), normalize(summary), link, tuple(tags), normalize(suffix))
+    bare = _Parts("", "", link, (), parts.suffix)
+    if not ok(bare):
+        raise ValueError(
+            f"{platform}: the URL and suffix alone need {count(platform, bare.text())},"
+            f" more than the limit of {cap}"
+        )
+    if not ok(parts):
+        shorter = _longest(_shortened(parts.summary), lambda s: ok(_replace(parts, summary=s)))
+        parts = _replace(parts, summary=shorter)
+    if not ok(parts):
+        shorter = _longest(_shortened(parts.title), lambda t: ok(_replace(parts, title=t)))
+        parts = _replace(parts, title=shorter)
+    while not ok(parts):
+        parts = _replace(parts, tags=parts.tags[:-1])
+    text = parts.text()
+    facets = _facets(parts) if platform == "bluesky" else ()
+    return Post(platform, text, count(platform, text), cap, facets)
+
+
+def _replace(
+    parts: _Parts,
+    *,
+    title: str | None = None,
+    summary: str | None = None,
+    tags: tuple[str, ...] | None = None,
+) -> _Parts:
+    return _Parts(
+        parts.title if title is None else title,
+        parts.summary if summary is None else summary,
+        parts.url,
+        parts.tags if tags is None else tags,
+        parts.suffix,
+    )
+
+
+def _facets(parts: _Parts) -> tuple[dict[str, object], ...]:
+    """The link facet and one tag facet per hashtag, with UTF-8 byte offsets into the text."""
+    facets: list[dict[str, object]] = []
+    offset = 0  # in bytes
+    for kind, block in parts.blocks():
+        if kind == "url":
+            facets.append(_facet(offset, block, {"uri": parts.url}, "link"))
+        elif kind == "tail":
+            position = offset
+            for tag in parts.tags:
+                facets.append(_facet(position, tag, {"tag": tag[1:]}, "tag"))
+                position += len(tag.encode("utf-8")) + 1
+        offset += len(block.encode("utf-8")) + 2
+    return tuple(facets)
+
+
+def _facet(start: int, span: str, feature: dict[str, object], kind: str) -> dict[str, object]:
+    return {
+        "index": {"byteStart": start, "byteEnd": start + len(span.encode("utf-8"))},
+        "features": [{"$type": f"app.bsky.richtext.facet#{kind}", **feature}],
+    }
