@@ -101,10 +101,14 @@ title = "Bench Daily"
 url = "https://bench.example.org/"
 description = "Generated benchmark corpus"
 author = "Bench Writer"
-
+{pages}
 [feeds]
 limit = {limit}
-"""
+{social}"""
+#: The feeds alone (the benchmark's default): no article pages, no social cards.
+FEEDS_ONLY = {"pages": "pages = false\n", "social": "\n[social]\nplatforms = []\n"}
+#: Everything a build can write.
+FULL = {"pages": "", "social": ""}
 
 
 def _zipf_weights(count: int, exponent: float = 0.8) -> tuple[float, ...]:
@@ -358,10 +362,14 @@ def add_paragraph(
     return count
 
 
-def write_config(dest: Path, limit: int = 50) -> None:
-    """Write (or rewrite) ``syndicate.toml`` with the given ``[feeds] limit``."""
+def write_config(dest: Path, limit: int = 50, *, full: bool = False) -> None:
+    """Write (or rewrite) ``syndicate.toml`` with the given ``[feeds] limit``; *full* adds
+    article pages and social cards to the feeds."""
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / "syndicate.toml").write_text(CONFIG_TEMPLATE.format(limit=limit), encoding="utf-8")
+    parts = FULL if full else FEEDS_ONLY
+    (dest / "syndicate.toml").write_text(
+        CONFIG_TEMPLATE.format(limit=limit, **parts), encoding="utf-8"
+    )
 
 
 def prepare_content(content: Path, overwrite: bool) -> None:
@@ -374,12 +382,18 @@ def prepare_content(content: Path, overwrite: bool) -> None:
 
 
 def generate(
-    dest: Path, n: int, seed: int = 0, *, limit: int = 50, overwrite: bool = False
+    dest: Path,
+    n: int,
+    seed: int = 0,
+    *,
+    limit: int = 50,
+    overwrite: bool = False,
+    full: bool = False,
 ) -> None:
     """Write a publication of ``n`` articles into ``dest``, fully determined by ``seed``."""
     dest = Path(dest)
     rng = random.Random(seed)
-    write_config(dest, limit)
+    write_config(dest, limit, full=full)
     content = dest / "content"
     prepare_content(content, overwrite)
     for folder in FOLDERS:

@@ -175,10 +175,12 @@ def tree_bytes(folder: Path) -> int:
 # --- one corpus size ---------------------------------------------------------------------
 
 
-def prepare_corpus(dest: Path, result: SizeResult, seed: int, limit: int) -> None:
+def prepare_corpus(
+    dest: Path, result: SizeResult, seed: int, limit: int, full: bool = False
+) -> None:
     """Generate the corpus into ``dest`` and note its size and generation time."""
     start = time.perf_counter()
-    generate(dest, result.articles, seed, limit=limit, overwrite=True)
+    generate(dest, result.articles, seed, limit=limit, overwrite=True, full=full)
     result.generate_seconds = time.perf_counter() - start
     result.corpus_bytes = tree_bytes(dest / "content")
 
@@ -190,7 +192,7 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, use_time: bool) 
     log = workdir / f"build-{n}.log"
     log.unlink(missing_ok=True)
     progress(f"{n} articles: generating into {dest}")
-    prepare_corpus(dest, result, args.seed, args.limit)
+    prepare_corpus(dest, result, args.seed, args.limit, args.full)
     progress(f"{n} articles: {result.corpus_bytes / 1e6:.1f} MB in {result.generate_seconds:.1f} s")
     measure = measure_with_gnu_time if use_time else measure_with_python
     cmd = [str(args.syndicate), "-C", str(dest), "build"]
@@ -350,7 +352,8 @@ def report(results: list[SizeResult], args: argparse.Namespace, rss_method: str)
         "# syndicate benchmark",
         "",
         f"Cold `syndicate -C DIR build`, {args.repeat} run(s) per size, seed {args.seed}, "
-        f"`[feeds] limit = {args.limit}`.",
+        f"`[feeds] limit = {args.limit}`; "
+        + ("article pages and social output too." if args.full else "feeds only."),
         "",
         *machine_lines(args.syndicate, rss_method),
         "",
@@ -393,6 +396,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="corpus sizes in articles, e.g. 1000,10000 (default)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="cold builds per size (3)")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="also write article pages and social output (default: the feeds only)",
+    )
     parser.add_argument(
         "--limit",
         type=int,

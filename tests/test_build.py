@@ -217,16 +217,16 @@ def test_build_and_publish_report_what_they_did(publication: MakePublication) ->
     runner = CliRunner()
     first = runner.invoke(main, ["-C", str(root), "publish"])
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("2 articles in 3 feeds: wrote 15 files, 0 unchanged, 0 removed")
+    assert first.output.startswith("2 articles in 3 feeds: wrote 19 files, 0 unchanged, 0 removed")
     again = runner.invoke(main, ["-C", str(root), "build"])
-    assert again.output.startswith("2 articles in 3 feeds: wrote 0 files, 15 unchanged")
+    assert again.output.startswith("2 articles in 3 feeds: wrote 0 files, 19 unchanged")
 
 
 def test_publish_dry_run(publication: MakePublication) -> None:
     root = two_articles(publication)
     result = CliRunner().invoke(main, ["-C", str(root), "publish", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "would write 15 files" in result.output
+    assert "would write 19 files" in result.output
     assert not (root / "feeds").exists()
 
 

@@ -10,6 +10,7 @@ import twitter_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syndicate.social.text import BARE_DOMAIN as BARE
 from syndicate.social.text import (
     LIMITS,
     PLATFORMS,
@@ -24,10 +25,6 @@ URL = "https://example.com/2024/05/a-post"
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"  # man, woman, girl, boy joined by ZWJ: 7 code points
 FLAG = "🇯🇵"  # two regional indicators
 SCOTLAND = "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
-
-
-def compose_all(**kwargs: object) -> dict[str, object]:
-    return {p: compose(p, **kwargs) for p in PLATFORMS}  # type: ignore[arg-type]
 
 
 # -- hashtags ---------------------------------------------------------------------------------
@@ -73,7 +70,7 @@ def test_hashtag_normalises_to_nfc() -> None:
         ("日本語", 6, 3, 3, 3),
         # X normalises to NFC first ("é", "ậ": one code point); the others count what they get.
         ("e\u0301", 1, 2, 1, 2),
-        ("a\u0302\u0323", 1, 3, 1, 3),
+        ("a\u0302\u0323", 2, 3, 1, 3),  # U+1EAD lies outside the light ranges
         (FLAG, 2, 2, 1, 2),
         (FAMILY, 2, 7, 1, 7),
         (SCOTLAND, 2, 7, 1, 7),
@@ -166,9 +163,10 @@ def test_title_is_shortened_once_the_summary_is_gone() -> None:
 
 
 def test_text_without_spaces_is_cut_between_graphemes() -> None:
-    post = compose("bluesky", title="", summary=FAMILY * 400, url=URL, categories=[])
+    post = compose("bluesky", title="", summary=FLAG * 400, url=URL, categories=[])
     summary, url = post.text.split("\n\n")
-    assert summary == FAMILY * (300 - 2 - len(URL) - 1) + "…"
+    assert url == URL
+    assert summary == FLAG * (300 - 2 - len(URL) - 1) + "…"
     assert post.length == 300
 
 
@@ -182,7 +180,7 @@ def test_the_url_is_never_cut_and_too_long_a_url_is_an_error() -> None:
     url = "https://example.com/" + "p" * 490
     with pytest.raises(ValueError, match="URL and suffix alone"):
         compose("threads", title="T", summary="S", url=url, categories=[])
-    assert compose("x", title="T", summary="S", url=url, categories=[]).length == 27
+    assert compose("x", title="T", summary="S", url=url, categories=[]).length == 6 + 23
     with pytest.raises(ValueError, match="one word"):
         compose("x", title="T", summary="S", url="https://a b", categories=[])
 
@@ -199,7 +197,10 @@ def test_bluesky_facets_link_and_tags_by_utf8_byte_offsets() -> None:
     data = post.text.encode("utf-8")
     link, *tags = post.facets
     assert link == {
-        "index": {"byteStart": data.index(URL.encode()), "byteEnd": data.index(URL.encode()) + 35},
+        "index": {
+            "byteStart": data.index(URL.encode()),
+            "byteEnd": data.index(URL.encode()) + len(URL),
+        },
         "features": [{"$type": "app.bsky.richtext.facet#link", "uri": URL}],
     }
     spans = [data[t["index"]["byteStart"] : t["index"]["byteEnd"]].decode() for t in tags]  # type: ignore[index]
@@ -256,7 +257,7 @@ urls = st.sampled_from(
         "https://x.co/a",
         URL,
         "https://example.com/" + "p" * 150,
-        "http://例え.jp/パス",
+        "http://例え.jp/パス",  # X ends the URL before the Japanese path
         "https://example.com/a_(b)?q=1&r=2#frag",
     ]
 )
@@ -298,7 +299,9 @@ def test_every_post_fits_keeps_the_url_and_splits_no_grapheme(
         assert text == unicodedata.normalize("NFC", text)
         assert set(graphemes(text)) <= allowed
         if platform == "x":
-            assert post.length == twitter_text.parse_tweet(text).weightedLength
+            theirs = twitter_text.parse_tweet(text).weightedLength
+            # Text that looks like a bare domain counts as a link, or as more: never below X.
+            assert post.length == theirs or (post.length > theirs and BARE.search(text))
         if platform == "bluesky":
             assert post.length == len(regex.findall(r"\X", text))
             assert len(text.encode("utf-8")) <= 3000

@@ -187,7 +187,7 @@ def _job_summary(report: pipeline.Report, delivery: Delivery, seconds: float) ->
         )
     if not delivery.outcomes:
         lines.append("| Email | none due |")
-    lines += ["| Social cards | not part of this version yet |", f"| Time | {seconds:.1f} s |", ""]
+    lines += [f"| Social cards | {report.cards} rendered |", f"| Time | {seconds:.1f} s |", ""]
     with open(target, "a", encoding="utf-8") as summary:
         summary.write("\n".join(lines) + "\n")
 

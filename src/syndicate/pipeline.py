@@ -23,9 +23,10 @@ from .content import Article, load_articles, select
 from .delivery.journal import publication_lock
 from .delivery.send import Delivery, Progress, deliver
 from .email.digest import Digest, due, sent_digests
-from .email.render import RenderedDigest, email_pictures, render_digest
+from .email.render import RenderedDigest, email_pictures, format_date, render_digest
 from .errors import ContentError, Diagnostic, OutputError, RenderError, has_errors, sort_key
 from .output import WriteResult, atomic_write, write_files
+from .social.outputs import save_keys, social_files
 from .state import State, assign_ids, read_state
 from .workers import parallel_map
 
@@ -60,6 +61,8 @@ class Report:
     emails: tuple[RenderedDigest, ...] = ()
     #: Whether the publication has a newsletter at all.
     newsletter: bool = False
+    #: Card images rendered; unchanged ones are kept as they were.
+    cards: int = 0
     #: Entry id of every published article, by slug.
     article_ids: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -157,6 +160,10 @@ class Outputs:
     #: Every email: those sent (re-rendered for their pages), then those due now.
     emails: tuple[RenderedDigest, ...]
     diagnostics: tuple[Diagnostic, ...]
+    #: Card images rendered (the others were unchanged since the last build).
+    cards: int = 0
+    #: What each card shows, to remember once the cards are written.
+    card_keys: dict[str, str] = field(default_factory=dict)
 
 
 def newsletter(publication: Publication) -> tuple[list[Digest], list[Digest]]:
@@ -215,9 +222,15 @@ def render_outputs(publication: Publication) -> Outputs:
                     "where syndicate writes another file; change the permalink or the slug"
                 )
             files[name] = data
+    cards, card_keys = 0, {}
     if config.social.platforms:
         files.update(pages.render_meta_snippets(config, publication, bodies))
-    return Outputs(files, tuple(emails), tuple(diagnostics))
+        dates = {a.slug: format_date(a.date, config) for a in publication.published}
+        social = social_files(config, publication.published, publication.urls, bodies, dates)
+        files.update(social.files)
+        diagnostics.extend(social.diagnostics)
+        cards, card_keys = social.rendered, social.keys
+    return Outputs(files, tuple(emails), tuple(diagnostics), cards, card_keys)
 
 
 def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
@@ -278,6 +291,8 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
     except OSError:
         saved = b""
     data = state.to_json()
+    if not dry_run and outputs.card_keys:
+        save_keys(config.root, outputs.card_keys)
     if saved != data and not dry_run:
         try:
             atomic_write(config.state_path, data)
@@ -293,6 +308,7 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
         removed=result.removed,
         seconds=time.perf_counter() - started,
         emails=outputs.emails,
+        cards=outputs.cards,
         newsletter=config.email is not None,
         article_ids=publication.ids,
     )

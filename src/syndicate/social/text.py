@@ -65,9 +65,15 @@ _EMOJI = regex.compile(
     rf"|{_EMOJI_ELEMENT}(?:\u200D{_EMOJI_ELEMENT})*"
 )
 
-# An absolute http(s) URL runs to the next space; trailing sentence punctuation is not part of it.
-_URL = regex.compile(r"(?i)(?<![\w@./])https?://[^\s<>\"]+")
-_URL_TRAILING = ".,:;!?'\""
+# An absolute http(s) URL as twitter-text finds one: a host, then a path and query made of ASCII,
+# Latin and Cyrillic letters, digits and some punctuation (a Japanese path ends the URL), not
+# ending in sentence punctuation.
+_URL_LETTERS = "a-zA-Z0-9\u00c0-\u024f\u0400-\u04ff"
+_URL = regex.compile(
+    r"(?i)(?<![\w@./])https?://[^\s/?#<>\"]+"
+    rf"(?:[/?#][{_URL_LETTERS}!*';:=+,.$/%#\[\]\-\u2013_~@|&()?]*)?"
+)
+_URL_ENDING = regex.compile(rf"[{_URL_LETTERS}+\-=_#/&]")
 # Mastodon's mention: "@user@domain" counts as "@user".
 _MENTION = regex.compile(r"(?i)(?<![/\w])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)@[\w.-]*\w")
 _GRAPHEME = regex.compile(r"\X")
@@ -129,7 +135,7 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
     for match in _URL.finditer(text):
         start, end = match.span()
         while end > start and (
-            text[end - 1] in _URL_TRAILING
+            (text[end - 1] != ")" and not _URL_ENDING.fullmatch(text[end - 1]))
             or (text[end - 1] == ")" and text.count("(", start, end) < text.count(")", start, end))
         ):
             end -= 1
@@ -137,9 +143,31 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Text that looks like a domain without "https://" ("example.com"): X links it when the
+# top-level domain is one it knows.  Without X's list of domains, such text counts as a
+# link (23) or as its own length, whichever is more, so a count is never below X's own.
+BARE_DOMAIN = regex.compile(
+    r"(?i)(?<![\w@.:/\-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?![\w\-]|\.\w)"
+    r"(?:/[a-z0-9!*';:=+,.$/%#\[\]\-_~@|&()?]*[a-z0-9+\-=_#/&])?"
+)
+
+
+def _bare_domains(text: str, urls: dict[int, int]) -> dict[int, int]:
+    spans = {}
+    for match in BARE_DOMAIN.finditer(text):
+        start, end = match.span()
+        if not any(s <= start < e for s, e in urls.items()):
+            spans[start] = end
+    return spans
+
+
 def _x_weight(text: str) -> int:
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     urls = dict(_url_spans(text))
+    for start, end in _bare_domains(text, urls).items():
+        # Plain ASCII weighs 100 a character: one longer than a link already counts more.
+        if end - start < _X_URL_LENGTH:
+            urls[start] = end
     weighted = 0
     i = 0
     while i < len(text):

@@ -1,0 +1,84 @@
+"""Each article's social files: post texts, card metadata and the card image."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from PIL import Image
+
+from conftest import NOW, REPO, SITE, MakePublication, article, mtimes
+from syndicate.pipeline import build
+from syndicate.social.text import count
+
+
+def example(tmp_path: Path) -> Path:
+    root = tmp_path / "example"
+    root.mkdir()
+    shutil.copy(REPO / "syndicate.toml", root)
+    for folder in ("content", "static"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def test_every_example_article_gets_its_three_social_files(tmp_path: Path) -> None:
+    root = example(tmp_path)
+    report = build(root, NOW)
+    assert report.cards == report.published == 7
+    for page in sorted((root / "feeds/posts").iterdir()):
+        slug = page.name
+        document = json.loads((root / f"feeds/social/{slug}.json").read_text())
+        url = f"https://syndicate-news.github.io/syndicate/posts/{slug}/"
+        assert document["url"] == url
+        assert document["image"] == f"https://syndicate-news.github.io/syndicate/social/{slug}.png"
+        assert set(document["posts"]) == {"x", "mastodon", "bluesky", "linkedin", "threads"}
+        for platform, post in document["posts"].items():
+            assert post["length"] == count(platform, post["text"]) <= post["limit"]
+            assert url in post["text"]
+        bluesky = document["posts"]["bluesky"]
+        [link] = [f for f in bluesky["facets"] if f["features"][0].get("uri") == url]
+        data = bluesky["text"].encode("utf-8")
+        assert data[link["index"]["byteStart"] : link["index"]["byteEnd"]] == url.encode()
+        assert bluesky["embed"]["external"]["thumb"] == f"social/{slug}.png"
+        assert document["og"]["og:image:width"] == "1200"
+        assert document["twitter"]["twitter:card"] == "summary_large_image"
+        assert '<meta property="og:url"' in (root / f"feeds/social/{slug}.html").read_text()
+        with Image.open(root / f"feeds/social/{slug}.png") as card:
+            assert (card.format, card.size) == ("PNG", (1200, 630))
+
+
+def test_an_unchanged_card_is_not_rendered_again(tmp_path: Path) -> None:
+    root = example(tmp_path)
+    build(root, NOW)
+    stamps = mtimes(root / "feeds/social")
+    assert build(root, NOW).cards == 0
+    assert mtimes(root / "feeds/social") == stamps
+    (root / ".syndicate/cache/cards.json").write_text("{broken")  # never trusted blindly
+    assert build(root, NOW).cards == 7
+    assert mtimes(root / "feeds/social") == stamps  # same bytes: nothing rewritten
+    path = root / "content/indonesia-ai-hub.md"
+    path.write_text(path.read_text().replace("Indonesia Aims", "Indonesia Plans"))
+    assert build(root, NOW).cards == 1
+
+
+def test_social_settings(publication: MakePublication) -> None:
+    config = SITE + (
+        '\n[social]\nplatforms = ["mastodon", "x"]\nhashtags = 1\n'
+        '[social.mastodon]\nsuffix = "via @news@mastodon.social"\nlimit = 1000\n'
+        '[social.x]\nhandle = "news"\n'
+    )
+    root = publication({"content/a.md": article(categories="Southeast Asia, AI")}, config)
+    build(root, NOW)
+    document = json.loads((root / "feeds/social/a.json").read_text())
+    assert list(document["posts"]) == ["mastodon", "x"]
+    mastodon = document["posts"]["mastodon"]
+    assert mastodon["limit"] == 1000
+    assert mastodon["text"].endswith("#SoutheastAsia via @news@mastodon.social")
+    assert document["twitter"]["twitter:site"] == "@news"
+
+
+def test_no_platforms_no_social_files(publication: MakePublication) -> None:
+    root = publication({"content/a.md": article()}, SITE + "\n[social]\nplatforms = []\n")
+    build(root, NOW)
+    assert not (root / "feeds/social").exists()

@@ -1,0 +1,400 @@
+"""Social cards: size and format, deterministic bytes, the title inside the safe area,
+font coverage per script, article images, and the key that decides re-rendering."""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import REPO
+from syndicate.social import card as cards
+from syndicate.social.card import (
+    ELLIPSIS,
+    SIZE,
+    CardInput,
+    CardStyle,
+    Layout,
+    card_key,
+    covered,
+    font_chain,
+    render_card,
+)
+
+ARTIFACTS = REPO / "tests" / "artifacts" / "cards"
+
+LONG_TITLE = ("Why the quiet village library outlived three empires and a flood " * 5)[:300]
+LONG_WORD = "Donaudampfschifffahrtsgesellschaftskapitän" * 5  # 210 characters, no space
+
+SAMPLES = {
+    "latin": "Syndicate 1.0: feeds, a digest and social cards from one folder",
+    "long": LONG_TITLE,
+    "word": LONG_WORD[:200],
+    "cyrillic": "Съешь же ещё этих мягких французских булок, да выпей чаю",
+    "greek": "Ξεσκεπάζω την ψυχοφθόρα βδελυγμία: μια ιστορία",
+    "vietnamese": "Tiếng Việt có dấu: những điều bạn cần biết về phở và bánh mì",
+    "arabic": "مرحبا بالعالم: مقالة عن النشر المستقل مع Python",
+    "cjk": "日本語のタイトル、そして中文标题：社交卡片的测试",
+    "emoji": "Launch day 🚀🎉 — we shipped 👩🏽‍💻 with ❤️",
+}
+
+
+def article(title: str = SAMPLES["latin"], image: Path | None = None) -> CardInput:
+    return CardInput("Test Times", title, "Ada Lovelace", "1 May 2025", image)
+
+
+DEFAULT = CardStyle()
+
+
+def render(card: CardInput, style: CardStyle = DEFAULT) -> tuple[Image.Image, Layout]:
+    png, layout = render_card(card, style)
+    return Image.open(io.BytesIO(png)), layout
+
+
+def inside(box: tuple[int, int, int, int], area: tuple[int, int, int, int]) -> bool:
+    return area[0] <= box[0] <= box[2] <= area[2] and area[1] <= box[1] <= box[3] <= area[3]
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    """A 1600×900 WebP photo-like gradient, without alpha."""
+    picture = Image.linear_gradient("L").resize((1600, 900)).convert("RGB")
+    path = tmp_path / "static" / "photo.webp"
+    path.parent.mkdir()
+    picture.save(path, "WEBP", quality=80)
+    return path
+
+
+def test_a_card_is_a_1200_by_630_png() -> None:
+    picture, layout = render(article())
+    assert picture.format == "PNG"
+    assert picture.size == SIZE == (1200, 630)
+    assert layout.safe_area == (72, 72, 1128, 558)
+    assert not layout.image_used
+    assert layout.problems == ()
+
+
+def test_the_png_has_no_timestamp_or_text_chunks() -> None:
+    png, _ = render_card(article())
+    for chunk in (b"tIME", b"tEXt", b"iTXt", b"zTXt", b"eXIf"):
+        assert chunk not in png
+
+
+def test_the_same_input_gives_the_same_bytes(photo: Path) -> None:
+    for card in (article(), article(SAMPLES["arabic"]), article(image=photo)):
+        assert render_card(card)[0] == render_card(card)[0]
+
+
+def test_a_short_title_is_drawn_large_without_an_ellipsis() -> None:
+    _, layout = render(article())
+    assert layout.title_size == 72
+    assert " ".join(layout.lines) == SAMPLES["latin"]
+    assert inside(layout.title_box, layout.safe_area)
+
+
+def test_a_300_character_title_shrinks_inside_the_safe_area() -> None:
+    _, layout = render(article(LONG_TITLE))
+    assert len(LONG_TITLE) == 300
+    assert 36 <= layout.title_size < 72
+    assert inside(layout.title_box, layout.safe_area)
+    shown = " ".join(layout.lines)
+    # An ellipsis only when the title did not fit whole.
+    assert shown == LONG_TITLE.strip() or shown.endswith(ELLIPSIS)
+    assert all(not line.endswith(ELLIPSIS) for line in layout.lines[:-1])
+
+
+def test_a_title_too_long_at_the_smallest_size_is_cut_at_a_word_with_an_ellipsis() -> None:
+    title = LONG_TITLE * 2
+    _, layout = render(article(title))
+    assert layout.title_size == 36
+    assert inside(layout.title_box, layout.safe_area)
+    assert layout.lines[-1].endswith(ELLIPSIS)
+    assert all(not line.endswith(ELLIPSIS) for line in layout.lines[:-1])
+    shown = " ".join(layout.lines)[: -len(ELLIPSIS)]
+    assert title.startswith(shown)
+    assert title[len(shown)] == " "  # cut at a word
+
+
+def test_a_title_that_fits_after_shrinking_has_no_ellipsis() -> None:
+    title = "A title long enough to need a smaller size but not so long that it must be cut " * 2
+    _, layout = render(article(title.strip()))
+    assert 36 < layout.title_size < 72
+    assert " ".join(layout.lines) == title.strip()
+    assert not any(ELLIPSIS in line for line in layout.lines)
+    assert inside(layout.title_box, layout.safe_area)
+
+
+def test_a_200_character_word_is_broken_inside_the_safe_area() -> None:
+    word = LONG_WORD[:200]
+    _, layout = render(article(word))
+    assert inside(layout.title_box, layout.safe_area)
+    assert "".join(layout.lines).removesuffix(ELLIPSIS) == word[: len("".join(layout.lines))]
+    assert "".join(layout.lines) == word  # it fits when broken: no ellipsis
+
+
+def test_a_very_long_word_is_cut_at_a_grapheme_with_an_ellipsis() -> None:
+    word = LONG_WORD * 2  # 420 characters
+    _, layout = render(article(word))
+    assert inside(layout.title_box, layout.safe_area)
+    assert layout.lines[-1].endswith(ELLIPSIS)
+    assert word.startswith("".join(layout.lines).removesuffix(ELLIPSIS))
+
+
+def test_long_site_names_and_authors_are_cut_not_overflowing() -> None:
+    card = CardInput("The Site " * 30, "Title", "An Author " * 30, "1 May 2025", None)
+    picture, layout = render(card)
+    assert picture.size == SIZE
+    assert inside(layout.title_box, layout.safe_area)
+
+
+@pytest.mark.parametrize("script", ["latin", "cyrillic", "greek", "vietnamese"])
+def test_european_scripts_are_drawn_by_the_shipped_noto_sans(script: str) -> None:
+    title = SAMPLES[script]
+    shipped = covered(font_chain(CardStyle(), bold=True)[0])
+    regular = covered(font_chain(CardStyle(), bold=False)[0])
+    assert font_chain(CardStyle(), bold=True)[0].name == "NotoSans-Bold.ttf"
+    missing = [char for char in title if ord(char) not in shipped or ord(char) not in regular]
+    assert missing == []  # so never a box for a missing glyph
+    _, layout = render(article(title))
+    assert layout.problems == ()
+    assert " ".join(layout.lines) == title
+    assert inside(layout.title_box, layout.safe_area)
+
+
+def test_arabic_is_drawn_right_aligned_with_the_arabic_font() -> None:
+    _, layout = render(article(SAMPLES["arabic"]))
+    assert inside(layout.title_box, layout.safe_area)
+    if cards.raqm_available():
+        assert layout.problems == ()
+        assert layout.title_box[2] > 1100  # right-aligned
+        arabic = covered(font_chain(CardStyle(), bold=True)[1])
+        assert all(ord(char) in arabic for char in "مرحبا بالعالم")
+
+
+def test_without_raqm_arabic_is_left_out_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cards, "raqm_available", lambda: False)
+    _, layout = render(article("مقالة عن Python"))
+    assert not any(
+        path.name.startswith("NotoSansArabic") for path in font_chain(CardStyle(), bold=True)
+    )
+    assert " ".join(layout.lines) == "Python"
+    assert any("title: no font has" in problem for problem in layout.problems)
+
+
+@pytest.mark.parametrize("script", ["emoji", "cjk", "arabic"])
+def test_emoji_cjk_and_arabic_never_crash(script: str) -> None:
+    picture, layout = render(article(SAMPLES[script]))
+    assert picture.size == SIZE
+    assert inside(layout.title_box, layout.safe_area) or layout.lines == ()
+
+
+def test_emoji_are_left_out_and_reported() -> None:
+    _, layout = render(article(SAMPLES["emoji"]))
+    assert " ".join(layout.lines) == "Launch day — we shipped with"
+    assert any("🚀" in problem for problem in layout.problems)
+
+
+def test_cjk_without_a_cjk_font_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cards, "SYSTEM_FALLBACKS", ())
+    _, layout = render(article("中文标题 and English"))
+    assert " ".join(layout.lines) == "and English"
+    assert any("中" in problem for problem in layout.problems)
+
+
+def test_cjk_wraps_by_character_with_a_cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = cards.system_fallback()
+    if found is None:
+        pytest.skip("no CJK font on this machine (see SYSTEM_FALLBACKS)")
+    _, layout = render(article("社交卡片" * 40))
+    assert len(layout.lines) > 1
+    assert inside(layout.title_box, layout.safe_area)
+
+
+def test_cjk_tokens_are_characters_and_keep_closing_punctuation() -> None:
+    tokens = [token.text for token in cards._tokens("中文。标题 and words")]
+    assert tokens == ["中", "文。", "标", "题", "and", "words"]
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P"])
+def test_an_article_image_is_the_darkened_background(tmp_path: Path, mode: str) -> None:
+    source = Image.linear_gradient("L").resize((800, 1000)).convert("RGB")
+    if mode == "RGBA":
+        source = source.convert("RGBA")
+        source.putalpha(Image.linear_gradient("L").resize((800, 1000)))
+    elif mode == "P":
+        source = source.convert("P")
+    path = tmp_path / f"image-{mode}.webp" if mode != "P" else tmp_path / "image.png"
+    source.save(path)
+    picture, layout = render(article(image=path))
+    assert layout.image_used and layout.problems == ()
+    plain, _ = render(article())
+    assert picture.tobytes() != plain.tobytes()
+    # Darkened: the brightest part of the image is far darker than the white source.
+    corner = picture.convert("L").crop((600, 600, 1200, 630))
+    extrema = corner.getextrema()
+    assert isinstance(extrema[1], int) and extrema[1] < 128
+
+
+def test_a_webp_with_alpha_is_read(tmp_path: Path) -> None:
+    source = Image.new("RGBA", (1200, 630), (255, 0, 0, 0))
+    source.paste((255, 0, 0, 255), (0, 0, 600, 630))
+    path = tmp_path / "alpha.webp"
+    source.save(path, "WEBP", lossless=True)
+    picture, layout = render(article(image=path))
+    assert layout.image_used
+    red_side = picture.getpixel((300, 20))
+    clear_side = picture.getpixel((900, 20))
+    assert isinstance(red_side, tuple) and isinstance(clear_side, tuple)
+    assert red_side[0] > clear_side[0]
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image at all", b"RIFF\x10\x00\x00\x00WEBPVP8 "])
+def test_a_corrupt_image_gives_the_plain_design(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.webp"
+    path.write_bytes(content)
+    png, layout = render_card(article(image=path))
+    assert not layout.image_used
+    assert layout.problems and "cannot read the image" in layout.problems[0]
+    assert png == render_card(article())[0]
+
+
+def test_a_missing_image_gives_the_plain_design(tmp_path: Path) -> None:
+    _, layout = render(article(image=tmp_path / "nowhere.jpg"))
+    assert not layout.image_used and layout.problems
+
+
+def test_a_logo_is_drawn_and_an_unreadable_one_is_reported(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    Image.new("RGBA", (200, 100), (255, 200, 0, 255)).save(logo)
+    picture, layout = render(article(), CardStyle(logo=logo))
+    assert layout.problems == ()
+    assert picture.getpixel((80, 80)) == (255, 200, 0)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"nope")
+    _, layout = render(article(), CardStyle(logo=broken))
+    assert "cannot read the logo" in layout.problems[0]
+
+
+def test_a_publications_font_comes_first(tmp_path: Path) -> None:
+    own = cards.fonts_dir() / "NotoSans-Regular.ttf"
+    style = CardStyle(font=own)
+    assert font_chain(style, bold=True)[:2] == (own, cards.fonts_dir() / "NotoSans-Bold.ttf")
+    png, _ = render_card(article(), style)
+    assert png != render_card(article())[0]
+
+
+def test_a_font_that_cannot_be_read_is_a_render_error(tmp_path: Path) -> None:
+    from syndicate.errors import RenderError
+
+    bad = tmp_path / "bad.ttf"
+    bad.write_bytes(b"not a font")
+    with pytest.raises(RenderError, match=r"bad\.ttf: cannot read the font"):
+        render_card(article(), CardStyle(font=bad))
+
+
+def test_colours_come_from_the_style() -> None:
+    style = CardStyle(background="#ffffff", foreground="#000000", accent="#ff0000")
+    picture, _ = render(article(), style)
+    assert picture.getpixel((600, 20)) == (255, 255, 255)
+    assert picture.getpixel((4, 300)) == (255, 0, 0)  # the accent stripe
+
+
+def test_the_style_is_built_from_the_config() -> None:
+    from syndicate.config import CardConfig
+
+    assert CardStyle.from_config(CardConfig()) == CardStyle()
+    own = CardConfig(background="#000000", logo=Path("/x/logo.png"))
+    assert CardStyle.from_config(own) == CardStyle(background="#000000", logo=Path("/x/logo.png"))
+
+
+def test_the_card_key_changes_with_everything_shown_and_nothing_else(
+    tmp_path: Path, photo: Path
+) -> None:
+    card = article(image=photo)
+    style = CardStyle()
+    key = card_key(card, style, "1.0")
+    assert key == card_key(article(image=photo), CardStyle(), "1.0")
+    assert len(key) == 64
+    changed = [
+        card_key(replace(card, site="Other"), style, "1.0"),
+        card_key(replace(card, title="Other"), style, "1.0"),
+        card_key(replace(card, author="Other"), style, "1.0"),
+        card_key(replace(card, date="2 May 2025"), style, "1.0"),
+        card_key(replace(card, image=None), style, "1.0"),
+        card_key(card, replace(style, background="#000000"), "1.0"),
+        card_key(card, replace(style, foreground="#eeeeee"), "1.0"),
+        card_key(card, replace(style, accent="#ff0000"), "1.0"),
+        card_key(card, replace(style, font=cards.fonts_dir() / "NotoSans-Regular.ttf"), "1.0"),
+        card_key(card, replace(style, logo=photo), "1.0"),
+        card_key(card, style, "1.1"),
+    ]
+    assert len({key, *changed}) == len(changed) + 1
+    # The same image bytes at another path: the same key; other bytes: another key.
+    copy = tmp_path / "copy.webp"
+    copy.write_bytes(photo.read_bytes())
+    assert card_key(replace(card, image=copy), style, "1.0") == key
+    Image.new("RGB", (10, 10), "red").save(photo, "WEBP")
+    assert card_key(card, style, "1.0") != key
+
+
+def test_the_card_key_covers_the_fonts_and_the_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    card, style = article(), CardStyle()
+    key = card_key(card, style, "1.0")
+    raqm = cards.raqm_available()
+    monkeypatch.setattr(cards, "raqm_available", lambda: not raqm)
+    assert card_key(card, style, "1.0") != key
+
+
+def test_the_shipped_fonts_carry_their_licence() -> None:
+    fonts = cards.fonts_dir()
+    licence = (fonts / "OFL.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence
+    assert "Google" in licence
+    shipped = sorted(path.name for path in fonts.glob("*.ttf"))
+    assert shipped == [
+        "NotoSans-Bold.ttf",
+        "NotoSans-Regular.ttf",
+        "NotoSansArabic-Bold.ttf",
+        "NotoSansArabic-Regular.ttf",
+    ]
+    assert sum(path.stat().st_size for path in fonts.iterdir()) < 3_000_000
+
+
+def test_the_layout_file_is_read_and_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndicate.errors import RenderError
+
+    layout = cards.layout_file()
+    assert layout.is_file()
+    broken = tmp_path / "card.toml"
+    broken.write_text(layout.read_text().replace("title_min = 36", "title_min = 0"))
+    monkeypatch.setattr(cards, "layout_file", lambda: broken)
+    with pytest.raises(RenderError, match="title_min"):
+        render_card(article())
+
+
+def test_sample_cards_are_saved_as_artifacts(photo: Path) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, title in SAMPLES.items():
+        png, layout = render_card(article(title))
+        assert inside(layout.title_box, layout.safe_area) or layout.lines == ()
+        (ARTIFACTS / f"{name}.png").write_bytes(png)
+    png, _ = render_card(article(SAMPLES["latin"], image=photo))
+    (ARTIFACTS / "with-image.png").write_bytes(png)
+
+
+def test_render_time_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    """Not an assertion on time: prints the cold render time of 100 cards (pytest -s)."""
+    cards._font.cache_clear()
+    cards._cmap.cache_clear()
+    start = time.perf_counter()
+    for number in range(100):
+        render_card(article(f"{SAMPLES['latin']} number {number}"))
+    per_card = (time.perf_counter() - start) / 100
+    with capsys.disabled():
+        print(f"\nsocial cards: {per_card * 1000:.1f} ms per card (100 cold renders)")
