@@ -12,6 +12,8 @@ from conftest import NOW, REPO, SITE, MakePublication, article, mtimes
 from syndicate.pipeline import build
 from syndicate.social.text import count
 
+SNAPSHOTS = REPO / "tests" / "artifacts" / "cards" / "example"
+
 
 def example(tmp_path: Path) -> Path:
     root = tmp_path / "example"
@@ -46,6 +48,9 @@ def test_every_example_article_gets_its_three_social_files(tmp_path: Path) -> No
         assert '<meta property="og:url"' in (root / f"feeds/social/{slug}.html").read_text()
         with Image.open(root / f"feeds/social/{slug}.png") as card:
             assert (card.format, card.size) == ("PNG", (1200, 630))
+        # Visual snapshots to look at, kept out of git (tests/artifacts/ is ignored).
+        SNAPSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / f"feeds/social/{slug}.png", SNAPSHOTS / f"{slug}.png")
 
 
 def test_an_unchanged_card_is_not_rendered_again(tmp_path: Path) -> None:

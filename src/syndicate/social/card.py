@@ -34,6 +34,7 @@ Determinism
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -704,6 +705,11 @@ def file_digest(path: Path | None) -> str | None:
         return "missing"
 
 
+@functools.cache
+def _pillow_version() -> str:
+    return metadata.version("pillow")
+
+
 def card_key(card: CardInput, style: CardStyle, version: str) -> str:
     """A hash of everything the card shows: the same key means the same PNG bytes.
 
@@ -714,7 +720,7 @@ def card_key(card: CardInput, style: CardStyle, version: str) -> str:
     fonts = dict.fromkeys([*font_chain(style, bold=True), *font_chain(style, bold=False)])
     parts = {
         "syndicate": version,
-        "pillow": metadata.version("pillow"),
+        "pillow": _pillow_version(),
         "raqm": raqm_available(),
         "card": [card.site, card.title, card.author, card.date],
         "image": file_digest(card.image),

@@ -161,6 +161,12 @@ def _bare_domains(text: str, urls: dict[int, int]) -> dict[int, int]:
     return spans
 
 
+# Characters outside twitter-text v3's light ranges (CJK, most symbols, emoji) weigh 200.
+_X_HEAVY = regex.compile(
+    "[^" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high, _ in _X_RANGES) + "]"
+)
+
+
 def _x_weight(text: str) -> int:
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     urls = dict(_url_spans(text))
@@ -169,23 +175,27 @@ def _x_weight(text: str) -> int:
         if end - start < _X_URL_LENGTH:
             urls[start] = end
     weighted = 0
-    i = 0
-    while i < len(text):
-        if i in urls:
+    position = 0
+    for start, end in [*sorted(urls.items()), (len(text), len(text))]:
+        weighted += _x_plain_weight(text[position:start])
+        if start < len(text):
             weighted += _X_URL_LENGTH * _X_SCALE
-            i = urls[i]
-            continue
-        emoji = _EMOJI.match(text, i)
-        if emoji:
-            weighted += _X_DEFAULT_WEIGHT
-            i = emoji.end()
-            continue
-        code = ord(text[i])
-        weighted += next(
-            (weight for low, high, weight in _X_RANGES if low <= code <= high), _X_DEFAULT_WEIGHT
-        )
-        i += 1
+        position = end
     return weighted // _X_SCALE
+
+
+def _x_plain_weight(text: str) -> int:
+    """Weight of text with no URL in it: an emoji sequence weighs 200 as a whole, any other
+    character 100 in the light ranges and 200 outside them."""
+    weighted = 0
+    position = 0
+    for emoji in _EMOJI.finditer(text):
+        rest = text[position : emoji.start()]
+        weighted += _X_SCALE * len(rest) + _X_SCALE * len(_X_HEAVY.findall(rest))
+        weighted += _X_DEFAULT_WEIGHT
+        position = emoji.end()
+    rest = text[position:]
+    return weighted + _X_SCALE * len(rest) + _X_SCALE * len(_X_HEAVY.findall(rest))
 
 
 def _mastodon_length(text: str) -> int:
