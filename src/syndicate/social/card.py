@@ -195,6 +195,10 @@ def raqm_available() -> bool:
     return bool(features.check("raqm"))
 
 
+#: Shipped with the package: CJK glyphs (Chinese, Japanese kana and kanji, Korean Hangul).
+CJK_FALLBACK = "DroidSansFallback.ttf"
+
+
 def system_fallback() -> Path | None:
     """The first of :data:`SYSTEM_FALLBACKS` on this machine, or None."""
     return next((path for path in SYSTEM_FALLBACKS if path.is_file()), None)
@@ -209,9 +213,12 @@ def font_chain(style: CardStyle, *, bold: bool) -> tuple[Path, ...]:
         chain.insert(0, style.font)
     if raqm_available():
         chain.append(shipped / f"NotoSansArabic-{weight}.ttf")
+    # CJK: a machine's own CJK font first (it has a bold), else the shipped Droid Sans
+    # Fallback (Apache 2.0), so CJK titles draw everywhere.
     fallback = system_fallback()
     if fallback is not None:
         chain.append(fallback)
+    chain.append(shipped / CJK_FALLBACK)
     return tuple(chain)
 
 
