@@ -57,8 +57,9 @@ class BrowserMissing(RuntimeError):
 
 
 def chromium() -> str:
-    """The path of Debian's Chromium, or :class:`BrowserMissing` saying how to get it."""
-    found = shutil.which("chromium")
+    """The path of Debian's Chromium (or of the browser the ``CHROMIUM`` variable names,
+    such as the Google Chrome of a GitHub runner), or :class:`BrowserMissing`."""
+    found = shutil.which(os.environ.get("CHROMIUM") or "chromium")
     if found is None:
         raise BrowserMissing(
             "chromium is not on PATH: run scripts/ensure-chromium (make test does), "
