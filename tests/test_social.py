@@ -87,3 +87,13 @@ def test_no_platforms_no_social_files(publication: MakePublication) -> None:
     root = publication({"content/a.md": article()}, SITE + "\n[social]\nplatforms = []\n")
     build(root, NOW)
     assert not (root / "feeds/social").exists()
+
+
+def test_the_card_takes_its_colours_from_the_config(publication: MakePublication) -> None:
+    config = SITE + '\n[social.card]\nbackground = "#102030"\naccent = "#ff0000"\n'
+    root = publication({"content/a.md": article()}, config)
+    build(root, NOW)
+    with Image.open(root / "feeds/social/a.png") as card:
+        rgb = card.convert("RGB")
+        assert rgb.getpixel((1190, 620)) == (0x10, 0x20, 0x30)  # the plain background
+        assert rgb.getpixel((2, 315)) == (255, 0, 0)  # the accent stripe on the left edge

@@ -4,7 +4,6 @@ font coverage per script, article images, and the key that decides re-rendering.
 from __future__ import annotations
 
 import io
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -306,14 +305,6 @@ def test_colours_come_from_the_style() -> None:
     assert picture.getpixel((4, 300)) == (255, 0, 0)  # the accent stripe
 
 
-def test_the_style_is_built_from_the_config() -> None:
-    from syndicate.config import CardConfig
-
-    assert CardStyle.from_config(CardConfig()) == CardStyle()
-    own = CardConfig(background="#000000", logo=Path("/x/logo.png"))
-    assert CardStyle.from_config(own) == CardStyle(background="#000000", logo=Path("/x/logo.png"))
-
-
 def test_the_card_key_changes_with_everything_shown_and_nothing_else(
     tmp_path: Path, photo: Path
 ) -> None:
@@ -392,15 +383,3 @@ def test_sample_cards_are_saved_as_artifacts(photo: Path) -> None:
         (ARTIFACTS / f"{name}.png").write_bytes(png)
     png, _ = render_card(article(SAMPLES["latin"], image=photo))
     (ARTIFACTS / "with-image.png").write_bytes(png)
-
-
-def test_render_time_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    """Not an assertion on time: prints the cold render time of 100 cards (pytest -s)."""
-    cards._font.cache_clear()
-    cards._cmap.cache_clear()
-    start = time.perf_counter()
-    for number in range(100):
-        render_card(article(f"{SAMPLES['latin']} number {number}"))
-    per_card = (time.perf_counter() - start) / 100
-    with capsys.disabled():
-        print(f"\nsocial cards: {per_card * 1000:.1f} ms per card (100 cold renders)")

@@ -145,13 +145,17 @@ class PlatformConfig:
 
 @dataclass(frozen=True, slots=True)
 class CardConfig:
-    """``[social.card]``: how the card images look."""
+    """``[social.card]``: how the card images look (the card renderer's style)."""
 
+    #: The card's colour, and the overlay that darkens an article's image.
     background: str = "#0d1117"
+    #: The title's colour (the author and date are a blend of it with the background).
     foreground: str = "#ffffff"
+    #: The site name and the stripe along the left edge.
     accent: str = "#6cb6ff"
-    #: A TTF or OTF of the publication's own, relative to syndicate.toml.
+    #: A TTF or OTF of the publication's own (else the shipped Noto Sans).
     font: Path | None = None
+    #: An image drawn before the site name, 48 px high.
     logo: Path | None = None
 
 

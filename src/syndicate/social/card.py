@@ -49,6 +49,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..config import CardConfig
 from ..errors import RenderError
 from ..templating import default_templates
 
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
     from PIL import ImageFont
 
-    from ..config import CardConfig
 
 SIZE = (1200, 630)
 
@@ -83,25 +83,8 @@ ELLIPSIS = "…"
 _NO_LINE_START = frozenset("、。，．・：；！？）」』】〉》〕］｝ー々")
 
 
-@dataclass(frozen=True, slots=True)
-class CardStyle:
-    """How a publication's cards look: ``[social.card]`` in syndicate.toml."""
-
-    #: The card's colour, and the overlay that darkens an article's image.
-    background: str = "#0d1117"
-    #: The title's colour (the author and date are a blend of it with the background).
-    foreground: str = "#ffffff"
-    #: The site name and the stripe along the left edge.
-    accent: str = "#6cb6ff"
-    #: A publication's own TTF/OTF (else the shipped Noto Sans).
-    font: Path | None = None
-    #: An image drawn before the site name, 48 px high.
-    logo: Path | None = None
-
-    @classmethod
-    def from_config(cls, card: CardConfig) -> CardStyle:
-        """The style of ``[social.card]`` (paths there are already absolute)."""
-        return cls(card.background, card.foreground, card.accent, card.font, card.logo)
+#: How a publication's cards look: ``[social.card]`` in syndicate.toml.
+CardStyle = CardConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -593,7 +576,10 @@ def _mix(colour: str, other: str, amount: float) -> str:
     )
 
 
-def render_card(card: CardInput, style: CardStyle = CardStyle()) -> tuple[bytes, Layout]:
+_DEFAULT_STYLE = CardStyle()
+
+
+def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[bytes, Layout]:
     """The card of one article as PNG bytes, and where its title went.
 
     Never fails on the article's own files: an image or logo that cannot be read gives

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..config import Config
+from ..config import CardConfig, Config
 from ..content import Article
 from ..errors import Diagnostic, RenderError
 from ..markdown import Rendered
 from ..output import atomic_write
 from ..workers import parallel_map
-from .card import CardInput, CardStyle, card_key, render_card
+from .card import CardInput, card_key, render_card
 from .meta import card_metadata, card_path
 from .text import compose
 
@@ -81,7 +81,7 @@ def _card_input(config: Config, article: Article, date: str) -> CardInput:
     )
 
 
-def _render(card: CardInput, style: CardStyle) -> tuple[bytes, tuple[str, ...]]:
+def _render(card: CardInput, style: CardConfig) -> tuple[bytes, tuple[str, ...]]:
     data, layout = render_card(card, style)
     return data, tuple(layout.problems)
 
@@ -96,7 +96,7 @@ def social_files(
     """The JSON and card image of every article in *articles*."""
     files: dict[str, bytes] = {}
     diagnostics: list[Diagnostic] = []
-    style = CardStyle.from_config(config.social.card)
+    style = config.social.card
     cache = _read_cache(config.root / CACHE)
     keys: dict[str, str] = {}
     todo: list[tuple[Article, CardInput]] = []
