@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: publish build check test lint bench clean
+.PHONY: publish build check test lint bench fuzz clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -43,6 +43,11 @@ test: lint chromium
 
 bench: $(VENV)/.run-deps
 	$(BIN)/python benchmarks/run.py
+
+# Coverage-guided fuzzing of the article loader and renderer (10 minutes).
+fuzz: $(VENV)/.test-deps
+	$(BIN)/python -m pip install --quiet atheris
+	$(BIN)/python fuzz/fuzz_article.py fuzz/corpus -max_total_time=600 -max_len=8192
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist .syndicate/cache

@@ -18,8 +18,9 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
+from .delivery.journal import publication_lock
 from .delivery.send import Delivery
-from .errors import Diagnostic, SyndicateError, has_errors
+from .errors import DeliveryError, Diagnostic, SyndicateError, has_errors
 
 
 def _now() -> datetime:
@@ -38,6 +39,11 @@ def _count(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
 
 
+#: Exit codes: 0 done; 1 problems in the config or the content; 2 a wrong command line
+#: (click's own); 3 delivery failed (the email is not sent to everyone yet).
+EXIT_PROBLEMS, EXIT_DELIVERY = 1, 3
+
+
 def _fail(error: SyndicateError) -> None:
     _show(error.diagnostics, err=True)
     if error.diagnostics:
@@ -46,10 +52,35 @@ def _fail(error: SyndicateError) -> None:
         )
     else:
         click.echo(f"syndicate: {error}", err=True)
-    sys.exit(1)
+    sys.exit(EXIT_DELIVERY if isinstance(error, DeliveryError) else EXIT_PROBLEMS)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Errors leave as one line, never a traceback, unless --debug asks for one."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SyndicateError as error:
+            if ctx.params.get("debug"):
+                raise
+            _fail(error)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(
+                f"syndicate: unexpected {type(error).__name__}: {error} (a bug: please report "
+                "it, with the output of the same command run with --debug)",
+                err=True,
+            )
+            sys.exit(EXIT_PROBLEMS)
+        return None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 @click.option(
     "-C",
     "--root",
@@ -60,8 +91,12 @@ def _fail(error: SyndicateError) -> None:
 )
 @click.version_option(__version__, prog_name="syndicate")
 @click.pass_context
-def main(context: click.Context, root: Path) -> None:
-    """Publish a folder of Markdown articles as feeds, an email digest and social cards."""
+def main(context: click.Context, root: Path, debug: bool) -> None:
+    """Publish a folder of Markdown articles as feeds, an email digest and social cards.
+
+    Exit codes: 0 done, 1 problems in the config or the content, 2 a wrong command
+    line, 3 delivery failed (run publish again: nobody gets the email twice).
+    """
     context.obj = root
 
 
@@ -86,7 +121,9 @@ def check(root: Path, strict: bool) -> None:
 
 def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
     try:
-        report = pipeline.build(root, _now(), strict=strict, dry_run=dry_run)
+        # The publish lock: a build must not rewrite feeds/ while a publish sends.
+        with publication_lock(root.resolve()):
+            report = pipeline.build(root, _now(), strict=strict, dry_run=dry_run)
     except SyndicateError as error:
         _fail(error)
         raise  # unreachable: _fail exits
@@ -162,7 +199,7 @@ def publish(root: Path, strict: bool, dry_run: bool) -> None:
             f"{delivery.skipped} skipped (unsubscribed, bounced or invalid); {state}"
         )
     if any(d.is_error for d in delivery.diagnostics):
-        sys.exit(1)
+        sys.exit(EXIT_DELIVERY)
 
 
 def _job_summary(report: pipeline.Report, delivery: Delivery, seconds: float) -> None:

@@ -514,6 +514,19 @@ def article_paths(content_dir: Path) -> Iterator[Path]:
                 yield Path(folder, name)
 
 
+def outside_links(folder: Path, root: Path) -> Iterator[Diagnostic]:
+    """An error for each symbolic link below *folder* that leads outside *root*: an
+    article or a static file must not pull in ``/etc/passwd`` or another repository."""
+    inside = root.resolve()
+    for parent, dirs, files in os.walk(folder):
+        for name in sorted([*dirs, *files]):
+            path = Path(parent, name)
+            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+                yield Diagnostic.error(
+                    path, 0, "a symbolic link to outside the publication; copy the file in"
+                )
+
+
 def load_articles(config: Config) -> tuple[list[Article], list[Diagnostic]]:
     """Every article of the publication, with every problem found in any of them."""
     articles: list[Article] = []
@@ -521,7 +534,13 @@ def load_articles(config: Config) -> tuple[list[Article], list[Diagnostic]]:
     if not config.content.dir.is_dir():
         where = config.content.dir
         return [], [Diagnostic.error(where, 0, "the content folder does not exist")]
-    paths = list(article_paths(config.content.dir))
+    diagnostics.extend(outside_links(config.content.dir, config.root))
+    root = config.root.resolve()
+    paths = [
+        path
+        for path in article_paths(config.content.dir)
+        if not path.is_symlink() or path.resolve().is_relative_to(root)
+    ]
     for article, found in parallel_map(partial(read_article, config=config), paths):
         diagnostics.extend(found)
         if article is not None:

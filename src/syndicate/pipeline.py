@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import feeds, markdown, pages
 from .config import Config, load_config, read_config
-from .content import Article, load_articles, select
+from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
 from .delivery.send import Delivery, Progress, deliver
 from .email.digest import Digest, due, sent_digests
@@ -241,16 +241,14 @@ def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
     if not folder.is_dir():
         return files, diagnostics
     root = config.root.resolve()
+    diagnostics.extend(outside_links(folder, config.root))
     for parent, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
-            if name.startswith("."):
-                continue
             path = Path(parent, name)
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                diagnostics.append(
-                    Diagnostic.error(path, 0, "symbolic link to a file outside the publication")
-                )
+            if name.startswith(".") or (
+                path.is_symlink() and not path.resolve().is_relative_to(root)
+            ):
                 continue
             files[path.relative_to(folder).as_posix()] = path.read_bytes()
     return files, diagnostics

@@ -1,0 +1,110 @@
+"""What a user, a guest author or a bad moment can do, and what syndicate does about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import NOW, SITE, MakePublication, article
+from syndicate import pipeline
+from syndicate.cli import main
+from syndicate.delivery.journal import publication_lock
+from syndicate.pipeline import check
+
+
+def test_an_article_linked_from_outside_the_publication_is_refused(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text(article("Secret", body="The private notes."))
+    root = publication({"content/a.md": article()})
+    (root / "content/leak.md").symlink_to(secret)
+    (root / "content/folder").symlink_to(tmp_path, target_is_directory=True)
+    problems = [d.format(relative_to=root) for d in check(root, NOW).diagnostics]
+    assert problems == [
+        "content/folder: error: a symbolic link to outside the publication; copy the file in",
+        "content/leak.md: error: a symbolic link to outside the publication; copy the file in",
+    ]
+
+
+def test_a_link_inside_the_publication_is_fine(publication: MakePublication) -> None:
+    root = publication({"content/a.md": article(), "drafts/b.md": article("B")})
+    (root / "content/b.md").symlink_to(root / "drafts/b.md")
+    assert check(root, NOW).published == 2
+
+
+def test_a_static_file_linked_from_outside_is_refused(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    (tmp_path / "passwd").write_text("root:x:0:0\n")
+    root = publication({"content/a.md": article(), "static/ok.txt": "fine\n"})
+    (root / "static/passwd").symlink_to(tmp_path / "passwd")
+    result = CliRunner().invoke(main, ["-C", str(root), "build"])
+    assert result.exit_code == 1
+    assert "passwd: error: a symbolic link to outside the publication" in result.output
+    assert not (root / "feeds").exists()
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(
+    publication: MakePublication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = publication({"content/a.md": article()})
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(pipeline, "build", broken)
+    result = CliRunner().invoke(main, ["-C", str(root), "build"])
+    assert result.exit_code == 1
+    assert result.output.startswith("syndicate: unexpected ZeroDivisionError: division by zero")
+    assert "Traceback" not in result.output
+    debugged = CliRunner().invoke(main, ["--debug", "-C", str(root), "build"])
+    assert isinstance(debugged.exception, ZeroDivisionError)
+
+
+def test_exit_codes(publication: MakePublication) -> None:
+    """0 done, 1 problems in the config or the content, 2 usage, 3 delivery."""
+    runner = CliRunner()
+    good = publication({"content/a.md": article()})
+    assert runner.invoke(main, ["-C", str(good), "check"]).exit_code == 0
+    assert runner.invoke(main, ["-C", str(good), "chekc"]).exit_code == 2
+    (good / "content/bad.md").write_text("---\ntitle: x\n---\n")
+    assert runner.invoke(main, ["-C", str(good), "check"]).exit_code == 1
+    (good / "content/bad.md").unlink()
+    config = SITE + (
+        '\n[email]\nfrom = "T <t@example.org>"\n'
+        'unsubscribe_url = "https://news.example.org/u?e={email}&t={token}"\n'
+        'subscribers = "list.csv"\n[email.smtp]\nhost = "127.0.0.1"\nport = 9\n'
+        'security = "none"\ntimeout = 1\n'
+    )
+    (good / "syndicate.toml").write_text(config)
+    (good / "list.csv").write_text("email,status\na@example.org,subscribed\n")
+    # No SYNDICATE_SECRET: delivery refuses, before any connection.
+    result = runner.invoke(main, ["-C", str(good), "publish"])
+    assert result.exit_code == 3, result.output
+    assert "SYNDICATE_SECRET is not set" in result.output
+
+
+def test_a_build_refuses_while_a_publish_holds_the_lock(publication: MakePublication) -> None:
+    root = publication({"content/a.md": article()})
+    with publication_lock(root.resolve()):
+        result = CliRunner().invoke(main, ["-C", str(root), "build"])
+    assert result.exit_code == 3
+    assert "another syndicate publish is running" in result.output
+    assert not (root / "feeds").exists()
+
+
+def test_secrets_never_appear_in_output(publication: MakePublication) -> None:
+    root = publication({"content/a.md": article()})
+    env = {
+        "SYNDICATE_SECRET": "s3cr3t-value-zz",
+        "SYNDICATE_SMTP_PASSWORD": "p4ssw0rd-value-zz",
+    }
+    result = CliRunner().invoke(main, ["-C", str(root), "publish"], env=env)
+    assert result.exit_code == 0, result.output
+    written = b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
+    for value in env.values():
+        assert value not in result.output
+        assert value.encode() not in written
