@@ -30,7 +30,7 @@ check: $(VENV)/.run-deps
 	$(BIN)/syndicate check
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks fuzz
 	$(BIN)/mypy
 
 # The browser tests drive Debian's Chromium; install it through apt-get where it is missing.
