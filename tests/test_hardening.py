@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from conftest import NOW, SITE, MakePublication, article
 from syndicate import pipeline
 from syndicate.cli import main
 from syndicate.delivery.journal import publication_lock
-from syndicate.pipeline import check
+from syndicate.pipeline import build, check
 
 
 def test_an_article_linked_from_outside_the_publication_is_refused(
@@ -108,3 +111,56 @@ def test_secrets_never_appear_in_output(publication: MakePublication) -> None:
     for value in env.values():
         assert value not in result.output
         assert value.encode() not in written
+
+
+@contextmanager
+def at_most(seconds: int) -> Iterator[None]:
+    """Fail, rather than hang the suite, when the block runs past *seconds* (a bound on a
+    hang, far above the real time: not a speed test)."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+LAUGHS = "\n".join(
+    ["---", "title: Laughs", "date: 2025-01-01", 'a: &a ["lol","lol","lol","lol","lol"]']
+    + [
+        f"{chr(98 + n)}: &{chr(98 + n)} [*{chr(97 + n)},*{chr(97 + n)},*{chr(97 + n)}]"
+        for n in range(9)
+    ]
+    + ["categories: *j", "---", "Body"]
+)
+
+
+def test_yaml_aliases_that_expand_exponentially_are_refused_quickly(
+    publication: MakePublication,
+) -> None:
+    root = publication({"content/a.md": LAUGHS})
+    with at_most(20):
+        problems = [d.format(relative_to=root) for d in check(root, NOW).diagnostics]
+    assert "content/a.md:14: error: categories: each category must be text, not a list" in problems
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "> " * 5000 + "deep",
+        "\n".join(f"- item {n}" for n in range(100_000)),
+        "x" * 1_000_000,
+        "[" * 50_000 + "a" + "](b)" * 50_000,
+    ],
+    ids=["nested-quotes", "100k-list", "1MB-line", "nested-links"],
+)
+def test_hostile_markdown_renders_without_hanging(publication: MakePublication, body: str) -> None:
+    root = publication({"content/a.md": article(body=body)})
+    with at_most(60):
+        report = build(root, NOW)
+    assert report.published == 1
