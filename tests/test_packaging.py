@@ -82,3 +82,11 @@ def test_the_readme_quick_start_has_the_two_commands() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (REPO / ".ci/run").read_text()
+
+
+def test_every_test_security_md_names_exists() -> None:
+    named = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", (REPO / "SECURITY.md").read_text())
+    assert len(named) > 20
+    for path, test in named:
+        source = (REPO / path).read_text()
+        assert not test or f"def {test}(" in source, f"{path}::{test}"
