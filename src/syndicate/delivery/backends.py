@@ -117,9 +117,11 @@ class _Closing:
         self.close()
 
 
-def backend(smtp: SmtpSettings | None, outbox: Path) -> Backend:
+def backend(
+    smtp: SmtpSettings | None, outbox: Path, *, sleep: Callable[[float], None] = time.sleep
+) -> Backend:
     """The SMTP backend when a host is configured, the outbox folder *outbox* otherwise."""
-    return SmtpBackend(smtp) if smtp is not None else OutboxBackend(outbox)
+    return SmtpBackend(smtp, sleep=sleep) if smtp is not None else OutboxBackend(outbox)
 
 
 def outbox_folder(root: Path, digest_id: str) -> Path:

@@ -30,12 +30,13 @@ from ..output import atomic_write
 from ..state import read_state
 from .backends import (
     Backend,
-    OutboxBackend,
     PermanentFailure,
-    SmtpBackend,
     SmtpSettings,
     TransientFailure,
+    credentials,
+    outbox_folder,
 )
+from .backends import backend as choose_backend
 from .dkim import DkimSettings, sign
 from .journal import Journal
 from .subscribers import (
@@ -97,13 +98,14 @@ def _smtp(config: Config, environ: Mapping[str, str]) -> SmtpSettings | None:
     if email is None or email.smtp is None:
         return None
     smtp = email.smtp
+    username, password = credentials(environ)
     return SmtpSettings(
         host=smtp.host,
         port=smtp.port,
         security=smtp.security,
         timeout=smtp.timeout,
-        username=environ.get("SYNDICATE_SMTP_USERNAME") or None,
-        password=environ.get("SYNDICATE_SMTP_PASSWORD") or None,
+        username=username,
+        password=password,
         rate=email.rate or None,
     )
 
@@ -233,17 +235,18 @@ def _send_one(
     digest = rendered.digest
     titles = tuple(a.title for a in digest.articles)
     total = len(subscribers.active)
+    folder = outbox_folder(config.root, digest.id)
     if smtp is None:
-        folder = config.root / OUTBOX / digest.id
         journal_path = folder / "journal.jsonl"
     else:
         journal_path = config.root / JOURNALS / f"{digest.id}.jsonl"
     sender = mailbox(email.sender, "From").addr_spec
     mailto = unsubscribe_mailto(config)
-    domain = rendered.web_url.split("/")[2]
     # Built and checked once; each reader's copy changes only what is theirs.
+    template = letter(config, rendered, UNSUBSCRIBE)
+    domain = template.domain
     prepared = prepare(
-        letter(config, rendered, UNSUBSCRIBE),
+        template,
         unsubscribe_mailto=mailto,
         date=now,
         sample=email.sender,
@@ -279,7 +282,7 @@ def _send_one(
             built = _ahead([reader for reader, _ in todo], build)
             for index, ((reader, key), data) in enumerate(zip(todo, built, strict=True)):
                 if backend is None:
-                    backend = SmtpBackend(smtp, sleep=sleep) if smtp else OutboxBackend(folder)
+                    backend = choose_backend(smtp, folder, sleep=sleep)
                 try:
                     backend.send(data, sender, reader.email, key=key)
                 except PermanentFailure as refusal:
