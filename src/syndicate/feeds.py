@@ -8,7 +8,6 @@ generator explicitly.  JSON Feed has no feedgen writer and is written here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from feedgen.feed import FeedGenerator
 
 from .config import Config
 from .content import Article, category_slug
+from .output import json_bytes
 
 RSS, ATOM, JSON_FEED = "rss.xml", "atom.xml", "feed.json"
 CATEGORIES = "categories"
@@ -183,10 +183,7 @@ def render_json_feed(feed: Feed, config: Config) -> bytes:
     if site.author:
         document["authors"] = [{"name": site.author}]
     document["items"] = [_json_item(entry, config) for entry in feed.entries]
-    text = json.dumps(document, ensure_ascii=False, indent=2)
-    # "<", ">" and "&" as \u escapes: the same JSON, but safe to embed in an HTML page.
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return (text + "\n").encode("utf-8")
+    return json_bytes(document)
 
 
 def _json_item(entry: Entry, config: Config) -> dict[str, Any]:

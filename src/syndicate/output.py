@@ -8,6 +8,7 @@ its modification time, so a publish that changed nothing commits nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -15,6 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import OutputError
+
+
+def json_bytes(document: object) -> bytes:
+    """*document* as indented UTF-8 JSON with a final newline, "<", ">" and "&" written as
+    \\u escapes: the same JSON, but safe to embed in an HTML page."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,7 @@ def render_outputs(publication: Publication) -> Outputs:
     shown = (
         list(publication.published)
         if config.site.pages or config.social.platforms
-        else [*(a for p in plans for a in p.articles), *in_emails]
+        else [a for p in plans for a in p.articles]
     )
     bodies = render_bodies(publication, [*shown, *in_emails])
     files: dict[str, bytes] = {}

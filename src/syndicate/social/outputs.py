@@ -22,7 +22,7 @@ from ..config import CardConfig, Config
 from ..content import Article
 from ..errors import Diagnostic, RenderError
 from ..markdown import Rendered
-from ..output import atomic_write
+from ..output import atomic_write, json_bytes
 from ..workers import parallel_map
 from .card import CardInput, card_key, render_card
 from .meta import card_metadata, card_path
@@ -114,9 +114,7 @@ def social_files(
             "twitter": meta.twitter,
             "image": config.site.url + card_path(article),
         }
-        text = json.dumps(document, ensure_ascii=False, indent=2)
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        files[f"social/{article.slug}.json"] = (text + "\n").encode("utf-8")
+        files[f"social/{article.slug}.json"] = json_bytes(document)
         card = _card_input(config, article, dates[article.slug])
         key = card_key(card, style, __version__)
         keys[article.slug] = key
