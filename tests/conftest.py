@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -85,6 +86,21 @@ def publication(tmp_path: Path) -> MakePublication:
         return root
 
     return make
+
+
+#: The example publication in this repository: what a copy of it needs.
+EXAMPLE = ("syndicate.toml", "example-subscribers.csv", "content", "static")
+
+
+def example_copy(root: Path) -> Path:
+    """A fresh copy of this repository's example publication at *root* (made here)."""
+    root.mkdir(parents=True)
+    for name in EXAMPLE:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, root / name)
+        else:
+            shutil.copy(REPO / name, root / name)
+    return root
 
 
 def tree(folder: Path) -> dict[str, bytes]:

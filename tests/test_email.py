@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from conftest import NOW, REPO, SITE, MakePublication, article
+from conftest import NOW, SITE, MakePublication, article, example_copy
 from syndicate.config import load_config
 from syndicate.email.message import build_message, message_id
 from syndicate.email.render import (
@@ -62,10 +61,7 @@ def email_of(root: Path) -> RenderedDigest:
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RenderedDigest]:
-    root = tmp_path_factory.mktemp("example")
-    shutil.copy(REPO / "syndicate.toml", root)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = example_copy(tmp_path_factory.mktemp("example") / "example")
     return root, email_of(root)
 
 

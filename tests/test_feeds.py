@@ -10,7 +10,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from conftest import NOW, REPO, SITE, MakePublication, article, tree
+from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tree
 from syndicate.pipeline import build
 from validators import atom_problems, json_feed_problems, rss_problems
 
@@ -23,11 +23,7 @@ GOLDEN = REPO / "tests" / "golden" / "example"
 
 def example(tmp_path: Path) -> Path:
     """A copy of this repository's example publication, built at NOW; returns its feeds/."""
-    root = tmp_path / "example"
-    root.mkdir()
-    shutil.copy(REPO / "syndicate.toml", root)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = example_copy(tmp_path / "example")
     build(root, NOW)
     return root / "feeds"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import signal
 import ssl
 import subprocess
@@ -23,7 +22,7 @@ import pytest
 import trustme
 from click.testing import CliRunner
 
-from conftest import NOW, REPO, SITE, MakePublication, article, tree
+from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tree
 from smtp_server import SmtpServer
 from syndicate.cli import main
 from syndicate.delivery.journal import publication_lock
@@ -246,12 +245,7 @@ def test_subscriber_addresses_never_reach_public_or_committed_files(
 
 
 def test_the_example_publication_publishes_into_its_outbox_once(tmp_path: Path) -> None:
-    root = tmp_path / "example"
-    root.mkdir()
-    for name in ("syndicate.toml", "example-subscribers.csv"):
-        shutil.copy(REPO / name, root)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = example_copy(tmp_path / "example")
     first = CliRunner().invoke(main, ["-C", str(root), "publish"], env={})
     assert first.exit_code == 0, first.output
     [folder] = (root / "outbox").iterdir()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from conftest import NOW, REPO, SITE, MakePublication, article, mtimes
+from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, mtimes
 from syndicate.pipeline import build
 from syndicate.social.text import count
 
@@ -16,12 +16,7 @@ SNAPSHOTS = REPO / "tests" / "artifacts" / "cards" / "example"
 
 
 def example(tmp_path: Path) -> Path:
-    root = tmp_path / "example"
-    root.mkdir()
-    shutil.copy(REPO / "syndicate.toml", root)
-    for folder in ("content", "static"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return example_copy(tmp_path / "example")
 
 
 def test_every_example_article_gets_its_three_social_files(tmp_path: Path) -> None:
