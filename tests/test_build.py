@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import syndicate.output
 from conftest import NOW, SITE, MakePublication, article, mtimes, tree
 from syndicate.cli import main
 from syndicate.errors import ContentError, OutputError, RenderError
@@ -121,21 +123,35 @@ def test_strict_turns_warnings_into_a_failure(publication: MakePublication) -> N
     assert build(root, NOW).published == 1
 
 
-def test_a_write_that_fails_leaves_the_old_file_whole(
+def test_a_write_that_fails_leaves_the_old_output_whole(
     publication: MakePublication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = two_articles(publication)
     build(root, NOW)
-    before = tree(root / "feeds")
+    before, stamps = tree(root), mtimes(root)
     (root / "content/two.md").write_text(article("Two", "2025-02-01", "Edited.", categories="Beta"))
+    del before["content/two.md"], stamps["content/two.md"]
+    writes = 0
 
-    def full_disk(fd: int) -> None:
-        raise OSError(28, "No space left on device")
+    def full_disk(path: Path, data: bytes, mode: int) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == 3:  # the disk fills up half-way through the third file
+            path.write_bytes(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        path.write_bytes(data)
 
-    monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(OutputError, match="No space left on device"):
+    monkeypatch.setattr(syndicate.output, "_write", full_disk)
+    with pytest.raises(OutputError) as raised:
         build(root, NOW)
-    assert tree(root / "feeds") == before  # no truncated file, no temporary file left behind
+    assert str(raised.value).endswith(
+        f"No space left on device; {root / 'feeds'} is unchanged; free some disk space and "
+        "build again"
+    )
+    after, after_stamps = tree(root), mtimes(root)
+    del after["content/two.md"], after_stamps["content/two.md"]
+    assert after == before  # no truncated file, no half-built folder left behind
+    assert after_stamps == stamps
 
 
 def test_output_paths_cannot_leave_the_output_folder(tmp_path: Path) -> None:

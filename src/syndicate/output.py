@@ -1,17 +1,30 @@
-"""The only stage that touches the filesystem: atomic, write-only-what-changed output.
+"""The only stage that touches the output folder: whole-folder atomic, write-only-what-changed.
 
-Every file is written to a temporary file in its own folder and renamed over
-the old one, so a reader (or a killed run) sees the old file or the new one,
-never half of one.  A file whose bytes did not change is left alone, keeping
-its modification time, so a publish that changed nothing commits nothing.
+A build never edits ``feeds/`` in place.  It prepares the next version of the
+folder beside it (``.feeds.next``): every file that stays the same is a hard
+link to the current one, so it keeps its bytes, its inode and its modification
+time; only the files that changed are written.  Then one ``renameat2`` call
+exchanges the two folders, and the old one is deleted.  A reader, or a run
+killed at any moment, sees the old complete folder or the new complete one,
+never a mix of both and never a truncated file.  A build that changed nothing
+touches nothing, so a publish that changed nothing commits nothing.
+
+Where the kernel cannot exchange two folders, the swap takes two renames
+(``feeds`` to ``.feeds.old``, then ``.feeds.next`` to ``feeds``), and the next
+run puts ``.feeds.old`` back if it finds no ``feeds``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import shutil
+import stat
+import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -39,15 +52,20 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace *path* with *data* in one rename; the old file stays if anything fails."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace *path* with *data* in one rename; the old file stays if anything fails.
+
+    *durable* flushes the file to disk before the rename, so that it survives a power
+    cut too (not only a killed process); a cache can do without.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
@@ -73,35 +91,173 @@ def unchanged(path: Path, data: bytes) -> bool:
 
 
 def write_files(
-    folder: Path, files: Mapping[str, bytes], stale: Iterable[str] = (), *, dry_run: bool = False
+    folder: Path,
+    files: Mapping[str, bytes],
+    stale: Iterable[str] = (),
+    *,
+    kept: Set[str] = frozenset(),
+    dry_run: bool = False,
 ) -> WriteResult:
-    """Write *files* (paths relative to *folder*) and remove the *stale* ones no longer made.
+    """Make *folder* hold *files* (paths relative to it), without the *stale* ones no longer
+    made, in one atomic step; files not named in either, and the *kept* ones (known to be
+    unchanged), are left as they are.
 
     With *dry_run*, only say what would be written and removed.
     """
-    written: list[str] = []
-    kept = 0
+    folder = folder.absolute()
     try:
+        if not dry_run:
+            recover(folder)
+        written: list[str] = []
+        same = len(kept)
         for name in sorted(files):
-            path = target(folder, name)
-            if unchanged(path, files[name]):
-                kept += 1
-                continue
-            if not dry_run:
-                atomic_write(path, files[name])
-            written.append(name)
-        removed = []
-        for name in sorted(set(stale) - set(files)):
-            path = target(folder, name)
-            if path.is_file():
-                removed.append(name)
-                if not dry_run:
-                    path.unlink()
-                    _prune(path.parent, folder)
+            if unchanged(target(folder, name), files[name]):
+                same += 1
+            else:
+                written.append(name)
+        removed = [
+            name
+            for name in sorted(set(stale) - set(files) - kept)
+            if target(folder, name).is_file()
+        ]
+        if (written or removed) and not dry_run:
+            _replace_folder(folder, {name: files[name] for name in written}, removed)
     except OSError as error:
-        where = error.filename or folder
-        raise OutputError(f"cannot write {where}: {error.strerror or error}") from error
-    return WriteResult(tuple(written), kept, tuple(removed))
+        raise OutputError(_explain(error, folder)) from error
+    return WriteResult(tuple(written), same, tuple(removed))
+
+
+def _explain(error: OSError, folder: Path) -> str:
+    where = error.filename or folder
+    advice = {
+        errno.ENOSPC: "free some disk space and build again",
+        errno.EDQUOT: "free some disk space (you are over your quota) and build again",
+        errno.EACCES: f"check who may write to {folder.parent}",
+        errno.EPERM: f"check who may write to {folder.parent}",
+        errno.EROFS: f"{folder} is on a read-only file system; build elsewhere",
+    }.get(error.errno or 0, "fix this and build again")
+    return f"cannot write {where}: {error.strerror or error}; {folder} is unchanged; {advice}"
+
+
+def sibling(folder: Path, role: str) -> Path:
+    """Where the next (``role="next"``) or the replaced (``"old"``) *folder* is kept."""
+    return folder.with_name(f".{folder.name}.{role}")
+
+
+def recover(folder: Path) -> None:
+    """Finish or undo what a killed run left: put the old folder back if the swap stopped
+    half-way, and delete what is left of a folder being prepared or replaced."""
+    old = sibling(folder, "old")
+    if not folder.exists() and old.is_dir():
+        os.rename(old, folder)
+    for leftover in (sibling(folder, "next"), old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+
+
+def _replace_folder(folder: Path, changed: Mapping[str, bytes], removed: Iterable[str]) -> None:
+    """Prepare the next *folder* beside it, then swap it in."""
+    staging = sibling(folder, "next")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _prepare(folder, staging, changed, removed)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap(staging, folder)
+    if staging.exists():
+        shutil.rmtree(staging)  # the old folder, now
+
+
+def _prepare(
+    folder: Path, staging: Path, changed: Mapping[str, bytes], removed: Iterable[str]
+) -> None:
+    if folder.is_dir():
+        _link_tree(folder, staging)
+    else:
+        staging.mkdir()
+    mode = 0o666 & ~_umask()
+    for name, data in changed.items():
+        path = target(staging, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)  # a hard link to the current file: never write through it
+        _write(path, data, mode)
+    for name in removed:
+        path = target(staging, name)
+        path.unlink()
+        _prune(path.parent, staging)
+    _sync(staging)
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    with open(path, "wb") as file:
+        file.write(data)
+    os.chmod(path, mode)
+
+
+def _link_tree(source: Path, destination: Path) -> None:
+    """Mirror *source* at *destination*: the same folders, and a hard link (a copy where
+    links are not possible) to every file."""
+    destination.mkdir(mode=stat.S_IMODE(source.stat().st_mode))
+    link = True
+    for parent, dirs, names in os.walk(source):
+        there = destination / os.path.relpath(parent, source)
+        for name in dirs:
+            (there / name).mkdir(mode=stat.S_IMODE(os.stat(os.path.join(parent, name)).st_mode))
+        for name in names:
+            path = os.path.join(parent, name)
+            if link:
+                try:
+                    os.link(path, there / name, follow_symlinks=False)
+                    continue
+                except OSError as error:
+                    if error.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
+                        raise
+                    link = False
+            shutil.copy2(path, there / name, follow_symlinks=False)
+
+
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _swap(new: Path, current: Path) -> None:
+    """Put *new* at *current*, and what was at *current* (if anything) at *new*."""
+    if not current.exists():
+        os.rename(new, current)
+        return
+    renameat2 = getattr(_libc, "renameat2", None)
+    if renameat2 is not None:
+        done = renameat2(
+            _AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(current), _RENAME_EXCHANGE
+        )
+        if done == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+            raise OSError(code, os.strerror(code), str(current))
+    # Two renames; recover() undoes the first if the run is killed between them.
+    old = sibling(current, "old")
+    os.rename(current, old)
+    os.rename(new, current)
+    os.rename(old, new)
+
+
+def _sync(folder: Path) -> None:
+    """Flush everything written under *folder* to disk before it is swapped in: one
+    ``syncfs`` rather than an ``fsync`` per file."""
+    syncfs = getattr(_libc, "syncfs", None)
+    if syncfs is None:
+        os.sync()
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(handle) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(folder))
+    finally:
+        os.close(handle)
 
 
 def _prune(folder: Path, top: Path) -> None:
