@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from leaks import SMTP_PASSWORD
 from smtp_server import SmtpServer, TlsPair, tls_contexts
 from syndicate.delivery.backends import (
     DEFAULT_RATE,
@@ -35,7 +36,7 @@ from syndicate.errors import ConfigError, DeliveryError
 
 SENDER = "news@example.org"
 USERNAME = "mailer"
-PASSWORD = "hunter2-Zq9#secret"
+PASSWORD = SMTP_PASSWORD
 
 
 def reader(number: int) -> str:

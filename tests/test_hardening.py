@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW, SITE, MakePublication, article
+from leaks import SECRET, SMTP_PASSWORD
 from syndicate import pipeline
 from syndicate.cli import main
 from syndicate.delivery.journal import publication_lock
@@ -102,8 +103,8 @@ def test_a_build_refuses_while_a_publish_holds_the_lock(publication: MakePublica
 def test_secrets_never_appear_in_output(publication: MakePublication) -> None:
     root = publication({"content/a.md": article()})
     env = {
-        "SYNDICATE_SECRET": "s3cr3t-value-zz",
-        "SYNDICATE_SMTP_PASSWORD": "p4ssw0rd-value-zz",
+        "SYNDICATE_SECRET": SECRET,
+        "SYNDICATE_SMTP_PASSWORD": SMTP_PASSWORD,
     }
     result = CliRunner().invoke(main, ["-C", str(root), "publish"], env=env)
     assert result.exit_code == 0, result.output

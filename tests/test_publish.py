@@ -23,6 +23,7 @@ import trustme
 from click.testing import CliRunner
 
 from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tree
+from leaks import SECRET, SMTP_PASSWORD
 from smtp_server import SmtpServer
 from syndicate.cli import main
 from syndicate.delivery.journal import publication_lock
@@ -31,7 +32,6 @@ from syndicate.errors import DeliveryError
 from syndicate.pipeline import publish
 from syndicate.state import read_state
 
-SECRET = "a-test-secret"
 ENV = {"SYNDICATE_SECRET": SECRET}
 READERS = 200
 
@@ -221,7 +221,7 @@ def test_tls_with_a_certificate_the_machine_trusts(
         root = newsletter(publication, server, count=5, smtp=f'security = "{security}"\n')
         # As a maintainer would trust a private CA: OpenSSL reads SSL_CERT_FILE.
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
-        env = {**ENV, "SYNDICATE_SMTP_USERNAME": "mailer", "SYNDICATE_SMTP_PASSWORD": "s3cret"}
+        env = {**ENV, "SYNDICATE_SMTP_USERNAME": "mailer", "SYNDICATE_SMTP_PASSWORD": SMTP_PASSWORD}
         publish(root, NOW, environ=env, sleep=no_wait)
         exactly_once(server, 5)
 
