@@ -14,12 +14,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__, pipeline
 from .delivery.journal import publication_lock
-from .delivery.send import Delivery
+
+if TYPE_CHECKING:
+    from .delivery.send import Delivery
 from .errors import DeliveryError, Diagnostic, SyndicateError, has_errors
 
 

@@ -8,23 +8,24 @@ offending front-matter key, and all of them are reported together.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timezone, tzinfo
 from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import frontmatter.default_handlers
-import yaml
 from slugify import slugify
 
+from .cache import BuildCache, digest
 from .config import Config
-from .errors import Diagnostic
+from .errors import Diagnostic, Severity
 from .workers import parallel_map
 
 #: Front-matter keys syndicate reads; any other key is kept in ``Article.extra``.
@@ -46,8 +47,20 @@ KNOWN_KEYS = frozenset(
     }
 )
 
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_YAML_SPLITTER = frontmatter.default_handlers.YAMLHandler()
+if TYPE_CHECKING:  # PyYAML loads when an article is parsed (not when all are cached)
+    import yaml
+
+
+@lru_cache(maxsize=1)
+def _yaml() -> tuple[Any, type[yaml.SafeLoader], Any]:
+    """PyYAML, its fastest safe loader, and python-frontmatter's splitter."""
+    import frontmatter.default_handlers
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml, loader, frontmatter.default_handlers.YAMLHandler()
+
+
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _IMAGE_TYPES = {
     ".avif": "image/avif",
@@ -248,20 +261,21 @@ def _read_text(path: Path, max_bytes: int) -> str:
 
 
 def _split(text: str) -> _FrontMatter:
-    if not _YAML_SPLITTER.detect(text):
+    yaml, loader_class, splitter = _yaml()
+    if not splitter.detect(text):
         raise _Problem(
             1,
             'no front matter: an article starts with a "---" line, '
             'then "title:" and the other keys, then "---"',
         )
     try:
-        raw, body = _YAML_SPLITTER.split(text)
+        raw, body = splitter.split(text)
     except ValueError:
         raise _Problem(1, 'front matter is not closed by a "---" line') from None
     # Line numbers: the YAML parser counts from the start of the front matter.
     offset = text.count("\n", 0, text.find(raw, 3)) if raw else 1
     body_line = offset + raw.count("\n") + 2
-    loader = _YAML_LOADER(raw)
+    loader = loader_class(raw)
     try:
         node = loader.get_single_node()
         if node is None:  # an empty block, or only comments
@@ -301,6 +315,7 @@ def _construct(
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
     repeated: list[tuple[str, int]] = []
+    yaml = _yaml()[0]
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         line = offset + key_node.start_mark.line + 1
@@ -527,8 +542,14 @@ def outside_links(folder: Path, root: Path) -> Iterator[Diagnostic]:
                 )
 
 
-def load_articles(config: Config) -> tuple[list[Article], list[Diagnostic]]:
-    """Every article of the publication, with every problem found in any of them."""
+def load_articles(
+    config: Config, cache: BuildCache | None = None
+) -> tuple[list[Article], list[Diagnostic]]:
+    """Every article of the publication, with every problem found in any of them.
+
+    With a *cache*, an article whose file, reading settings and static folder are
+    unchanged since it was last read is taken from the cache instead of parsed again.
+    """
     articles: list[Article] = []
     diagnostics: list[Diagnostic] = []
     if not config.content.dir.is_dir():
@@ -541,12 +562,166 @@ def load_articles(config: Config) -> tuple[list[Article], list[Diagnostic]]:
         for path in article_paths(config.content.dir)
         if not path.is_symlink() or path.resolve().is_relative_to(root)
     ]
-    for article, found in parallel_map(partial(read_article, config=config), paths):
+    results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(paths)
+    keys: dict[int, tuple[str, str, bytes]] = {}
+    if cache is not None:
+        settings = digest(repr(config.site), repr(config.content), _static_signature(config))
+        for index, path in enumerate(paths):
+            name = path.relative_to(config.root).as_posix()
+            try:
+                if path.stat().st_size > config.content.max_bytes:
+                    continue
+                data = path.read_bytes()
+            except OSError:
+                continue
+            key = digest(settings, name, data)
+            keys[index] = (name, key, data)
+            entry = cache.articles.get(name)
+            if isinstance(entry, dict) and entry.get("key") == key:
+                results[index] = _from_record(entry, path, data)
+    missing = [index for index, result in enumerate(results) if result is None]
+    parsed = parallel_map(partial(read_article, config=config), [paths[i] for i in missing])
+    for index, fresh in zip(missing, parsed, strict=True):
+        results[index] = fresh
+        if cache is not None and index in keys:
+            name, key, data = keys[index]
+            cache.articles[name] = {"key": key, **_to_record(*fresh, data)}
+            cache.parsed += 1
+    if cache is not None:
+        names = {name for name, _, _ in keys.values()}
+        for name in [n for n in cache.articles if n not in names]:
+            del cache.articles[name]
+        if missing or len(names) != len(cache.articles):
+            cache.changed("articles")
+    for result in results:
+        assert result is not None
+        article, found = result
         diagnostics.extend(found)
         if article is not None:
             articles.append(article)
     diagnostics.extend(_duplicate_slugs(articles, config.root))
     return articles, diagnostics
+
+
+def _static_signature(config: Config) -> str:
+    """What reading an article may depend on in the static folder: its files and sizes
+    (an article's image is looked up there)."""
+    listing = []
+    for parent, dirs, names in os.walk(config.site.static):
+        dirs.sort()
+        for name in sorted(names):
+            try:
+                size = os.stat(os.path.join(parent, name)).st_size
+            except OSError:
+                size = -1
+            listing.append(f"{os.path.join(parent, name)}\0{size}")
+    return "\n".join(listing)
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _to_record(article: Article | None, found: list[Diagnostic], data: bytes) -> dict[str, Any]:
+    """An article and its diagnostics as JSON; the body as a place in the file's text."""
+    record: dict[str, Any] = {
+        "diagnostics": [[d.line, d.severity.value, d.message] for d in found],
+        "article": None,
+    }
+    if article is None:
+        return record
+    try:
+        text = _decode(data)
+        start = text.rfind(article.body) if article.body else len(text)
+        json.dumps(article.extra)
+    except (UnicodeDecodeError, TypeError, ValueError):
+        return {"diagnostics": None}  # not cacheable: read again next time
+    if start < 0:
+        return {"diagnostics": None}
+    image = article.image
+    record["article"] = {
+        "slug": article.slug,
+        "title": article.title,
+        "date": article.date.isoformat(),
+        "zone": _zone_name(article.date),
+        "updated": article.updated.isoformat(),
+        "authors": list(article.authors),
+        "categories": list(article.categories),
+        "summary": article.summary,
+        "image": None
+        if image is None
+        else [
+            image.url,
+            image.type,
+            image.length,
+            None if image.source is None else str(image.source),
+        ],
+        "draft": article.draft,
+        "id": article.id,
+        "body": [start, len(article.body)],
+        "body_line": article.body_line,
+        "lines": dict(article.lines),
+        "extra": dict(article.extra),
+    }
+    if record["article"]["zone"] is None:
+        return {"diagnostics": None}
+    return record
+
+
+def _zone_name(moment: datetime) -> str | None:
+    zone = moment.tzinfo
+    key = getattr(zone, "key", None)
+    if isinstance(key, str):
+        return key
+    if zone is not None and zone.utcoffset(moment) is not None and isinstance(zone, timezone):
+        return ""
+    return None
+
+
+def _from_record(
+    entry: Mapping[str, Any], path: Path, data: bytes
+) -> tuple[Article | None, list[Diagnostic]] | None:
+    """The article and diagnostics an entry of the cache holds; None when it cannot be
+    used (the article is then read again)."""
+    try:
+        if entry["diagnostics"] is None:
+            return None
+        found = [
+            Diagnostic(path, line, Severity(severity), message)
+            for line, severity, message in entry["diagnostics"]
+        ]
+        fields = entry["article"]
+        if fields is None:
+            return None, found
+        start, length = fields["body"]
+        zone: tzinfo | None = ZoneInfo(fields["zone"]) if fields["zone"] else None
+
+        def moment(text: str) -> datetime:
+            value = datetime.fromisoformat(text)
+            return value.astimezone(zone) if zone is not None else value
+
+        image = fields["image"]
+        return Article(
+            source=path,
+            slug=fields["slug"],
+            title=fields["title"],
+            date=moment(fields["date"]),
+            updated=moment(fields["updated"]),
+            authors=tuple(fields["authors"]),
+            categories=tuple(fields["categories"]),
+            summary=fields["summary"],
+            image=None
+            if image is None
+            else Image(image[0], image[1], image[2], None if image[3] is None else Path(image[3])),
+            draft=bool(fields["draft"]),
+            id=fields["id"],
+            body=_decode(data)[start : start + length],
+            body_line=fields["body_line"],
+            lines=dict(fields["lines"]),
+            extra=dict(fields["extra"]),
+        ), found
+    except (KeyError, TypeError, ValueError, IndexError, ZoneInfoNotFoundError):
+        return None
 
 
 def _duplicate_slugs(articles: list[Article], root: Path) -> Iterator[Diagnostic]:

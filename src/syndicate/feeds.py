@@ -11,16 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from feedgen.entry import FeedEntry
-from feedgen.ext.dc import DcEntryExtension, DcExtension
-from feedgen.ext.media import MediaEntryExtension, MediaExtension
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .content import Article, category_slug
 from .output import json_bytes
+
+if TYPE_CHECKING:  # feedgen and lxml load when a feed is rendered, not on start-up
+    from feedgen.entry import FeedEntry
+    from feedgen.feed import FeedGenerator
 
 RSS, ATOM, JSON_FEED = "rss.xml", "atom.xml", "feed.json"
 CATEGORIES = "categories"
@@ -103,6 +102,10 @@ def _local(moment: datetime, config: Config) -> datetime:
 
 def _feed_entry(entry: Entry, config: Config) -> FeedEntry:
     article = entry.article
+    from feedgen.entry import FeedEntry
+    from feedgen.ext.dc import DcEntryExtension
+    from feedgen.ext.media import MediaEntryExtension
+
     fe = FeedEntry()
     fe.register_extension("media", MediaEntryExtension, atom=True, rss=True)
     # RSS <author> must be an e-mail address; names go in dc:creator instead.
@@ -133,6 +136,10 @@ def _feed_entry(entry: Entry, config: Config) -> FeedEntry:
 
 
 def _generator(feed: Feed, config: Config, self_url: str, self_type: str) -> FeedGenerator:
+    from feedgen.ext.dc import DcEntryExtension, DcExtension
+    from feedgen.ext.media import MediaEntryExtension, MediaExtension
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.register_extension("media", MediaExtension, MediaEntryExtension, atom=True, rss=True)
     fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)

@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from .content import Article, make_summary
+
+if TYPE_CHECKING:  # markdown-it loads when something is rendered, not on start-up
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _LANGUAGE_CLASS = re.compile(r"^language-[A-Za-z0-9_+\-]{1,40}$")
@@ -39,6 +42,8 @@ class Rendered:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 
@@ -140,7 +145,21 @@ def render(
     if summary is None:
         summary = make_summary(_first_paragraph(tokens, parser, env))
     html = parser.renderer.render(tokens, parser.options, env)
-    clean = nh3.clean(
+    return Rendered(html=_sanitise(html, article, url, site_url, links), summary=summary)
+
+
+def resanitise(
+    html: str, article: Article, url: str, site_url: str, links: Mapping[Path, str] | None = None
+) -> str:
+    """*html* through the sanitiser again: what the build cache gives back is not trusted.
+    For HTML the sanitiser made, this changes nothing."""
+    return _sanitise(html, article, url, site_url, links)
+
+
+def _sanitise(
+    html: str, article: Article, url: str, site_url: str, links: Mapping[Path, str] | None
+) -> str:
+    return nh3.clean(
         html,
         attributes=_attributes(),
         attribute_filter=_Links(article, url, site_url, links or {}),
@@ -148,4 +167,3 @@ def render(
         link_rel="noopener noreferrer",
         filter_style_properties={"text-align"},
     )
-    return Rendered(html=clean, summary=summary)

@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from . import feeds, markdown, pages
+from . import feeds, markdown, templating
+from .cache import BuildCache, digest, file_signature
 from .config import Config, load_config, read_config
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
-from .delivery.send import Delivery, Progress, deliver
 from .email.digest import Digest, due, sent_digests
-from .email.render import RenderedDigest, email_pictures, format_date, render_digest
 from .errors import ContentError, Diagnostic, OutputError, RenderError, has_errors, sort_key
 from .output import WriteResult, atomic_write, write_files
-from .social.outputs import save_keys, social_files
 from .state import State, assign_ids, read_state
 from .workers import parallel_map
+
+if TYPE_CHECKING:  # each loads when a build needs it, not on start-up
+    from .delivery.send import Delivery, Progress
+    from .email.render import RenderedDigest
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,11 @@ class Report:
     cards: int = 0
     #: Entry id of every published article, by slug.
     article_ids: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: Articles parsed (not taken from the cache) and bodies rendered (-1: no cache).
+    parsed: int = 0
+    rendered: int = 0
+    #: Output files kept without being rendered: the cache showed them unchanged.
+    kept: int = 0
 
     @property
     def due(self) -> tuple[RenderedDigest, ...]:
@@ -89,12 +97,14 @@ def permalink(config: Config, article: Article) -> str:
     return config.site.url + path.lstrip("/")
 
 
-def load_publication(root: Path, now: datetime) -> tuple[Publication | None, list[Diagnostic]]:
+def load_publication(
+    root: Path, now: datetime, cache: BuildCache | None = None
+) -> tuple[Publication | None, list[Diagnostic]]:
     """Read and check the whole publication; None with the diagnostics when it has errors."""
     config, diagnostics = read_config(root)
     if config is None:
         return None, diagnostics
-    articles, found = load_articles(config)
+    articles, found = load_articles(config, cache)
     diagnostics += found
     state, found = read_state(config.state_path)
     diagnostics += found
@@ -128,27 +138,164 @@ def check(root: Path, now: datetime) -> Report:
     )
 
 
+class _Links(Mapping[Path, str]):
+    """Each published article's permalink, by its source file: what a relative link to
+    ``other.md`` becomes.  Built on first use: a build that renders nothing needs none."""
+
+    def __init__(self, publication: Publication) -> None:
+        self.publication = publication
+        self._map: dict[Path, str] | None = None
+
+    @property
+    def map(self) -> dict[Path, str]:
+        if self._map is None:
+            urls = self.publication.urls
+            self._map = {a.source.resolve(): urls[a.slug] for a in self.publication.published}
+        return self._map
+
+    def __getitem__(self, key: Path) -> str:
+        return self.map[key]
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.map)
+
+    def __len__(self) -> int:
+        return len(self.map)
+
+
+class _Recorded(Mapping[Path, str]):
+    """A link map that remembers every lookup: what a rendered body depends on."""
+
+    def __init__(self, links: Mapping[Path, str]) -> None:
+        self.links = links
+        self.seen: dict[str, str | None] = {}
+
+    def get(self, key: Path, default: Any = None) -> Any:
+        value = self.links.get(key)
+        self.seen[str(key)] = value
+        return default if value is None else value
+
+    def __getitem__(self, key: Path) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return str(value)
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.links)
+
+    def __len__(self) -> int:
+        return len(self.links)
+
+
+def body_key(article: Article, url: str, site_url: str) -> str:
+    """What an article's rendered body is made of, but for the links it resolves."""
+    summary = "\x00none" if article.summary is None else article.summary
+    folder = str(article.source.parent)
+    return digest("body", article.body, article.title, summary, folder, url, site_url)
+
+
+class Bodies:
+    """The rendered bodies of a build: from the cache where it holds them, rendered (on
+    every core when there are many) where it does not."""
+
+    def __init__(self, publication: Publication, cache: BuildCache | None) -> None:
+        self.publication = publication
+        self.cache = cache
+        self.links = _Links(publication)
+        self.site_url = publication.config.site.url
+        self.rendered: dict[str, markdown.Rendered] = {}
+
+    def cached_key(self, article: Article) -> str | None:
+        """The key of *article*'s body when the cache holds it and it is still right."""
+        if self.cache is None:
+            return None
+        key = body_key(article, self.publication.urls[article.slug], self.site_url)
+        entry = self.cache.bodies.get(article.slug)
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            return None
+        links = entry.get("links")
+        if not isinstance(links, dict):
+            return None
+        if any(self.links.get(Path(path)) != url for path, url in links.items()):
+            return None
+        return key
+
+    def render(self, articles: Iterable[Article]) -> dict[str, markdown.Rendered]:
+        """The bodies of *articles*, by slug."""
+        wanted = {a.slug: a for a in articles if a.slug not in self.rendered}
+        todo: list[Article] = []
+        for slug, article in wanted.items():
+            key = self.cached_key(article)
+            stored = None if key is None or self.cache is None else self.cache.body(key)
+            if stored is None:
+                todo.append(article)
+                continue
+            url = self.publication.urls[slug]
+            html = markdown.resanitise(stored["html"], article, url, self.site_url, self.links)
+            self.rendered[slug] = markdown.Rendered(html, stored["summary"])
+        if todo:
+            jobs = [(article, self.publication.urls[article.slug]) for article in todo]
+            links = dict(self.links.map)
+            results = parallel_map(partial(_render, site_url=self.site_url, links=links), jobs)
+            for article, (body, seen) in zip(todo, results, strict=True):
+                self.rendered[article.slug] = body
+                if self.cache is not None:
+                    key = body_key(article, self.publication.urls[article.slug], self.site_url)
+                    self.cache.store_body(key, body.html, body.summary)
+                    self.cache.bodies[article.slug] = {"key": key, "links": seen}
+                    self.cache.rendered += 1
+                    self.cache.changed("bodies")
+        return self.rendered
+
+    def forget_unpublished(self) -> None:
+        if self.cache is None:
+            return
+        published = {a.slug for a in self.publication.published}
+        gone = [slug for slug in self.cache.bodies if slug not in published]
+        for slug in gone:
+            del self.cache.bodies[slug]
+        if gone:
+            self.cache.changed("bodies")
+
+
 def render_bodies(
     publication: Publication, articles: Iterable[Article]
 ) -> dict[str, markdown.Rendered]:
-    """Render the Markdown of *articles*, once each, on every core when there are many.
-
-    Only articles some output shows are rendered: feeds show ``feeds.limit``
-    entries each, and the newsletter its newest articles.
-    """
-    links = {a.source.resolve(): publication.urls[a.slug] for a in publication.published}
-    shown = list({a.slug: a for a in articles}.values())
-    jobs = [(article, publication.urls[article.slug]) for article in shown]
-    site_url = publication.config.site.url
-    bodies = parallel_map(partial(_render, site_url=site_url, links=links), jobs)
-    return {article.slug: body for article, body in zip(shown, bodies, strict=True)}
+    """Render the Markdown of *articles*, once each, on every core when there are many."""
+    return Bodies(publication, None).render(articles)
 
 
 def _render(
     job: tuple[Article, str], site_url: str, links: Mapping[Path, str]
-) -> markdown.Rendered:
+) -> tuple[markdown.Rendered, dict[str, str | None]]:
     article, url = job
-    return markdown.render(article, url, site_url, links)
+    recorded = _Recorded(links)
+    return markdown.render(article, url, site_url, recorded), recorded.seen
+
+
+def feed_key(plan: feeds.FeedPlan, publication: Publication, bodies: Bodies) -> str | None:
+    """What a feed's three files are made of; None when a body it shows must be rendered."""
+    config = publication.config
+    parts = [repr(config.site), repr(config.feeds), plan.folder, plan.title, plan.description]
+    parts.append(plan.category or "\x00none")
+    for article in plan.articles:
+        key = bodies.cached_key(article)
+        if key is None:
+            return None
+        image = article.image
+        parts += [
+            publication.ids[article.slug],
+            publication.urls[article.slug],
+            article.title,
+            article.date.isoformat(),
+            article.updated.isoformat(),
+            "\x00".join(article.authors),
+            "\x00".join(article.categories),
+            "\x00none" if image is None else f"{image.url}\x00{image.type}\x00{image.length}",
+            key,
+        ]
+    return digest("feed", *parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +311,10 @@ class Outputs:
     cards: int = 0
     #: What each card shows, to remember once the cards are written.
     card_keys: dict[str, str] = field(default_factory=dict)
+    #: Output files left as they are: made from the same inputs as the file on disk.
+    kept: frozenset[str] = frozenset()
+    #: What each feed file rendered or kept is made of, to remember once written.
+    output_keys: dict[str, str] = field(default_factory=dict)
 
 
 def newsletter(publication: Publication) -> tuple[list[Digest], list[Digest]]:
@@ -175,47 +326,78 @@ def newsletter(publication: Publication) -> tuple[list[Digest], list[Digest]]:
     return sent_digests(published, ids, state), due(email, published, ids, state)
 
 
-def render_outputs(publication: Publication) -> Outputs:
-    """Render every output.  Pure: reads templates and images, writes nothing."""
+def render_outputs(publication: Publication, cache: BuildCache | None = None) -> Outputs:
+    """Render every output.  Pure but for the cache: reads templates and images, writes
+    nothing but the cache.
+
+    With a *cache*, a feed made of the same inputs as the files on disk is kept, not
+    rendered, and only the bodies something renders are read or rendered.
+    """
     config = publication.config
     plans = feeds.plan_feeds(config, list(publication.published))
     sent, pending = newsletter(publication)
     in_emails = [a for digest in (*sent, *pending) for a in digest.articles]
+    bodies = Bodies(publication, cache)
+    kept: set[str] = set()
+    output_keys: dict[str, str] = {}
+    stale_plans = []
+    for plan in plans:
+        names = [plan.folder + name for name in (feeds.RSS, feeds.ATOM, feeds.JSON_FEED)]
+        key = feed_key(plan, publication, bodies) if cache is not None else None
+        if key is not None and cache is not None:
+            folder = config.output_dir
+            if all(
+                cache.outputs.get(n) == [key, *(file_signature(folder / n) or [])] for n in names
+            ):
+                kept.update(names)
+                output_keys.update(dict.fromkeys(names, key))
+                continue
+        stale_plans.append(plan)
     # Pages and cards show every article; feeds and emails only their newest.
     shown = (
         list(publication.published)
         if config.site.pages or config.social.platforms
-        else [a for p in plans for a in p.articles]
+        else [a for p in stale_plans for a in p.articles]
     )
-    bodies = render_bodies(publication, [*shown, *in_emails])
+    bodies.render([*shown, *in_emails])
+    rendered = bodies.rendered
     files: dict[str, bytes] = {}
-    for plan in plans:
+    for plan in stale_plans:
         entries = [
             feeds.Entry(
                 article=article,
                 id=publication.ids[article.slug],
                 url=publication.urls[article.slug],
-                summary=bodies[article.slug].summary,
-                html=bodies[article.slug].html if config.feeds.full_content else None,
+                summary=rendered[article.slug].summary,
+                html=rendered[article.slug].html if config.feeds.full_content else None,
             )
             for article in plan.articles
         ]
         feed = feeds.Feed(plan.folder, plan.title, plan.description, plan.category, tuple(entries))
-        files.update(feeds.render_feed(feed, config))
+        made = feeds.render_feed(feed, config)
+        files.update(made)
+        if cache is not None:
+            key = feed_key(plan, publication, bodies)
+            if key is not None:
+                output_keys.update(dict.fromkeys(made, key))
+    bodies.forget_unpublished()
+    from . import pages
+    from .email.render import email_pictures, format_date, render_digest
+
     diagnostics: list[Diagnostic] = []
     pictures = email_pictures(config, in_emails)
     files.update(pictures.files)
     diagnostics.extend(pictures.diagnostics)
     emails = [
-        render_digest(config, d, publication.urls, bodies, pictures.images)
+        render_digest(config, d, publication.urls, rendered, pictures.images)
         for d in (*sent, *pending)
     ]
-    for rendered in emails:
-        files[f"digests/{rendered.digest.id}/index.html"] = rendered.web.encode("utf-8")
-        diagnostics.extend(rendered.diagnostics)
+    for email in emails:
+        files[f"digests/{email.digest.id}/index.html"] = email.web.encode("utf-8")
+        diagnostics.extend(email.diagnostics)
     files.update(pages.render_pages(config, plans, publication, emails))
     if config.site.pages:
-        for name, data in pages.render_article_pages(config, publication, bodies).items():
+        for name, data in pages.render_article_pages(config, publication, rendered).items():
             if name in files:
                 raise RenderError(
                     f"{config.path}: site.permalink puts an article page at {name}, "
@@ -224,13 +406,23 @@ def render_outputs(publication: Publication) -> Outputs:
             files[name] = data
     cards, card_keys = 0, {}
     if config.social.platforms:
-        files.update(pages.render_meta_snippets(config, publication, bodies))
+        from .social.outputs import social_files
+
+        files.update(pages.render_meta_snippets(config, publication, rendered))
         dates = {a.slug: format_date(a.date, config) for a in publication.published}
-        social = social_files(config, publication.published, publication.urls, bodies, dates)
+        social = social_files(config, publication.published, publication.urls, rendered, dates)
         files.update(social.files)
         diagnostics.extend(social.diagnostics)
         cards, card_keys = social.rendered, social.keys
-    return Outputs(files, tuple(emails), tuple(diagnostics), cards, card_keys)
+    return Outputs(
+        files,
+        tuple(emails),
+        tuple(diagnostics),
+        cards,
+        card_keys,
+        kept=frozenset(kept),
+        output_keys=output_keys,
+    )
 
 
 def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
@@ -254,24 +446,35 @@ def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
     return files, diagnostics
 
 
-def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = False) -> Report:
+def build(
+    root: Path,
+    now: datetime,
+    *,
+    strict: bool = False,
+    dry_run: bool = False,
+    use_cache: bool = True,
+) -> Report:
     """Check the publication and, when it has no errors, write its outputs.
 
     With *strict*, warnings count as errors.  Nothing is written when the
     check fails: the previous output stays exactly as it was.  With *dry_run*,
-    nothing is written at all and the report says what would have been.
+    nothing is written at all and the report says what would have been.  The build
+    cache (``.syndicate/cache/``) makes it faster; without *use_cache* it is neither
+    read nor written, and the output is the same.
     """
     started = time.perf_counter()
-    publication, diagnostics = load_publication(root, now)
+    templating.environment.cache_clear()  # templates are read afresh by every build
+    cache = BuildCache.open(root) if use_cache else None
+    publication, diagnostics = load_publication(root, now, cache)
     if publication is None or has_errors(diagnostics, strict=strict):
         raise ContentError("the publication has errors", diagnostics)
     config = publication.config
-    outputs = render_outputs(publication)
+    outputs = render_outputs(publication, cache)
     files = outputs.files
     diagnostics += outputs.diagnostics
     static, found = static_files(config)
     diagnostics += found
-    for name in sorted(static.keys() & files.keys()):
+    for name in sorted(static.keys() & (files.keys() | outputs.kept)):
         diagnostics.append(
             Diagnostic.error(
                 config.site.static / name, 0, "has the name of a generated file; rename it"
@@ -281,26 +484,31 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
         raise ContentError("the publication has errors", diagnostics)
     files.update(static)
     result: WriteResult = write_files(
-        config.output_dir, files, publication.state.outputs, dry_run=dry_run
+        config.output_dir, files, publication.state.outputs, kept=outputs.kept, dry_run=dry_run
     )
-    state = replace(publication.state, outputs=tuple(sorted(files)))
+    state = replace(publication.state, outputs=tuple(sorted(files.keys() | outputs.kept)))
     try:
         saved = config.state_path.read_bytes()
     except OSError:
         saved = b""
     data = state.to_json()
     if not dry_run and outputs.card_keys:
+        from .social.outputs import save_keys
+
         save_keys(config.root, outputs.card_keys)
     if saved != data and not dry_run:
         try:
             atomic_write(config.state_path, data)
         except OSError as error:
             raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
+    if cache is not None and not dry_run:
+        remember_outputs(cache, config.output_dir, outputs.output_keys)
+        cache.save()
     return Report(
         tuple(diagnostics),
         articles=len(publication.articles),
         published=len(publication.published),
-        feeds=sum(name.endswith(feeds.RSS) for name in files),
+        feeds=sum(name.endswith(feeds.RSS) for name in files.keys() | outputs.kept),
         written=result.written,
         unchanged=result.unchanged,
         removed=result.removed,
@@ -309,7 +517,23 @@ def build(root: Path, now: datetime, *, strict: bool = False, dry_run: bool = Fa
         cards=outputs.cards,
         newsletter=config.email is not None,
         article_ids=publication.ids,
+        parsed=cache.parsed if cache is not None else len(publication.articles),
+        rendered=cache.rendered if cache is not None else -1,
+        kept=len(outputs.kept),
     )
+
+
+def remember_outputs(cache: BuildCache, folder: Path, keys: Mapping[str, str]) -> None:
+    """Record what each feed file on disk was made of, with its size, modification time
+    and inode as written, so that the next build can keep it without rendering it."""
+    remembered = {}
+    for name, key in keys.items():
+        signature = file_signature(folder / name)
+        if signature is not None:
+            remembered[name] = [key, *signature]
+    if remembered != cache.outputs:
+        cache.outputs = remembered
+        cache.changed("outputs")
 
 
 def publish(
@@ -331,6 +555,8 @@ def publish(
     with publication_lock(root.resolve()):
         report = build(root, now, strict=strict, dry_run=dry_run)
         config = load_config(root)
+        from .delivery.send import deliver
+
         delivery = deliver(
             config,
             report.due,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -32,6 +31,8 @@ def parallel_map(
     workers = min(cores(), 8)
     if workers < 2 or len(items) < (MIN_ITEMS if min_items is None else min_items):
         return [function(item) for item in items]
+    from concurrent.futures import ProcessPoolExecutor  # loads only when there is a pool
+
     chunk = max(1, len(items) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, items, chunksize=chunk))

@@ -1,0 +1,189 @@
+"""The build cache (.syndicate/cache/) is safe: it makes builds faster and never changes
+what they write.  An edited article, a changed template, a changed config value and a new
+syndicate version each invalidate what depends on them; a damaged cache is rebuilt."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import syndicate.cache
+from conftest import NOW, REPO, SITE, MakePublication, article, mtimes, tree
+from syndicate.pipeline import build
+
+FEEDS_ONLY = SITE + "pages = false\n\n[social]\nplatforms = []\n"
+CACHE = ".syndicate/cache"
+
+
+def three(publication: MakePublication, config: str = FEEDS_ONLY) -> Path:
+    return publication(
+        {
+            "content/a.md": article(
+                "Apples", "2025-01-01", "About [bananas](b.md).", categories="[Fruit, Red]"
+            ),
+            "content/b.md": article("Bananas", "2025-02-01", "Yellow.", categories="[Fruit]"),
+            "content/c.md": article("Carrots", "2025-03-01", "Orange.", categories="[Roots]"),
+        },
+        config=config,
+    )
+
+
+def cold(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    """What a build without any cache writes for the publication as it is now."""
+    copy = tmp_path / "cold"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("feeds", "cache"))
+    build(copy, NOW, use_cache=False)
+    return tree(copy / "feeds")
+
+
+def feed_files(folder: str) -> set[str]:
+    return {folder + name for name in ("rss.xml", "atom.xml", "feed.json")}
+
+
+def test_a_warm_build_parses_renders_and_rewrites_nothing(publication: MakePublication) -> None:
+    root = three(publication)
+    first = build(root, NOW)
+    assert (first.parsed, first.rendered) == (3, 3)
+    stamps = mtimes(root / "feeds")
+    again = build(root, NOW)
+    assert (again.parsed, again.rendered, again.written) == (0, 0, ())
+    assert again.kept == 3 * 4  # the site feed and three category feeds, kept unread
+    assert mtimes(root / "feeds") == stamps
+
+
+def test_an_edited_article_is_read_and_rendered_again_alone(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication)
+    build(root, NOW)
+    (root / "content/b.md").write_text(
+        article("Bananas", "2025-02-01", "Yellow, and edited.", categories="[Fruit]")
+    )
+    report = build(root, NOW)
+    assert (report.parsed, report.rendered) == (1, 1)
+    # Only the feeds that show the edited article are rendered and written again.
+    assert set(report.written) == feed_files("") | feed_files("categories/fruit/")
+    assert report.kept == 6  # categories/red/ and categories/roots/
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_a_moved_link_target_renders_the_article_linking_to_it_again(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication)
+    build(root, NOW)
+    (root / "content/b.md").write_text(
+        article("Bananas", "2025-02-01", "Yellow.", categories="[Fruit]", slug="yellow-bananas")
+    )
+    report = build(root, NOW)
+    assert report.rendered == 2  # b itself, and a, whose link to b.md now goes elsewhere
+    assert (
+        b"https://news.example.org/posts/yellow-bananas/" in (root / "feeds/rss.xml").read_bytes()
+    )
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_a_changed_config_value_renders_what_shows_it_again(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication)
+    build(root, NOW)
+    config = FEEDS_ONLY.replace('title = "Test Times"', 'title = "Test Tribune"')
+    (root / "syndicate.toml").write_text(config)
+    report = build(root, NOW)
+    assert report.kept == 0 and len(report.written) == 3 * 4 + 1  # every feed and index.html
+    assert b"Test Tribune" in (root / "feeds/categories/roots/atom.xml").read_bytes()
+    assert tree(root / "feeds") == cold(root, tmp_path)
+    # A value feeds do not show (the site's permalink pattern only moves pages... and urls)
+    # still gives what a build without a cache gives.
+    config = config.replace("pages = false", 'pages = false\ntimezone = "Asia/Jakarta"')
+    (root / "syndicate.toml").write_text(config)
+    build(root, NOW)
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_a_changed_template_renders_the_pages_again_and_keeps_the_feeds(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    (root / "templates/site").mkdir(parents=True)
+    default = (REPO / "templates/site/article.html.j2").read_text()
+    (root / "templates/site/article.html.j2").write_text(default + "<!-- changed -->\n")
+    report = build(root, NOW)
+    assert report.rendered == 0 and report.kept == 3 * 4  # the feeds use no template
+    assert {name for name in report.written if name.endswith("index.html")} >= {
+        "posts/a/index.html",
+        "posts/b/index.html",
+        "posts/c/index.html",
+    }
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_a_new_syndicate_version_invalidates_the_whole_cache(
+    publication: MakePublication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = three(publication)
+    build(root, NOW)
+    monkeypatch.setattr(syndicate.cache, "__version__", "99.0.0")
+    report = build(root, NOW)
+    assert (report.parsed, report.rendered, report.kept) == (3, 3, 0)
+    assert report.written == ()  # rendered again, to the same bytes
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"version": "0.1.0"}', b"[]"])
+def test_a_damaged_cache_is_rebuilt(
+    publication: MakePublication, tmp_path: Path, damage: bytes
+) -> None:
+    root = three(publication)
+    build(root, NOW)
+    cache = root / CACHE
+    records = [cache / f"{name}.json" for name in ("articles", "bodies", "outputs")]
+    for path in [*records, *cache.glob("bodies/*.json")]:
+        path.write_bytes(damage)
+    report = build(root, NOW)
+    assert (report.parsed, report.rendered) == (3, 3)
+    assert tree(root / "feeds") == cold(root, tmp_path)
+    for path in [cache / f"{name}.json" for name in ("articles", "bodies", "outputs")]:
+        assert json.loads(path.read_bytes())["version"] == syndicate.__version__
+    again = build(root, NOW)
+    assert (again.parsed, again.rendered, again.written) == (0, 0, ())
+
+
+def test_script_put_into_a_cached_body_is_sanitised_away(publication: MakePublication) -> None:
+    root = three(publication)
+    build(root, NOW)
+    for path in (root / CACHE / "bodies").glob("*.json"):
+        body = json.loads(path.read_bytes())
+        body["html"] += '<script>alert(1)</script><a href="javascript:alert(2)" onclick="x()">x</a>'
+        path.write_text(json.dumps(body))
+    (root / CACHE / "outputs.json").unlink()  # so the feeds are rendered from those bodies
+    report = build(root, NOW)
+    assert report.rendered == 0
+    for data in tree(root / "feeds").values():
+        assert b"alert" not in data and b"onclick" not in data
+
+
+def test_an_output_changed_by_hand_is_written_again(publication: MakePublication) -> None:
+    root = three(publication)
+    build(root, NOW)
+    original = (root / "feeds/atom.xml").read_bytes()
+    (root / "feeds/atom.xml").write_bytes(b"<feed>changed by hand</feed>")
+    report = build(root, NOW)
+    assert report.written == ("atom.xml",)
+    assert (root / "feeds/atom.xml").read_bytes() == original
+
+
+def test_without_the_cache_the_output_is_the_same(publication: MakePublication) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    cached = tree(root / "feeds")
+    shutil.rmtree(root / CACHE)
+    report = build(root, NOW)
+    assert report.written == ()
+    assert tree(root / "feeds") == cached
