@@ -28,7 +28,20 @@ SMTP_PASSWORD = "password-canary-Zq9#hunter2"
 SECRETS = {"SYNDICATE_SECRET": SECRET, "SYNDICATE_SMTP_PASSWORD": SMTP_PASSWORD}
 
 WRITTEN = pytest.StashKey[list[str]]()
-ADDRESS = re.compile(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+ADDRESS = re.compile(rb"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
+
+
+def addresses(data: bytes) -> set[bytes]:
+    """Every e-mail address in *data*, lowercased; looked for only around each "@", so that
+    a megabyte of letters without one costs no backtracking."""
+    found: set[bytes] = set()
+    start = data.find(b"@")
+    while start != -1:
+        # The window holds every address whose "@" is within 100 bytes of this one.
+        window = data[max(0, start - 64) : start + 700]
+        found.update(match.group().lower() for match in ADDRESS.finditer(window))
+        start = data.find(b"@", start + 100)
+    return found
 
 
 class _Collect(logging.Handler):
@@ -93,7 +106,7 @@ def leaks(folder: Path) -> list[str]:
         if not Path(parent, name).is_symlink() and Path(parent, name).is_file()
     ]
     lists = [p for p in files if p.suffix == ".csv"]
-    addresses = {a.lower() for p in lists for a in ADDRESS.findall(p.read_bytes())}
+    listed = {a for p in lists for a in addresses(p.read_bytes())}
     found = []
     for path in files:
         if path in lists or "outbox" in path.parts or path.suffix == ".eml":
@@ -102,7 +115,7 @@ def leaks(folder: Path) -> list[str]:
         for name, value in SECRETS.items():
             if value.encode() in data:
                 found.append(f"{path}: holds {name}")
-        if addresses & {a.lower() for a in ADDRESS.findall(data)}:
+        if listed & addresses(data):
             found.append(f"{path}: holds a subscriber's address")
     return found
 

@@ -162,11 +162,15 @@ def parse_categories(value: object) -> tuple[str, ...]:
     for item in items:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise ValueError(f"each category must be text, not {_describe(item)}")
-        name = " ".join(str(item).split())
+        name = check_characters(" ".join(str(item).split()), "categories")
         if name and name.casefold() not in seen:
             seen.add(name.casefold())
             result.append(name)
     return tuple(result)
+
+
+#: Names Windows gives to devices: no file or folder may be called so (slugs are lowercase).
+DEVICE_NAMES = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])")
 
 
 def make_slug(raw: str) -> str:
@@ -176,13 +180,23 @@ def make_slug(raw: str) -> str:
     slug = slugify(raw)
     if not slug:
         raise ValueError(f'"{raw}" has no letters or digits to make an address from')
+    if DEVICE_NAMES.fullmatch(slug):
+        raise ValueError(
+            f'"{slug}" names a device on Windows, where its folder could not be checked out; '
+            "choose another slug"
+        )
     return slug
 
 
 @lru_cache(maxsize=4096)
 def category_slug(name: str) -> str:
-    """The folder name of a category's feeds (empty when the name has no letters or digits)."""
-    return slugify(name)
+    """The folder name of a category's feeds (empty when the name has no letters or digits).
+
+    A name Windows keeps for a device (``con``, ``nul``, ``com1``...) is followed by
+    "-category", so that the folder can be checked out there: ``categories/con-category/``.
+    """
+    slug = slugify(name)
+    return f"{slug}-category" if DEVICE_NAMES.fullmatch(slug) else slug
 
 
 def make_summary(text: str, limit: int = 300) -> str:
@@ -211,10 +225,26 @@ def _describe(value: object) -> str:
     return f'"{value}"'
 
 
+#: Characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE, U+FFFF):
+#: no feed could carry them, so article text must not have them.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def check_characters(text: str, key: str) -> str:
+    """*text*, or a ValueError naming the first character no feed can carry."""
+    found = NOT_XML.search(text)
+    if found:
+        raise ValueError(
+            f"{key}: has the control character U+{ord(found.group()):04X}, which no feed can "
+            "carry; remove it"
+        )
+    return text
+
+
 def _text(value: object, key: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"{key}: must be text, not {_describe(value)}")
-    return " ".join(str(value).split())
+    return check_characters(" ".join(str(value).split()), key)
 
 
 # --- reading one file ------------------------------------------------------
@@ -285,10 +315,10 @@ def _split(text: str) -> _FrontMatter:
             if value is None:  # "~" or "null": nothing, like an empty block
                 return _FrontMatter({}, {}, body, body_line, ())
             raise _Problem(
-                offset + node.start_mark.line + 1,
+                offset + _line(raw, node.start_mark),
                 f"front matter must be keys and values, not {_describe(value)}",
             )
-        return _construct(loader, node, offset, body, body_line)
+        return _construct(loader, node, raw, offset, body, body_line)
     except yaml.reader.ReaderError as error:
         line = offset + raw.count("\n", 0, error.position) + 1
         raise _Problem(
@@ -296,7 +326,7 @@ def _split(text: str) -> _FrontMatter:
         ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = offset + mark.line + 1 if mark else 1
+        line = offset + _line(raw, mark) if mark else 1
         problem = error.problem or error.context or "cannot be read"
         raise _Problem(line, f"front matter is not valid YAML: {problem}") from None
     except _Problem:
@@ -307,8 +337,19 @@ def _split(text: str) -> _FrontMatter:
         loader.dispose()
 
 
+def _line(raw: str, mark: Any) -> int:
+    """The line (1-based) of a YAML mark, counting only line feeds: YAML also breaks lines
+    at U+2028 and U+0085, which an editor shows inside a line."""
+    return raw.count("\n", 0, min(mark.index, len(raw))) + 1
+
+
 def _construct(
-    loader: yaml.SafeLoader, node: yaml.MappingNode, offset: int, body: str, body_line: int
+    loader: yaml.SafeLoader,
+    node: yaml.MappingNode,
+    raw: str,
+    offset: int,
+    body: str,
+    body_line: int,
 ) -> _FrontMatter:
     """Build the values key by key, so that a value YAML cannot build (``2025-02-30``,
     ``!!timestamp soon``) is reported against its own key and line, as the text written."""
@@ -318,7 +359,7 @@ def _construct(
     yaml = _yaml()[0]
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
-        line = offset + key_node.start_mark.line + 1
+        line = offset + _line(raw, key_node.start_mark)
         try:
             key = loader.construct_object(key_node, deep=True)
         except Exception:
@@ -372,6 +413,14 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
     out: list[Diagnostic] = []
     try:
         fm = _split(_read_text(path, config.content.max_bytes))
+        bad = NOT_XML.search(fm.body)
+        if bad:
+            raise _Problem(
+                # The body starts with the line break that ends the closing "---".
+                fm.body_line + fm.body.count("\n", 1, bad.start()),
+                f"has the control character U+{ord(bad.group()):04X}, which no feed can "
+                "carry; remove it",
+            )
     except _Problem as problem:
         return None, [Diagnostic.error(path, problem.line, problem.message)]
     except OSError as error:
@@ -519,24 +568,37 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
 # --- the whole publication -------------------------------------------------
 
 
-def article_paths(content_dir: Path) -> Iterator[Path]:
-    """Every ``*.md`` below *content_dir*, in a stable order; names starting with
-    "." or "_" (editor files, Hugo's ``_index.md``) are skipped."""
-    for folder, dirs, files in os.walk(content_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
-        for name in sorted(files):
-            if name.endswith(".md") and not name.startswith((".", "_")):
-                yield Path(folder, name)
+def article_paths(content_dir: Path) -> Iterator[tuple[Path, bool]]:
+    """Every ``*.md`` below *content_dir*, in a stable order, and whether it is a symbolic
+    link; names starting with "." or "_" (editor files, Hugo's ``_index.md``) are skipped."""
+    folders = [str(content_dir)]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+        below = []
+        for entry in entries:
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_dir(follow_symlinks=False):  # as os.walk: links to folders are not entered
+                below.append(entry.path)
+            elif entry.is_dir():
+                continue
+            elif entry.name.endswith(".md"):
+                yield Path(entry.path), entry.is_symlink()
+        folders.extend(reversed(below))
 
 
 def outside_links(folder: Path, root: Path) -> Iterator[Diagnostic]:
     """An error for each symbolic link below *folder* that leads outside *root*: an
     article or a static file must not pull in ``/etc/passwd`` or another repository."""
     inside = root.resolve()
-    for parent, dirs, files in os.walk(folder):
-        for name in sorted([*dirs, *files]):
+    for parent, _, _ in os.walk(folder):
+        with os.scandir(parent) as entries:  # the type of each entry comes with the listing
+            links = sorted(e.name for e in entries if e.is_symlink())
+        for name in links:
             path = Path(parent, name)
-            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+            if not path.resolve().is_relative_to(inside):
                 yield Diagnostic.error(
                     path, 0, "a symbolic link to outside the publication; copy the file in"
                 )
@@ -559,20 +621,26 @@ def load_articles(
     root = config.root.resolve()
     paths = [
         path
-        for path in article_paths(config.content.dir)
-        if not path.is_symlink() or path.resolve().is_relative_to(root)
+        for path, link in article_paths(config.content.dir)
+        if not link or path.resolve().is_relative_to(root)
     ]
     results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(paths)
     keys: dict[int, tuple[str, str, bytes]] = {}
     if cache is not None:
         settings = digest(repr(config.site), repr(config.content), _static_signature(config))
+        top = str(config.root) + os.sep
         for index, path in enumerate(paths):
-            name = path.relative_to(config.root).as_posix()
+            location = str(path)
+            if location.startswith(top):
+                name = location[len(top) :].replace(os.sep, "/")
+            else:
+                name = path.relative_to(config.root).as_posix()
             try:
-                if path.stat().st_size > config.content.max_bytes:
-                    continue
-                data = path.read_bytes()
+                with open(path, "rb") as file:
+                    data = file.read(config.content.max_bytes + 1)
             except OSError:
+                continue
+            if len(data) > config.content.max_bytes:
                 continue
             key = digest(settings, name, data)
             keys[index] = (name, key, data)
@@ -619,7 +687,13 @@ def _static_signature(config: Config) -> str:
 
 
 def _decode(data: bytes) -> str:
-    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    """The text of an article's file as the reader sees it (see _read_text)."""
+    text = data.decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _to_record(article: Article | None, found: list[Diagnostic], data: bytes) -> dict[str, Any]:

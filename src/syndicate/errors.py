@@ -42,10 +42,12 @@ class Diagnostic:
 
     def format(self, relative_to: Path | None = None) -> str:
         """``path:line: severity: message``, the path shown relative to *relative_to*."""
-        shown: str | Path = self.path
+        shown = str(self.path)
         if relative_to is not None:
-            shown = os.path.relpath(self.path, relative_to)
-        where = f"{shown}:{self.line}" if self.line > 0 else f"{shown}"
+            top = str(relative_to) + os.sep
+            shown = shown[len(top) :] if shown.startswith(top) else os.path.relpath(shown, top)
+        shown = one_line(shown)
+        where = f"{shown}:{self.line}" if self.line > 0 else shown
         return f"{where}: {self.severity.value}: {one_line(self.message)}"
 
     def __str__(self) -> str:
@@ -55,6 +57,8 @@ class Diagnostic:
 def one_line(text: str) -> str:
     """*text* with line breaks and other control characters written as escapes, so that a
     diagnostic is always one line and article text cannot drive the terminal."""
+    if text.isprintable():
+        return text
     return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
 
 

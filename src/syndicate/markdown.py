@@ -21,7 +21,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import nh3
 
-from .content import Article, make_summary
+from .content import NOT_XML, Article, make_summary
 
 if TYPE_CHECKING:  # markdown-it loads when something is rendered, not on start-up
     from markdown_it import MarkdownIt
@@ -143,7 +143,7 @@ def render(
     tokens = _drop_title_heading(parser.parse(article.body, env), article.title)
     summary = article.summary
     if summary is None:
-        summary = make_summary(_first_paragraph(tokens, parser, env))
+        summary = make_summary(NOT_XML.sub("", _first_paragraph(tokens, parser, env)))
     html = parser.renderer.render(tokens, parser.options, env)
     return Rendered(html=_sanitise(html, article, url, site_url, links), summary=summary)
 
@@ -159,10 +159,18 @@ def resanitise(
 def _sanitise(
     html: str, article: Article, url: str, site_url: str, links: Mapping[Path, str] | None
 ) -> str:
+    # A character reference such as &#1; comes out of the sanitiser as the character,
+    # which no feed can carry: it goes.
+    return NOT_XML.sub("", _clean(html, article, url, site_url, links))
+
+
+def _clean(
+    html: str, article: Article, url: str, site_url: str, links: Mapping[Path, str] | None
+) -> str:
     return nh3.clean(
         html,
         attributes=_attributes(),
-        attribute_filter=_Links(article, url, site_url, links or {}),
+        attribute_filter=_Links(article, url, site_url, {} if links is None else links),
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener noreferrer",
         filter_style_properties={"text-align"},

@@ -46,6 +46,8 @@ class Publication:
     urls: Mapping[str, str] = field(compare=False)
     ids: Mapping[str, str] = field(compare=False)
     state: State
+    #: The state as read from the state file (None when there is none).
+    saved_state: State | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,10 @@ def permalink(config: Config, article: Article) -> str:
     """The absolute URL of *article*'s page, from ``[site] permalink``."""
     local = article.date.astimezone(config.site.timezone)
     path = config.site.permalink.format(
-        slug=article.slug, year=f"{local:%Y}", month=f"{local:%m}", day=f"{local:%d}"
+        slug=article.slug,
+        year=f"{local.year:04d}",
+        month=f"{local.month:02d}",
+        day=f"{local.day:02d}",
     )
     return config.site.url + path.lstrip("/")
 
@@ -106,11 +111,11 @@ def load_publication(
         return None, diagnostics
     articles, found = load_articles(config, cache)
     diagnostics += found
-    state, found = read_state(config.state_path)
+    saved, found = read_state(config.state_path)
     diagnostics += found
     published = select(articles, now)
     urls = {a.slug: permalink(config, a) for a in published}
-    ids, state, found = assign_ids(config, published, urls, state)
+    ids, state, found = assign_ids(config, published, urls, saved)
     diagnostics += found
     diagnostics.sort(key=sort_key)
     if has_errors(diagnostics):
@@ -122,6 +127,7 @@ def load_publication(
         urls=urls,
         ids=ids,
         state=state,
+        saved_state=saved if config.state_path.is_file() else None,
     )
     return publication, diagnostics
 
@@ -150,7 +156,19 @@ class _Links(Mapping[Path, str]):
     def map(self) -> dict[Path, str]:
         if self._map is None:
             urls = self.publication.urls
-            self._map = {a.source.resolve(): urls[a.slug] for a in self.publication.published}
+            content = self.publication.config.content.dir
+            real = content.resolve()
+            top = str(content) + os.sep
+            self._map = {}
+            for article in self.publication.published:
+                source = str(article.source)
+                # Only the content folder and a linked file can hold a symbolic link (the
+                # walk does not enter linked folders): no resolve() per article.
+                if source.startswith(top) and not os.path.islink(source):
+                    path = real / source[len(top) :]
+                else:
+                    path = article.source.resolve()
+                self._map[path] = urls[article.slug]
         return self._map
 
     def __getitem__(self, key: Path) -> str:
@@ -205,9 +223,15 @@ class Bodies:
         self.links = _Links(publication)
         self.site_url = publication.config.site.url
         self.rendered: dict[str, markdown.Rendered] = {}
+        self._keys: dict[str, str | None] = {}
 
     def cached_key(self, article: Article) -> str | None:
         """The key of *article*'s body when the cache holds it and it is still right."""
+        if article.slug not in self._keys:
+            self._keys[article.slug] = self._cached_key(article)
+        return self._keys[article.slug]
+
+    def _cached_key(self, article: Article) -> str | None:
         if self.cache is None:
             return None
         key = body_key(article, self.publication.urls[article.slug], self.site_url)
@@ -244,6 +268,7 @@ class Bodies:
                     key = body_key(article, self.publication.urls[article.slug], self.site_url)
                     self.cache.store_body(key, body.html, body.summary)
                     self.cache.bodies[article.slug] = {"key": key, "links": seen}
+                    self._keys.pop(article.slug, None)
                     self.cache.rendered += 1
                     self.cache.changed("bodies")
         return self.rendered
@@ -487,11 +512,14 @@ def build(
         config.output_dir, files, publication.state.outputs, kept=outputs.kept, dry_run=dry_run
     )
     state = replace(publication.state, outputs=tuple(sorted(files.keys() | outputs.kept)))
-    try:
-        saved = config.state_path.read_bytes()
-    except OSError:
-        saved = b""
-    data = state.to_json()
+    if state == publication.saved_state:
+        saved = data = b""  # nothing to write
+    else:
+        try:
+            saved = config.state_path.read_bytes()
+        except OSError:
+            saved = b""
+        data = state.to_json()
     if not dry_run and outputs.card_keys:
         from .social.outputs import save_keys
 

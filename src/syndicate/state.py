@@ -150,6 +150,9 @@ def _date_key(article: Article) -> str:
 
 
 def _source(article: Article, config: Config) -> str:
+    source, root = str(article.source), str(config.root)
+    if source.startswith(root + os.sep):  # the usual case, without relpath's cost
+        return source[len(root) + 1 :].replace(os.sep, "/")
     return Path(os.path.relpath(article.source, config.root)).as_posix()
 
 
