@@ -5,13 +5,16 @@ syndicate version each invalidate what depends on them; a damaged cache is rebui
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 import syndicate.cache
 from conftest import NOW, REPO, SITE, MakePublication, article, mtimes, tree
+from syndicate.errors import ContentError
 from syndicate.pipeline import build
 
 FEEDS_ONLY = SITE + "pages = false\n\n[social]\nplatforms = []\n"
@@ -187,3 +190,46 @@ def test_without_the_cache_the_output_is_the_same(publication: MakePublication) 
     report = build(root, NOW)
     assert report.written == ()
     assert tree(root / "feeds") == cached
+
+
+def test_an_edit_that_keeps_the_size_and_modification_time_is_still_seen(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    """An unchanged file is not even read (its size, times and inode are compared); an
+    edit that restores the old modification time still changes the file's change time."""
+    root = three(publication)
+    path = root / "content/b.md"
+    past = 1_600_000_000_000_000_000
+    os.utime(path, ns=(past, past))
+    time.sleep(2.1)  # files changed in the last two seconds are always read
+    build(root, NOW)
+    assert build(root, NOW).parsed == 0
+    edited = article("Bananas", "2025-02-01", "Yellow!", categories="[Fruit]")
+    assert len(edited) == path.stat().st_size
+    path.write_text(edited)
+    os.utime(path, ns=(past, past))
+    report = build(root, NOW)
+    assert report.parsed == 1
+    assert b"Yellow!" in (root / "feeds/rss.xml").read_bytes()
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_an_article_changed_during_the_build_is_an_error_not_a_wrong_feed(
+    publication: MakePublication,
+) -> None:
+    """The body of a cached article is read only when needed: if the file changed since
+    it was looked at, the build stops and says so."""
+    root = three(publication)
+    build(root, NOW)
+    from syndicate.config import load_config
+    from syndicate.content import load_articles
+
+    articles, _ = load_articles(load_config(root), syndicate.cache.BuildCache.open(root))
+    cached = next(a for a in articles if a.slug == "b")
+    assert cached.text is None  # not read yet
+    (root / "content/b.md").write_text(article("Bananas", "2025-02-01", "Green."))
+    with pytest.raises(ContentError) as raised:
+        cached.body  # noqa: B018
+    assert (
+        "changed while syndicate was building; build again" in raised.value.diagnostics[0].message
+    )

@@ -493,7 +493,7 @@ SAFE_URL = ("http://", "https://", "mailto:")
 @QUICK
 @given(BODIES)
 def test_the_sanitiser_never_lets_script_through(site: Site, body: str) -> None:
-    article = replace(plain_twin(site).article, body=body)
+    article = replace(plain_twin(site).article, text=body)
     url = permalink(site.config, article)
 
     html = markdown.render(article, url, site.config.site.url).html

@@ -13,10 +13,11 @@ import mimetypes
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone, tzinfo
 from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
+from time import time_ns
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -103,17 +104,50 @@ class Article:
     draft: bool
     #: The front matter's ``id``, which always wins over a generated one.
     id: str | None
-    #: Markdown text after the front matter.
-    body: str
+    #: Markdown text after the front matter; None for an article from the build cache,
+    #: whose text is read from its file when first needed (see :attr:`body`).
+    text: str | None = field(compare=False)
     #: Line of the file where the body starts.
     body_line: int
     #: Line of each front-matter key.
     lines: Mapping[str, int] = field(compare=False)
     #: Front-matter keys syndicate does not know, kept as they were.
     extra: Mapping[str, Any] = field(compare=False)
+    #: Where the body is in the file's text (start, length) and the hash of the file's
+    #: bytes: set for an article read through the build cache.
+    place: tuple[int, int, str] | None = field(default=None, compare=False)
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
+
+    @property
+    def body(self) -> str:
+        """Markdown text after the front matter."""
+        if self.text is None:
+            object.__setattr__(self, "text", _body_from(self.source, self.place))
+        assert self.text is not None
+        return self.text
+
+    @property
+    def fingerprint(self) -> str:
+        """What the body is made of: the file's hash when known, else the text itself."""
+        return self.place[2] if self.place is not None else self.body
+
+
+def _body_from(source: Path, place: tuple[int, int, str] | None) -> str:
+    """The body of a cached article, read from its file, which must not have changed."""
+    from .errors import ContentError
+
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        problem = f"cannot read: {error.strerror or error}; build again"
+        raise ContentError("an article went away", [Diagnostic.error(source, 0, problem)]) from None
+    if place is None or digest(data) != place[2]:
+        problem = "changed while syndicate was building; build again"
+        raise ContentError("an article changed", [Diagnostic.error(source, 0, problem)])
+    start, length = place[0], place[1]
+    return _decode(data)[start : start + length]
 
 
 # --- the rules, each small and testable on its own --------------------------
@@ -557,7 +591,7 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
         image=image,
         draft=draft,
         id=given_id,
-        body=fm.body,
+        text=fm.body,
         body_line=fm.body_line,
         lines=dict(lines),
         extra={k: v for k, v in data.items() if k not in KNOWN_KEYS},
@@ -625,41 +659,69 @@ def load_articles(
         if not link or path.resolve().is_relative_to(root)
     ]
     results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(paths)
-    keys: dict[int, tuple[str, str, bytes]] = {}
+    keys: dict[int, tuple[str, str, bytes, list[int] | None]] = {}
+    present: set[str] = set()
     if cache is not None:
         settings = digest(repr(config.site), repr(config.content), _static_signature(config))
         top = str(config.root) + os.sep
+        trusted = time_ns() - 2_000_000_000  # see _signature
         for index, path in enumerate(paths):
             location = str(path)
             if location.startswith(top):
                 name = location[len(top) :].replace(os.sep, "/")
             else:
                 name = path.relative_to(config.root).as_posix()
+            present.add(name)
+            entry = cache.articles.get(name)
+            if not isinstance(entry, dict) or entry.get("settings") != settings:
+                entry = None
             try:
-                with open(path, "rb") as file:
-                    data = file.read(config.content.max_bytes + 1)
+                status = os.stat(path)
             except OSError:
                 continue
-            if len(data) > config.content.max_bytes:
+            signature = _signature(status, trusted)
+            if entry is not None and signature is not None and entry.get("stat") == signature:
+                results[index] = _from_record(entry, path)  # unchanged: not even read
+                if results[index] is not None:
+                    continue
+            if status.st_size > config.content.max_bytes:
                 continue
-            key = digest(settings, name, data)
-            keys[index] = (name, key, data)
-            entry = cache.articles.get(name)
-            if isinstance(entry, dict) and entry.get("key") == key:
-                results[index] = _from_record(entry, path, data)
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            content = digest(data)
+            if entry is not None and entry.get("hash") == content:
+                results[index] = _from_record(entry, path)
+                if results[index] is not None:
+                    if entry.get("stat") != signature:
+                        entry["stat"] = signature
+                        cache.changed("articles")
+                    continue
+            keys[index] = (name, content, data, signature)
     missing = [index for index, result in enumerate(results) if result is None]
     parsed = parallel_map(partial(read_article, config=config), [paths[i] for i in missing])
     for index, fresh in zip(missing, parsed, strict=True):
         results[index] = fresh
         if cache is not None and index in keys:
-            name, key, data = keys[index]
-            cache.articles[name] = {"key": key, **_to_record(*fresh, data)}
+            name, content, data, signature = keys[index]
+            record = _to_record(*fresh, data)
+            cache.articles[name] = {
+                "settings": settings,
+                "hash": content,
+                "stat": signature,
+                **record,
+            }
             cache.parsed += 1
+            article, found = fresh
+            if article is not None and record.get("article") is not None:
+                start, length = record["article"]["body"]
+                results[index] = (replace(article, place=(start, length, content)), found)
     if cache is not None:
-        names = {name for name, _, _ in keys.values()}
-        for name in [n for n in cache.articles if n not in names]:
+        gone = [name for name in cache.articles if name not in present]
+        for name in gone:
             del cache.articles[name]
-        if missing or len(names) != len(cache.articles):
+        if gone or keys:
             cache.changed("articles")
     for result in results:
         assert result is not None
@@ -669,6 +731,15 @@ def load_articles(
             articles.append(article)
     diagnostics.extend(_duplicate_slugs(articles, config.root))
     return articles, diagnostics
+
+
+def _signature(status: os.stat_result, trusted: int) -> list[int] | None:
+    """Size, modification and change times and inode of a file: while they stay the same,
+    so do its bytes.  None for a file changed in the last two seconds, whose times may not
+    yet tell one write from the next (git's "racy" files): it is hashed every time."""
+    if status.st_mtime_ns >= trusted or status.st_ctime_ns >= trusted:
+        return None
+    return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
 
 
 def _static_signature(config: Config) -> str:
@@ -753,7 +824,7 @@ def _zone_name(moment: datetime) -> str | None:
 
 
 def _from_record(
-    entry: Mapping[str, Any], path: Path, data: bytes
+    entry: Mapping[str, Any], path: Path
 ) -> tuple[Article | None, list[Diagnostic]] | None:
     """The article and diagnostics an entry of the cache holds; None when it cannot be
     used (the article is then read again)."""
@@ -789,7 +860,8 @@ def _from_record(
             else Image(image[0], image[1], image[2], None if image[3] is None else Path(image[3])),
             draft=bool(fields["draft"]),
             id=fields["id"],
-            body=_decode(data)[start : start + length],
+            text=None,
+            place=(int(start), int(length), str(entry["hash"])),
             body_line=fields["body_line"],
             lines=dict(fields["lines"]),
             extra=dict(fields["extra"]),
