@@ -15,6 +15,11 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
+    # syndicate imports these on first use; imported here, they are instrumented too.
+    import frontmatter.default_handlers  # noqa: F401
+    import markdown_it  # noqa: F401
+    import yaml  # noqa: F401
+
     from syndicate.config import load_config
     from syndicate.content import read_article
     from syndicate.markdown import render
