@@ -268,11 +268,12 @@ def check_characters(text: str, key: str) -> str:
     """*text*, or a ValueError naming the first character no feed can carry."""
     found = NOT_XML.search(text)
     if found:
-        raise ValueError(
-            f"{key}: has the control character U+{ord(found.group()):04X}, which no feed can "
-            "carry; remove it"
-        )
+        raise ValueError(f"{key}: {_cannot_carry(found.group())}")
     return text
+
+
+def _cannot_carry(character: str) -> str:
+    return f"has the control character U+{ord(character):04X}, which no feed can carry; remove it"
 
 
 def _text(value: object, key: str) -> str:
@@ -312,13 +313,12 @@ def _read_text(path: Path, max_bytes: int) -> str:
     if b"\x00" in data:
         raise _Problem(1, "binary file, not Markdown text")
     try:
-        text = data.decode("utf-8-sig")
+        text = _decode(data)
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise _Problem(
             line, f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8"
         ) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise _Problem(1, "empty file")
     return text
@@ -452,8 +452,7 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
             raise _Problem(
                 # The body starts with the line break that ends the closing "---".
                 fm.body_line + fm.body.count("\n", 1, bad.start()),
-                f"has the control character U+{ord(bad.group()):04X}, which no feed can "
-                "carry; remove it",
+                _cannot_carry(bad.group()),
             )
     except _Problem as problem:
         return None, [Diagnostic.error(path, problem.line, problem.message)]
@@ -663,14 +662,9 @@ def load_articles(
     present: set[str] = set()
     if cache is not None:
         settings = digest(repr(config.site), repr(config.content), _static_signature(config))
-        top = str(config.root) + os.sep
         trusted = time_ns() - 2_000_000_000  # see _signature
         for index, path in enumerate(paths):
-            location = str(path)
-            if location.startswith(top):
-                name = location[len(top) :].replace(os.sep, "/")
-            else:
-                name = path.relative_to(config.root).as_posix()
+            name = source_name(path, config.root)
             present.add(name)
             entry = cache.articles.get(name)
             if not isinstance(entry, dict) or entry.get("settings") != settings:
@@ -733,6 +727,15 @@ def load_articles(
     return articles, diagnostics
 
 
+def source_name(path: Path, root: Path) -> str:
+    """*path* relative to *root*, with "/" between folders (what the state and the cache
+    call a source file); a prefix cut in the usual case, without ``relpath``'s cost."""
+    text, top = str(path), str(root) + os.sep
+    if text.startswith(top):
+        return text[len(top) :].replace(os.sep, "/")
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
 def _signature(status: os.stat_result, trusted: int) -> list[int] | None:
     """Size, modification and change times and inode of a file: while they stay the same,
     so do its bytes.  None for a file changed in the last two seconds, whose times may not
@@ -758,7 +761,7 @@ def _static_signature(config: Config) -> str:
 
 
 def _decode(data: bytes) -> str:
-    """The text of an article's file as the reader sees it (see _read_text)."""
+    """The text of an article's file: UTF-8 without a byte-order mark, lines ending in LF."""
     text = data.decode("utf-8")
     if text.startswith("\ufeff"):
         text = text[1:]

@@ -10,7 +10,6 @@ data, and is written atomically.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .config import Config
-from .content import Article
+from .content import Article, source_name
 from .errors import Diagnostic
 
 STATE_VERSION = 1
@@ -150,10 +149,7 @@ def _date_key(article: Article) -> str:
 
 
 def _source(article: Article, config: Config) -> str:
-    source, root = str(article.source), str(config.root)
-    if source.startswith(root + os.sep):  # the usual case, without relpath's cost
-        return source[len(root) + 1 :].replace(os.sep, "/")
-    return Path(os.path.relpath(article.source, config.root)).as_posix()
+    return source_name(article.source, config.root)
 
 
 def new_id(config: Config, article: Article) -> str:
