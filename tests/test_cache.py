@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import syndicate.cache
+import syndicate.markdown
 from conftest import NOW, REPO, SITE, MakePublication, article, mtimes, tree
 from syndicate.errors import ContentError
 from syndicate.pipeline import build
@@ -139,6 +140,18 @@ def test_a_new_syndicate_version_invalidates_the_whole_cache(
     assert tree(root / "feeds") == cold(root, tmp_path)
 
 
+def test_another_markdown_engine_renders_every_body_again(
+    publication: MakePublication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = three(publication)
+    build(root, NOW)
+    # An upgrade of the Markdown parser may change the HTML: no body rendered by the old one
+    # is reused, while the parsed front matter still is.
+    monkeypatch.setattr(syndicate.markdown, "engine", lambda: "comrak 99.0")
+    report = build(root, NOW)
+    assert (report.parsed, report.rendered) == (0, 3)
+
+
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"version": "0.1.0"}', b"[]"])
 def test_a_damaged_cache_is_rebuilt(
     publication: MakePublication, tmp_path: Path, damage: bytes
@@ -147,7 +160,7 @@ def test_a_damaged_cache_is_rebuilt(
     build(root, NOW)
     cache = root / CACHE
     records = [cache / f"{name}.json" for name in ("articles", "bodies", "outputs")]
-    for path in [*records, *cache.glob("bodies/*.json")]:
+    for path in [*records, cache / "bodies.pack"]:
         path.write_bytes(damage)
     report = build(root, NOW)
     assert (report.parsed, report.rendered) == (3, 3)
@@ -161,10 +174,18 @@ def test_a_damaged_cache_is_rebuilt(
 def test_script_put_into_a_cached_body_is_sanitised_away(publication: MakePublication) -> None:
     root = three(publication)
     build(root, NOW)
-    for path in (root / CACHE / "bodies").glob("*.json"):
-        body = json.loads(path.read_bytes())
+    index = json.loads((root / CACHE / "bodies.json").read_bytes())
+    pack = (root / CACHE / "bodies.pack").read_bytes()
+    poisoned = b""
+    for entry in index["entries"].values():
+        start, length = entry["at"]
+        body = json.loads(pack[start : start + length])
         body["html"] += '<script>alert(1)</script><a href="javascript:alert(2)" onclick="x()">x</a>'
-        path.write_text(json.dumps(body))
+        data = json.dumps(body).encode()
+        entry["at"] = [len(poisoned), len(data)]
+        poisoned += data
+    (root / CACHE / "bodies.pack").write_bytes(poisoned)
+    (root / CACHE / "bodies.json").write_text(json.dumps(index))
     (root / CACHE / "outputs.json").unlink()  # so the feeds are rendered from those bodies
     report = build(root, NOW)
     assert report.rendered == 0
@@ -233,3 +254,34 @@ def test_an_article_changed_during_the_build_is_an_error_not_a_wrong_feed(
     assert (
         "changed while syndicate was building; build again" in raised.value.diagnostics[0].message
     )
+
+
+def test_a_body_the_pack_does_not_hold_at_its_place_is_rendered_again(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication)
+    build(root, NOW)
+    index = json.loads((root / CACHE / "bodies.json").read_bytes())
+    places = [entry["at"] for entry in index["entries"].values()]
+    # Each body points at its neighbour's bytes: valid JSON, but the key is not its own.
+    for entry, place in zip(index["entries"].values(), places[1:] + places[:1], strict=True):
+        entry["at"] = place
+    (root / CACHE / "bodies.json").write_text(json.dumps(index))
+    (root / CACHE / "outputs.json").unlink()
+    report = build(root, NOW)
+    assert report.rendered == 3
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_the_pack_is_rewritten_with_only_the_bodies_in_use(publication: MakePublication) -> None:
+    root = three(publication)
+    pack = root / CACHE / "bodies.pack"
+    for edit in range(40):
+        text = article("Carrots", "2025-03-01", "Orange. " * 2000 + str(edit), categories="[Roots]")
+        (root / "content/c.md").write_text(text)
+        build(root, NOW)
+        index = json.loads((root / CACHE / "bodies.json").read_bytes())["entries"]
+        live = sum(entry["at"][1] for entry in index.values())
+        assert pack.stat().st_size <= 2 * live + 65536
+    again = build(root, NOW)
+    assert (again.parsed, again.rendered, again.written) == (0, 0, ())

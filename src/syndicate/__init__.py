@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # The pipeline (feedgen, lxml, markdown-it) loads on first use, not on "import syndicate".
+    # The pipeline (comrak, nh3, PyYAML) loads on first use, not on "import syndicate".
     if name in ("Report", "build", "check"):
         from . import pipeline
 

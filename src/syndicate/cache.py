@@ -6,9 +6,13 @@ from plus syndicate's version:
 - ``articles.json``: each article's parsed front matter and diagnostics, by the hash of
   the file's bytes and of the settings that reading depends on, with the size of its
   local image (a changed or deleted image is a miss);
-- ``bodies.json`` and ``bodies/<key>.json``: each rendered body (sanitised HTML and
-  summary), by the hash of its Markdown, title, summary, permalink and folder, with the
-  permalinks its relative links resolved to (a link whose target moved is a miss);
+- ``bodies.json`` and ``bodies.pack``: each rendered body (sanitised HTML and summary),
+  by the hash of its Markdown, title, summary, permalink and folder, with the permalinks
+  its relative links resolved to (a link whose target moved is a miss).  The bodies are
+  appended to one pack file, each a JSON document that names its own key and is found
+  by its offset: one file written per build instead of one per body.  A body whose
+  offset does not lead to its key (a damaged or rewritten pack) is a miss.  The pack
+  is rewritten with only the bodies in use when it holds twice as much;
 - ``outputs.json``: for each output file, the hash of what it was made from and the
   size, modification time and inode it was written with.  A file is kept without being
   rendered again only when both still match.
@@ -25,6 +29,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,18 +38,36 @@ from typing import Any
 from . import __version__
 
 CACHE_DIR = ".syndicate/cache"
+PACK = "bodies.pack"
 #: Bumped when the layout of the cache changes; part of every key with the version.
-LAYOUT = 1
+LAYOUT = 2
 
 
 def digest(*parts: str | bytes) -> str:
     """A short hash of *parts* and syndicate's version."""
-    hasher = hashlib.blake2b(digest_size=16)
-    for part in (__version__, str(LAYOUT), *parts):
+    hasher = _started(__version__).copy()
+    for part in parts:
         data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
         hasher.update(len(data).to_bytes(8, "little"))
         hasher.update(data)
-    return hasher.hexdigest()
+    result: str = hasher.hexdigest()
+    return result
+
+
+_STARTED: dict[str, Any] = {}
+
+
+def _started(version: str) -> Any:
+    """A hasher that has already taken the version and the layout (copied for each hash)."""
+    hasher = _STARTED.get(version)
+    if hasher is None:
+        hasher = hashlib.blake2b(digest_size=16)
+        for part in (version, str(LAYOUT)):
+            data = part.encode("utf-8")
+            hasher.update(len(data).to_bytes(8, "little"))
+            hasher.update(data)
+        _STARTED[version] = hasher
+    return hasher
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -86,7 +109,9 @@ class BuildCache:
     rendered: int = 0
     kept: int = 0
     _dirty: set[str] = field(default_factory=set)
-    _new_bodies: dict[str, str] = field(default_factory=dict)
+    #: Bodies rendered by this build, by key, as the JSON to append to the pack.
+    _new_bodies: dict[str, bytes] = field(default_factory=dict)
+    _pack: Any = None
 
     @classmethod
     def open(cls, root: Path) -> BuildCache:
@@ -101,47 +126,115 @@ class BuildCache:
     def changed(self, record: str) -> None:
         self._dirty.add(record)
 
-    def body(self, key: str) -> dict[str, Any] | None:
-        """The stored body *key*: its HTML and summary, or None."""
+    def body(self, key: str, place: object) -> dict[str, Any] | None:
+        """The stored body *key* at *place* (offset and length in the pack): its HTML and
+        summary, or None when the pack does not hold it there."""
+        if not (
+            isinstance(place, list)
+            and len(place) == 2
+            and all(isinstance(n, int) and n >= 0 for n in place)
+        ):
+            return None
         try:
-            document = json.loads((self.folder / "bodies" / f"{key}.json").read_bytes())
+            if self._pack is None:
+                self._pack = (self.folder / PACK).open("rb")
+            self._pack.seek(place[0])
+            document = json.loads(self._pack.read(place[1]))
         except (OSError, ValueError):
             return None
-        if not isinstance(document, dict) or not all(
-            isinstance(document.get(k), str) for k in ("html", "summary")
+        if (
+            not isinstance(document, dict)
+            or document.get("key") != key
+            or not all(isinstance(document.get(k), str) for k in ("html", "summary"))
         ):
             return None
         return document
 
-    def store_body(self, key: str, html: str, summary: str) -> None:
-        """Keep a rendered body, to write with the rest of the cache at the end."""
-        self._new_bodies[key] = json.dumps({"html": html, "summary": summary}, ensure_ascii=False)
+    def store_body(self, slug: str, key: str, html: str, summary: str, links: object) -> None:
+        """Keep a rendered body, to append to the pack with the rest of the cache at the end."""
+        document = {"key": key, "html": html, "summary": summary}
+        self._new_bodies[slug] = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        self.bodies[slug] = {"key": key, "links": links}
+        self.changed("bodies")
+
+    def close(self) -> None:
+        if self._pack is not None:
+            self._pack.close()
+            self._pack = None
 
     def save(self) -> None:
         """Write the records that changed; forget bodies nothing refers to any more."""
-        from .output import atomic_write
-
-        for key, data in self._new_bodies.items():
-            with contextlib.suppress(OSError):
-                path = self.folder / "bodies" / f"{key}.json"
-                atomic_write(path, data.encode("utf-8"), durable=False)
-        self._new_bodies.clear()
+        self.close()
+        if self._new_bodies:
+            self._append_bodies()
+        if "bodies" in self._dirty:
+            self._compact_bodies()
+            with contextlib.suppress(OSError):  # the layout before the pack: one file a body
+                shutil.rmtree(self.folder / "bodies")
         for name in sorted(self._dirty):
             _write(self.folder / f"{name}.json", getattr(self, name))
-        if "bodies" in self._dirty:
-            self._prune_bodies()
         self._dirty.clear()
 
-    def _prune_bodies(self) -> None:
-        folder = self.folder / "bodies"
+    def _append_bodies(self) -> None:
+        """Append the new bodies to the pack in one write and note where each one went."""
+        slugs = [slug for slug in self._new_bodies if slug in self.bodies]
+        chunks = [self._new_bodies[slug] for slug in slugs]
+        data = b"".join(chunks)
+        self._new_bodies.clear()
+        end = -1
+        with contextlib.suppress(OSError):  # only a cache: not kept, rendered again next time
+            self.folder.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+            descriptor = os.open(self.folder / PACK, flags, 0o644)
+            try:
+                if os.write(descriptor, data) == len(data):
+                    end = os.lseek(descriptor, 0, os.SEEK_CUR)
+            finally:
+                os.close(descriptor)
+        if end < 0:
+            for slug in slugs:
+                self.bodies.pop(slug, None)
+            return
+        offset = end - len(data)  # where this write landed, even if another build appended
+        for slug, chunk in zip(slugs, chunks, strict=True):
+            self.bodies[slug]["at"] = [offset, len(chunk)]
+            offset += len(chunk)
+
+    def _compact_bodies(self) -> None:
+        """Rewrite the pack with only the bodies in use once it holds twice as much."""
+        path = self.folder / PACK
+        live = sum(entry["at"][1] for entry in self.bodies.values() if _placed(entry))
         try:
-            names = os.listdir(folder)
+            size = path.stat().st_size
         except OSError:
             return
-        wanted = {f"{entry['key']}.json" for entry in self.bodies.values()}
-        for name in names:
-            if name not in wanted:
-                (folder / name).unlink(missing_ok=True)
+        if size <= 2 * live + 65536:
+            return
+        kept: dict[str, Any] = {}
+        parts: list[bytes] = []
+        offset = 0
+        try:
+            with path.open("rb") as pack:
+                for slug, entry in sorted(self.bodies.items()):
+                    if not _placed(entry):
+                        continue
+                    pack.seek(entry["at"][0])
+                    chunk = pack.read(entry["at"][1])
+                    kept[slug] = {**entry, "at": [offset, len(chunk)]}
+                    parts.append(chunk)
+                    offset += len(chunk)
+        except OSError:
+            return
+        from .output import atomic_write
+
+        with contextlib.suppress(OSError):
+            atomic_write(path, b"".join(parts), durable=False)
+            self.bodies = kept
+            self.changed("bodies")
+
+
+def _placed(entry: object) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("at"), list) and len(entry["at"]) == 2
 
 
 def file_signature(path: Path) -> list[int] | None:

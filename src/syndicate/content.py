@@ -13,7 +13,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone, tzinfo
 from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slugify import slugify
 
+from . import simple_yaml
 from .cache import BuildCache, digest
 from .config import Config
 from .errors import Diagnostic, Severity
@@ -302,7 +303,10 @@ class _Problem(Exception):
         self.message = message
 
 
-def _read_text(path: Path, max_bytes: int) -> str:
+def _read_text(path: Path, max_bytes: int) -> tuple[bytes, str, bool]:
+    """The bytes and text of an article's file, and whether it may hold a character no
+    feed can carry (a control character, U+FFFE or U+FFFF): looked for in the bytes, ten
+    times faster than in the text."""
     size = path.stat().st_size
     if size > max_bytes:
         raise _Problem(
@@ -321,7 +325,16 @@ def _read_text(path: Path, max_bytes: int) -> str:
         ) from None
     if not text.strip():
         raise _Problem(1, "empty file")
-    return text
+    suspect = (
+        len(data.translate(None, _CONTROL_BYTES)) != len(data)
+        or b"\xef\xbf\xbe" in data
+        or b"\xef\xbf\xbf" in data
+    )
+    return data, text, suspect
+
+
+#: The bytes of the control characters NOT_XML matches (UTF-8 has no lone surrogates).
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (0x09, 0x0A, 0x0D))
 
 
 def _split(text: str) -> _FrontMatter:
@@ -339,6 +352,12 @@ def _split(text: str) -> _FrontMatter:
     # Line numbers: the YAML parser counts from the start of the front matter.
     offset = text.count("\n", 0, text.find(raw, 3)) if raw else 1
     body_line = offset + raw.count("\n") + 2
+    simple = simple_yaml.read(raw)
+    if simple is not None:
+        data, at, again = simple
+        lines = {key: offset + line for key, line in at.items()}
+        repeated = tuple((key, offset + line) for key, line in again)
+        return _FrontMatter(data, lines, body, body_line, repeated)
     loader = loader_class(raw)
     try:
         node = loader.get_single_node()
@@ -438,16 +457,27 @@ def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | Non
     try:
         return Image(url, kind, local.stat().st_size, local), None
     except OSError:
-        where = os.path.relpath(local, config.root)
+        where = source_name(local, config.root)
         return Image(url, kind, None), f'image: "{value}" is not in the static folder ({where})'
 
 
 def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
     """Read one article; the article is None when it has errors."""
+    article, found, _ = _read_article(path, config)
+    return article, found
+
+
+def _read_article(
+    path: Path, config: Config, *, keep_body: bool = True
+) -> tuple[Article | None, list[Diagnostic], bytes | None]:
+    """An article, its diagnostics and the bytes of its file (None if it could not be read).
+    Without *keep_body*, the article's body is read again from the file when needed."""
     out: list[Diagnostic] = []
+    file_bytes: bytes | None = None
     try:
-        fm = _split(_read_text(path, config.content.max_bytes))
-        bad = NOT_XML.search(fm.body)
+        file_bytes, text, suspect = _read_text(path, config.content.max_bytes)
+        fm = _split(text)
+        bad = NOT_XML.search(fm.body) if suspect else None
         if bad:
             raise _Problem(
                 # The body starts with the line break that ends the closing "---".
@@ -455,9 +485,9 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
                 _cannot_carry(bad.group()),
             )
     except _Problem as problem:
-        return None, [Diagnostic.error(path, problem.line, problem.message)]
+        return None, [Diagnostic.error(path, problem.line, problem.message)], file_bytes
     except OSError as error:
-        return None, [Diagnostic.error(path, 1, f"cannot read: {error.strerror or error}")]
+        return None, [Diagnostic.error(path, 1, f"cannot read: {error.strerror or error}")], None
     data, lines = fm.data, fm.lines
     line = lines.get
 
@@ -521,7 +551,8 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
             categories += parse_categories(data.get(key))
         except ValueError as problem:
             fail(key, f"{key}: {problem}")
-    categories = parse_categories(list(categories))
+    if "categories" in data and "tags" in data:  # one list, duplicates across both dropped
+        categories = parse_categories(list(categories))
     for name in categories:
         if not category_slug(name):
             warn("categories", f'categories: "{name}" has no letters or digits; it gets no feed')
@@ -577,7 +608,7 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
         warn(key, f'unknown front-matter key "{key}" (kept, not published)')
 
     if any(d.is_error for d in out) or published is None or updated is None:
-        return None, out
+        return None, out, file_bytes
     article = Article(
         source=path,
         slug=slug,
@@ -590,12 +621,14 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
         image=image,
         draft=draft,
         id=given_id,
-        text=fm.body,
+        text=fm.body if keep_body else None,
+        # The body is the end of the text (the splitter cuts it after the closing "---").
+        place=(len(text) - len(fm.body), len(fm.body), digest(file_bytes)),
         body_line=fm.body_line,
         lines=dict(lines),
-        extra={k: v for k, v in data.items() if k not in KNOWN_KEYS},
+        extra={k: v for k, v in fm.data.items() if k not in KNOWN_KEYS},
     )
-    return article, out
+    return article, out, file_bytes
 
 
 # --- the whole publication -------------------------------------------------
@@ -658,7 +691,7 @@ def load_articles(
         if not link or path.resolve().is_relative_to(root)
     ]
     results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(paths)
-    keys: dict[int, tuple[str, str, bytes, list[int] | None]] = {}
+    names: dict[int, tuple[str, list[int] | None]] = {}
     present: set[str] = set()
     if cache is not None:
         settings = digest(repr(config.site), repr(config.content), _static_signature(config))
@@ -674,7 +707,10 @@ def load_articles(
             except OSError:
                 continue
             signature = _signature(status, trusted)
-            if entry is not None and signature is not None and entry.get("stat") == signature:
+            names[index] = (name, signature)
+            if entry is None:
+                continue  # read, hashed and parsed below
+            if signature is not None and entry.get("stat") == signature:
                 results[index] = _from_record(entry, path)  # unchanged: not even read
                 if results[index] is not None:
                     continue
@@ -684,38 +720,27 @@ def load_articles(
                 data = path.read_bytes()
             except OSError:
                 continue
-            content = digest(data)
-            if entry is not None and entry.get("hash") == content:
+            if entry.get("hash") == digest(data):  # touched, not changed
                 results[index] = _from_record(entry, path)
                 if results[index] is not None:
                     if entry.get("stat") != signature:
                         entry["stat"] = signature
                         cache.changed("articles")
                     continue
-            keys[index] = (name, content, data, signature)
     missing = [index for index, result in enumerate(results) if result is None]
-    parsed = parallel_map(partial(read_article, config=config), [paths[i] for i in missing])
-    for index, fresh in zip(missing, parsed, strict=True):
-        results[index] = fresh
-        if cache is not None and index in keys:
-            name, content, data, signature = keys[index]
-            record = _to_record(*fresh, data)
-            cache.articles[name] = {
-                "settings": settings,
-                "hash": content,
-                "stat": signature,
-                **record,
-            }
+    read = partial(_read_for_build, config=config, records=cache is not None)
+    parsed = parallel_map(read, [paths[i] for i in missing])
+    for index, (article, found, record) in zip(missing, parsed, strict=True):
+        results[index] = (article, found)
+        if cache is not None and index in names and record is not None:
+            name, signature = names[index]
+            cache.articles[name] = {"settings": settings, "stat": signature, **record}
             cache.parsed += 1
-            article, found = fresh
-            if article is not None and record.get("article") is not None:
-                start, length = record["article"]["body"]
-                results[index] = (replace(article, place=(start, length, content)), found)
     if cache is not None:
         gone = [name for name in cache.articles if name not in present]
         for name in gone:
             del cache.articles[name]
-        if gone or keys:
+        if gone or cache.parsed:
             cache.changed("articles")
     for result in results:
         assert result is not None
@@ -725,6 +750,20 @@ def load_articles(
             articles.append(article)
     diagnostics.extend(_duplicate_slugs(articles, config.root))
     return articles, diagnostics
+
+
+def _read_for_build(
+    path: Path, config: Config, records: bool
+) -> tuple[Article | None, list[Diagnostic], dict[str, Any] | None]:
+    """An article for a build: its body is left in the file, to be read if something
+    renders it (cheaper than carrying 10,000 bodies between processes), and with
+    *records*, what the build cache keeps of it (with the file's hash)."""
+    article, found, data = _read_article(path, config, keep_body=False)
+    record = None
+    if records and data is not None:
+        content = article.place[2] if article is not None and article.place else digest(data)
+        record = {"hash": content, **_to_record(article, found)}
+    return article, found, record
 
 
 def source_name(path: Path, root: Path) -> str:
@@ -770,7 +809,7 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _to_record(article: Article | None, found: list[Diagnostic], data: bytes) -> dict[str, Any]:
+def _to_record(article: Article | None, found: list[Diagnostic]) -> dict[str, Any]:
     """An article and its diagnostics as JSON; the body as a place in the file's text."""
     record: dict[str, Any] = {
         "diagnostics": [[d.line, d.severity.value, d.message] for d in found],
@@ -778,14 +817,14 @@ def _to_record(article: Article | None, found: list[Diagnostic], data: bytes) ->
     }
     if article is None:
         return record
-    try:
-        text = _decode(data)
-        start = text.rfind(article.body) if article.body else len(text)
-        json.dumps(article.extra)
-    except (UnicodeDecodeError, TypeError, ValueError):
+    if article.place is None:
         return {"diagnostics": None}  # not cacheable: read again next time
-    if start < 0:
-        return {"diagnostics": None}
+    start = article.place[0]
+    if article.extra:
+        try:
+            json.dumps(article.extra)
+        except (TypeError, ValueError):
+            return {"diagnostics": None}
     image = article.image
     record["article"] = {
         "slug": article.slug,
@@ -806,7 +845,7 @@ def _to_record(article: Article | None, found: list[Diagnostic], data: bytes) ->
         ],
         "draft": article.draft,
         "id": article.id,
-        "body": [start, len(article.body)],
+        "body": [start, article.place[1]],
         "body_line": article.body_line,
         "lines": dict(article.lines),
         "extra": dict(article.extra),

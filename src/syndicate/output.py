@@ -30,11 +30,51 @@ from pathlib import Path, PurePosixPath
 
 from .errors import OutputError
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _scalar(value: object) -> str:
+    """A JSON scalar as json.dumps writes it (text through the C encoder's fast path)."""
+    if isinstance(value, str):
+        text: str = _encode(value)
+        return text
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    text = _encode(value)
+    return text
+
+
+def json_indented(value: object, depth: int = 0) -> str:
+    """``json.dumps(value, ensure_ascii=False, indent=2)``, several times faster: the
+    standard library indents in pure Python, while this hands each scalar to the C
+    encoder.  Mappings must have text keys."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        pad = "  " * (depth + 1)
+        inner = ",\n".join(
+            f"{pad}{_scalar(key)}: {json_indented(item, depth + 1)}" for key, item in value.items()
+        )
+        return "{\n" + inner + "\n" + "  " * depth + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        pad = "  " * (depth + 1)
+        inner = ",\n".join(pad + json_indented(item, depth + 1) for item in value)
+        return "[\n" + inner + "\n" + "  " * depth + "]"
+    return _scalar(value)
+
 
 def json_bytes(document: object) -> bytes:
     """*document* as indented UTF-8 JSON with a final newline, "<", ">" and "&" written as
     \\u escapes: the same JSON, but safe to embed in an HTML page."""
-    text = json.dumps(document, ensure_ascii=False, indent=2)
+    text = json_indented(document)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (text + "\n").encode("utf-8")
 

@@ -29,7 +29,7 @@ from .email.digest import Digest, due, sent_digests
 from .errors import ContentError, Diagnostic, OutputError, RenderError, has_errors, sort_key
 from .output import WriteResult, atomic_write, write_files
 from .state import State, assign_ids, read_state
-from .workers import parallel_map
+from .workers import parallel_map, shared
 
 if TYPE_CHECKING:  # each loads when a build needs it, not on start-up
     from .delivery.send import Delivery, Progress
@@ -244,7 +244,10 @@ def body_key(article: Article, url: str, site_url: str) -> str:
     """What an article's rendered body is made of, but for the links it resolves."""
     summary = "\x00none" if article.summary is None else article.summary
     folder = str(article.source.parent)
-    return digest("body", article.fingerprint, article.title, summary, folder, url, site_url)
+    engine = markdown.engine()
+    return digest(
+        "body", engine, article.fingerprint, article.title, summary, folder, url, site_url
+    )
 
 
 class Bodies:
@@ -258,6 +261,7 @@ class Bodies:
         self.site_url = publication.config.site.url
         self.rendered: dict[str, markdown.Rendered] = {}
         self._keys: dict[str, str | None] = {}
+        self._entry_keys: dict[str, tuple[str, str]] = {}
 
     def cached_key(self, article: Article) -> str | None:
         """The key of *article*'s body when the cache holds it and it is still right."""
@@ -279,13 +283,27 @@ class Bodies:
             return None
         return key
 
+    def entry_key(self, article: Article) -> str | None:
+        """The key of *article*'s feed entry (once per build: the feeds share entries);
+        None when its body must be rendered first."""
+        body = self.cached_key(article)
+        if body is None:
+            return None
+        known = self._entry_keys.get(article.slug)
+        if known is None or known[0] != body:
+            known = (body, entry_key(article, self.publication, body))
+            self._entry_keys[article.slug] = known
+        return known[1]
+
     def render(self, articles: Iterable[Article]) -> dict[str, markdown.Rendered]:
         """The bodies of *articles*, by slug."""
         wanted = {a.slug: a for a in articles if a.slug not in self.rendered}
         todo: list[Article] = []
         for slug, article in wanted.items():
             key = self.cached_key(article)
-            stored = None if key is None or self.cache is None else self.cache.body(key)
+            stored = None
+            if key is not None and self.cache is not None:
+                stored = self.cache.body(key, self.cache.bodies[slug].get("at"))
             if stored is None:
                 todo.append(article)
                 continue
@@ -294,17 +312,16 @@ class Bodies:
             self.rendered[slug] = markdown.Rendered(html, stored["summary"])
         if todo:
             jobs = [(article, self.publication.urls[article.slug]) for article in todo]
-            links = self.links.map
-            results = parallel_map(partial(_render, site_url=self.site_url, links=links), jobs)
+            # The link map goes to each worker once, not with every chunk of jobs.
+            render = partial(_render, site_url=self.site_url)
+            results = parallel_map(render, jobs, shared=self.links.map)
             for article, (body, seen) in zip(todo, results, strict=True):
                 self.rendered[article.slug] = body
                 if self.cache is not None:
                     key = body_key(article, self.publication.urls[article.slug], self.site_url)
-                    self.cache.store_body(key, body.html, body.summary)
-                    self.cache.bodies[article.slug] = {"key": key, "links": seen}
+                    self.cache.store_body(article.slug, key, body.html, body.summary, seen)
                     self._keys.pop(article.slug, None)
                     self.cache.rendered += 1
-                    self.cache.changed("bodies")
         return self.rendered
 
     def forget_unpublished(self) -> None:
@@ -326,10 +343,10 @@ def render_bodies(
 
 
 def _render(
-    job: tuple[Article, str], site_url: str, links: Mapping[Any, str]
+    job: tuple[Article, str], site_url: str
 ) -> tuple[markdown.Rendered, dict[str, str | None]]:
     article, url = job
-    recorded = _Recorded(links)
+    recorded = _Recorded(shared())
     return markdown.render(article, url, site_url, recorded), recorded.seen
 
 
@@ -339,22 +356,27 @@ def feed_key(plan: feeds.FeedPlan, publication: Publication, bodies: Bodies) -> 
     parts = [repr(config.site), repr(config.feeds), plan.folder, plan.title, plan.description]
     parts.append(plan.category or "\x00none")
     for article in plan.articles:
-        key = bodies.cached_key(article)
+        key = bodies.entry_key(article)
         if key is None:
             return None
-        image = article.image
-        parts += [
-            publication.ids[article.slug],
-            publication.urls[article.slug],
-            article.title,
-            article.date.isoformat(),
-            article.updated.isoformat(),
-            "\x00".join(article.authors),
-            "\x00".join(article.categories),
-            "\x00none" if image is None else f"{image.url}\x00{image.type}\x00{image.length}",
-            key,
-        ]
+        parts.append(key)
     return digest("feed", *parts)
+
+
+def entry_key(article: Article, publication: Publication, body: str) -> str:
+    """What an article's entry in a feed is made of, *body* being its body's key."""
+    image = article.image
+    return digest(
+        publication.ids[article.slug],
+        publication.urls[article.slug],
+        article.title,
+        article.date.isoformat(),
+        article.updated.isoformat(),
+        "\x00".join(article.authors),
+        "\x00".join(article.categories),
+        "\x00none" if image is None else f"{image.url}\x00{image.type}\x00{image.length}",
+        body,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +443,7 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
     bodies.render([*shown, *in_emails])
     rendered = bodies.rendered
     files: dict[str, bytes] = {}
+    writer = feeds.EntryWriter(config)
     for plan in stale_plans:
         entries = [
             feeds.Entry(
@@ -433,7 +456,7 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
             for article in plan.articles
         ]
         feed = feeds.Feed(plan.folder, plan.title, plan.description, plan.category, tuple(entries))
-        made = feeds.render_feed(feed, config)
+        made = feeds.render_feed(feed, config, writer)
         files.update(made)
         if cache is not None:
             key = feed_key(plan, publication, bodies)

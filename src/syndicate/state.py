@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from .config import Config
 from .content import Article, source_name
 from .errors import Diagnostic
+from .output import json_indented
 
 STATE_VERSION = 1
 
@@ -86,7 +87,7 @@ class State:
         }
         if self.digests:
             document["digests"] = [d.to_json() for d in self.digests]
-        return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        return (json_indented(document) + "\n").encode("utf-8")
 
 
 def read_state(path: Path) -> tuple[State, list[Diagnostic]]:

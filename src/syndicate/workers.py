@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -20,19 +20,43 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+#: What every item of the current map needs (see :func:`parallel_map`'s *shared*).
+_SHARED: Any = None
+
+
+def _share(value: Any) -> None:
+    global _SHARED
+    _SHARED = value
+
+
+def shared() -> Any:
+    """The *shared* value of the :func:`parallel_map` this call runs in."""
+    return _SHARED
+
+
 def parallel_map(
-    function: Callable[[T], R], items: Sequence[T], *, min_items: int = MIN_ITEMS
+    function: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    min_items: int = MIN_ITEMS,
+    shared: Any = None,
 ) -> list[R]:
     """``[function(item) for item in items]``, in order, on every core when there is enough work.
 
     *function* and the items must pickle (a module-level function, or a
-    ``functools.partial`` of one).
+    ``functools.partial`` of one).  *shared*, which *function* reads with :func:`shared`,
+    goes to each worker process once rather than with every chunk of items (with the
+    "fork" start method, not even once: the worker inherits it).
     """
     workers = min(cores(), 8)
-    if workers < 2 or len(items) < (MIN_ITEMS if min_items is None else min_items):
-        return [function(item) for item in items]
+    if workers < 2 or len(items) < min_items:
+        _share(shared)
+        try:
+            return [function(item) for item in items]
+        finally:
+            _share(None)
     from concurrent.futures import ProcessPoolExecutor  # loads only when there is a pool
 
     chunk = max(1, len(items) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,)) as pool:
         return list(pool.map(function, items, chunksize=chunk))

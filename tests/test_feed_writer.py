@@ -1,0 +1,293 @@
+"""syndicate writes its RSS and Atom by hand, each entry once for every feed that shows it,
+and the bytes are exactly what feedgen (the reference) writes for the same feed: for any
+titles, names, HTML, summaries, images, dates and time zones, and for the JSON Feed what
+``json.dumps`` writes for the whole document."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from syndicate import feeds
+from syndicate.config import Config, load_config
+from syndicate.content import Article, Image
+from syndicate.output import json_bytes, json_indented
+
+# --- feedgen, configured as syndicate configured it before it wrote feeds itself ------------
+
+
+def _local(moment: datetime, config: Config) -> datetime:
+    return moment.astimezone(config.site.timezone)
+
+
+def feedgen_entry(entry: feeds.Entry, config: Config) -> Any:
+    from feedgen.entry import FeedEntry
+    from feedgen.ext.dc import DcEntryExtension
+    from feedgen.ext.media import MediaEntryExtension
+
+    article = entry.article
+    fe = FeedEntry()
+    fe.register_extension("media", MediaEntryExtension, atom=True, rss=True)
+    fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)
+    fe.title(article.title)
+    fe.id(entry.id)
+    fe.guid(entry.id, permalink=False)
+    fe.link(href=entry.url, rel="alternate", type="text/html")
+    fe.published(_local(article.date, config))
+    fe.updated(_local(article.updated, config))
+    for name in article.authors:
+        fe.author({"name": name})
+    fe.dc.dc_creator(list(article.authors))
+    for name in article.categories:
+        fe.category(term=name)
+    if entry.html is not None:
+        fe.content(entry.html, type="html")
+    if entry.summary:
+        fe.summary(entry.summary)
+    if article.image is not None:
+        media: dict[str, str] = {"url": article.image.url, "medium": "image"}
+        if article.image.type:
+            media["type"] = article.image.type
+        if article.image.length is not None:
+            media["fileSize"] = str(article.image.length)
+        fe.media.content(media, group=None)
+    return fe
+
+
+def feedgen_generator(feed: feeds.Feed, config: Config, self_url: str, self_type: str) -> Any:
+    from feedgen.ext.dc import DcEntryExtension, DcExtension
+    from feedgen.ext.media import MediaEntryExtension, MediaExtension
+    from feedgen.feed import FeedGenerator
+
+    fg = FeedGenerator()
+    fg.register_extension("media", MediaExtension, MediaEntryExtension, atom=True, rss=True)
+    fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
+    fg.id(self_url)
+    fg.title(feed.title)
+    fg.description(feed.description)
+    fg.link(href=self_url, rel="self", type=self_type)
+    fg.link(href=config.site.url, rel="alternate", type="text/html")
+    fg.language(config.site.language)
+    updated = _local(feed.updated, config)
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
+    fg.generator("syndicate")
+    return fg
+
+
+def json_item(entry: feeds.Entry, config: Config) -> dict[str, Any]:
+    article = entry.article
+    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": article.title}
+    if entry.html is not None:
+        item["content_html"] = entry.html
+    else:
+        item["content_text"] = entry.summary
+    if entry.summary:
+        item["summary"] = entry.summary
+    if article.image is not None:
+        item["image"] = article.image.url
+    item["date_published"] = _local(article.date, config).isoformat()
+    item["date_modified"] = _local(article.updated, config).isoformat()
+    item["authors"] = [{"name": name} for name in article.authors]
+    if article.categories:
+        item["tags"] = list(article.categories)
+    return item
+
+
+def reference(feed: feeds.Feed, config: Config) -> dict[str, bytes]:
+    """The three files as feedgen and json.dumps write them."""
+    entries = [feedgen_entry(entry, config) for entry in feed.entries]
+    rss = feedgen_generator(
+        feed, config, feeds.feed_url(config, feed, feeds.RSS), "application/rss+xml"
+    )
+    atom = feedgen_generator(
+        feed, config, feeds.feed_url(config, feed, feeds.ATOM), "application/atom+xml"
+    )
+    for fe in entries:
+        rss.add_entry(fe, order="append")
+        atom.add_entry(fe, order="append")
+    site = config.site
+    document: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.title,
+        "home_page_url": site.url,
+        "feed_url": feeds.feed_url(config, feed, feeds.JSON_FEED),
+        "description": feed.description,
+        "language": site.language,
+    }
+    if site.author:
+        document["authors"] = [{"name": site.author}]
+    document["items"] = [json_item(entry, config) for entry in feed.entries]
+    return {
+        feed.folder + feeds.RSS: rss.rss_str(pretty=True),
+        feed.folder + feeds.ATOM: atom.atom_str(pretty=True),
+        feed.folder + feeds.JSON_FEED: json_bytes(document),
+    }
+
+
+# --- what a feed can hold ------------------------------------------------------------------
+
+#: Any character XML 1.0 can carry (a feed cannot hold the others; the loader refuses them).
+xml_text = st.text(
+    st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)]
+        + ["\ufffe", "\uffff"],
+    ),
+    max_size=40,
+)
+words = xml_text.filter(lambda text: text.strip() != "")
+zones = st.sampled_from(
+    [UTC, timezone(timedelta(hours=7)), ZoneInfo("America/New_York"), ZoneInfo("Asia/Kathmandu")]
+)
+moments = st.datetimes(
+    min_value=datetime(1000, 1, 2), max_value=datetime(9998, 12, 30), timezones=zones
+)
+images = st.none() | st.builds(
+    Image,
+    url=words.map(lambda text: "https://img.example.org/" + text),
+    type=st.none() | st.sampled_from(["", "image/png", 'a"b<c>&']),
+    length=st.none() | st.integers(min_value=0, max_value=10**9),
+)
+
+
+@st.composite
+def entries(draw: st.DrawFn, index: int = 0) -> feeds.Entry:
+    published = draw(moments)
+    article = Article(
+        source=Path(f"/content/{index}.md"),
+        slug=f"post-{index}",
+        title=draw(words),
+        date=published,
+        updated=max(published, draw(moments)),
+        authors=tuple(draw(st.lists(words, max_size=3))),
+        categories=tuple(draw(st.lists(words, max_size=3))),
+        summary=None,
+        image=draw(images),
+        draft=False,
+        id=None,
+        text="",
+        body_line=5,
+        lines={},
+        extra={},
+    )
+    return feeds.Entry(
+        article=article,
+        id=f"tag:example.org,2025:{index}-" + draw(words),
+        url=f"https://news.example.org/posts/{index}/" + draw(xml_text),
+        summary=draw(xml_text),
+        html=draw(st.none() | xml_text),
+    )
+
+
+@st.composite
+def feed_and_config(draw: st.DrawFn) -> tuple[feeds.Feed, dict[str, str]]:
+    count = draw(st.integers(min_value=0, max_value=4))
+    shown = tuple(draw(entries(index)) for index in range(count))
+    feed = feeds.Feed(
+        folder=draw(st.sampled_from(["", "categories/a-b/"])),
+        title=draw(words),
+        description=draw(words),
+        category=None,
+        entries=shown,
+    )
+    site = {
+        "timezone": draw(st.sampled_from(["UTC", "Asia/Jakarta", "America/New_York"])),
+        "language": draw(st.sampled_from(["en", "id", "pt-BR"])),
+        "author": draw(st.sampled_from(["", "Site Author", 'A & "B" <c>'])),
+    }
+    return feed, site
+
+
+@pytest.fixture(scope="module")
+def configs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], Config]:
+    """Every site setting the strategy draws, loaded once."""
+    found = {}
+    for zone in ("UTC", "Asia/Jakarta", "America/New_York"):
+        for language in ("en", "id", "pt-BR"):
+            for author in ("", "Site Author", 'A & "B" <c>'):
+                root = tmp_path_factory.mktemp("site")
+                line = f"author = '{author}'\n" if author else ""
+                (root / "syndicate.toml").write_text(
+                    '[site]\ntitle = "T"\nurl = "https://news.example.org/"\n'
+                    f'timezone = "{zone}"\nlanguage = "{language}"\n{line}',
+                    encoding="utf-8",
+                )
+                found[zone, language, author] = load_config(root)
+    return found
+
+
+def _entry(html: str | None, summary: str = "") -> feeds.Entry:
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
+    article = Article(
+        source=Path("/content/a.md"),
+        slug="a",
+        title="A & B",
+        date=moment,
+        updated=moment,
+        authors=("Ann",),
+        categories=("X",),
+        summary=None,
+        image=None,
+        draft=False,
+        id=None,
+        text="",
+        body_line=1,
+        lines={},
+        extra={},
+    )
+    return feeds.Entry(article, "urn:x:a", "https://news.example.org/a/", summary, html)
+
+
+SIMPLE = {"timezone": "UTC", "language": "en", "author": ""}
+
+
+# --- the property --------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feed_and_config())
+@example((feeds.Feed("", "T", "D", None, (_entry(""),)), SIMPLE))  # an empty body
+@example((feeds.Feed("", "T", "D", None, (_entry(None),)), SIMPLE))  # summaries only, none
+def test_every_feed_is_byte_for_byte_what_feedgen_writes(
+    configs: dict[tuple[str, str, str], Config], case: tuple[feeds.Feed, dict[str, str]]
+) -> None:
+    feed, site = case
+    config = configs[site["timezone"], site["language"], site["author"]]
+    assert feeds.render_feed(feed, config) == reference(feed, config)
+
+
+def test_an_entry_is_written_once_for_every_feed_that_shows_it(
+    configs: dict[tuple[str, str, str], Config],
+) -> None:
+    config = configs["UTC", "en", ""]
+    entry = _entry("<p>Hi & bye</p>", summary="Hi & bye")
+    writer = feeds.EntryWriter(config)
+    site = feeds.Feed("", "Site", "All", None, (entry,))
+    category = feeds.Feed("categories/x/", "Site: X", "Only X", "X", (entry,))
+    first = feeds.render_feed(site, config, writer)
+    pieces = writer.pieces(entry)
+    second = feeds.render_feed(category, config, writer)
+    assert writer.pieces(entry) is pieces  # not serialised again
+    assert first == reference(site, config) and second == reference(category, config)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | xml_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(xml_text, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_indented_json_is_what_json_dumps_writes(value: object) -> None:
+    # The state file and the JSON outputs are written by json_indented, not json.dumps.
+    assert json_indented(value) == json.dumps(value, ensure_ascii=False, indent=2)
