@@ -110,7 +110,8 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(
         wanted = "new" if shown == "old" else "old"
         version(root, wanted)
         build = start_build(root)
-        time.sleep(duration * chance.uniform(0.1, 1.2))
+        # Up to twice as long: on a busy machine a build may take longer than it did above.
+        time.sleep(duration * chance.uniform(0.1, 2.0))
         build.send_signal(signal.SIGKILL)
         code = build.wait()
         after = tree(root / "feeds")
