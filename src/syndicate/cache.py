@@ -47,11 +47,16 @@ def digest(*parts: str | bytes) -> str:
     """A short hash of *parts* and syndicate's version."""
     hasher = _started(__version__).copy()
     for part in parts:
-        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
-        hasher.update(len(data).to_bytes(8, "little"))
-        hasher.update(data)
+        _take(hasher, part)
     result: str = hasher.hexdigest()
     return result
+
+
+def _take(hasher: Any, part: str | bytes) -> None:
+    """Feed one part to *hasher*, its length first, so that parts cannot run together."""
+    data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+    hasher.update(len(data).to_bytes(8, "little"))
+    hasher.update(data)
 
 
 _STARTED: dict[str, Any] = {}
@@ -63,9 +68,7 @@ def _started(version: str) -> Any:
     if hasher is None:
         hasher = hashlib.blake2b(digest_size=16)
         for part in (version, str(LAYOUT)):
-            data = part.encode("utf-8")
-            hasher.update(len(data).to_bytes(8, "little"))
-            hasher.update(data)
+            _take(hasher, part)
         _STARTED[version] = hasher
     return hasher
 

@@ -11,7 +11,6 @@ is given, and the generator is named.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 
 from .config import Config
 from .content import Article, category_slug
+from .output import html_safe, json_indented
 
 RSS, ATOM, JSON_FEED = "rss.xml", "atom.xml", "feed.json"
 CATEGORIES = "categories"
@@ -223,38 +223,11 @@ class EntryWriter:
             done = _Pieces(
                 _rss_item(entry, self.config).encode("utf-8"),
                 _atom_entry(entry, self.config).encode("utf-8"),
-                _safe_json(_json_text(_json_item(entry, self.config))).encode("utf-8"),
+                # Indented for its place in the feed's "items".
+                html_safe(json_indented(_json_item(entry, self.config), 2)).encode("utf-8"),
             )
             self._done[entry.id] = done
         return done
-
-
-_string = json.JSONEncoder(ensure_ascii=False).encode  # a str: the C encoder's fast path
-
-
-def _json_text(item: Mapping[str, Any]) -> str:
-    """*item* as ``json.dumps(item, indent=2)`` writes it, indented for its place in the
-    feed's "items" (written by hand: the indenting encoder is pure Python, and slow)."""
-    lines = []
-    for key, value in item.items():
-        if isinstance(value, str):
-            lines.append(f'      "{key}": {_string(value)}')
-        elif not value:
-            lines.append(f'      "{key}": []')
-        elif isinstance(value[0], dict):  # authors: [{"name": ...}]
-            names = ",\n".join(
-                f'        {{\n          "name": {_string(v["name"])}\n        }}' for v in value
-            )
-            lines.append(f'      "{key}": [\n{names}\n      ]')
-        else:
-            listed = ",\n".join(f"        {_string(v)}" for v in value)
-            lines.append(f'      "{key}": [\n{listed}\n      ]')
-    return "{\n" + ",\n".join(lines) + "\n    }"
-
-
-def _safe_json(text: str) -> str:
-    """JSON with "<", ">" and "&" written as \\u escapes: safe to embed in an HTML page."""
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def feed_url(config: Config, feed: Feed | FeedPlan, name: str) -> str:
@@ -313,12 +286,6 @@ def _atom(feed: Feed, config: Config, entries: list[bytes]) -> bytes:
     return b"".join([head.encode("utf-8"), *entries, b"</feed>\n"])
 
 
-def render_json_feed(feed: Feed, config: Config) -> bytes:
-    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
-    writer = EntryWriter(config)
-    return _json_feed(feed, config, [writer.pieces(entry).json for entry in feed.entries])
-
-
 def _json_feed(feed: Feed, config: Config, items: list[bytes]) -> bytes:
     site = config.site
     document: dict[str, Any] = {
@@ -332,7 +299,7 @@ def _json_feed(feed: Feed, config: Config, items: list[bytes]) -> bytes:
     if site.author:
         document["authors"] = [{"name": site.author}]
     # The document with "items" last, each item already written (indented for its place).
-    head = _safe_json(json.dumps(document, ensure_ascii=False, indent=2))[:-2].encode("utf-8")
+    head = html_safe(json_indented(document))[:-2].encode("utf-8")
     if not items:
         return head + b',\n  "items": []\n}\n'
     return b"".join([head, b',\n  "items": [\n    ', b",\n    ".join(items), b"\n  ]\n}\n"])

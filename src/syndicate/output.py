@@ -71,12 +71,15 @@ def json_indented(value: object, depth: int = 0) -> str:
     return _scalar(value)
 
 
+def html_safe(json_text: str) -> str:
+    """JSON with "<", ">" and "&" written as \\u escapes: the same JSON, but safe to embed
+    in an HTML page."""
+    return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def json_bytes(document: object) -> bytes:
-    """*document* as indented UTF-8 JSON with a final newline, "<", ">" and "&" written as
-    \\u escapes: the same JSON, but safe to embed in an HTML page."""
-    text = json_indented(document)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return (text + "\n").encode("utf-8")
+    """*document* as indented UTF-8 JSON with a final newline, made :func:`html_safe`."""
+    return (html_safe(json_indented(document)) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

@@ -553,6 +553,8 @@ def build(
         raise ContentError("the publication has errors", diagnostics)
     config = publication.config
     outputs = render_outputs(publication, cache)
+    if cache is not None:
+        cache.close()  # every stored body is read by now, dry run or not
     files = outputs.files
     diagnostics += outputs.diagnostics
     static, found = static_files(config)
