@@ -301,8 +301,9 @@ def test_a_font_that_cannot_be_read_is_a_render_error(tmp_path: Path) -> None:
 def test_colours_come_from_the_style() -> None:
     style = CardStyle(background="#ffffff", foreground="#000000", accent="#ff0000")
     picture, _ = render(article(), style)
-    assert picture.getpixel((600, 20)) == (255, 255, 255)
-    assert picture.getpixel((4, 300)) == (255, 0, 0)  # the accent stripe
+    seen = picture.convert("RGB")  # a plain card is a palette image
+    assert seen.getpixel((600, 20)) == (255, 255, 255)
+    assert seen.getpixel((4, 300)) == (255, 0, 0)  # the accent stripe
 
 
 def test_the_card_key_changes_with_everything_shown_and_nothing_else(
@@ -383,3 +384,151 @@ def test_sample_cards_are_saved_as_artifacts(photo: Path) -> None:
         (ARTIFACTS / f"{name}.png").write_bytes(png)
     png, _ = render_card(article(SAMPLES["latin"], image=photo))
     (ARTIFACTS / "with-image.png").write_bytes(png)
+
+
+# -- how a card is made fast: pieces kept between cards, a palette, unhinted fonts -------
+
+
+def test_a_plain_card_is_a_palette_png_of_the_background_and_three_text_colours() -> None:
+    style = CardStyle(background="#102030", foreground="#f0e0d0", accent="#ff8000")
+    png, _ = render_card(article(SAMPLES["long"]), style)
+    picture = Image.open(io.BytesIO(png))
+    assert picture.mode == "P"
+    colours = {colour for _, colour in picture.convert("RGB").getcolors(256) or []}
+    background = (0x10, 0x20, 0x30)
+    assert background in colours and (0xFF, 0x80, 0x00) in colours  # and the stripe
+    # Every other colour lies between the background and one of the text colours.
+    meta = cards._mix(style.foreground, style.background, 0.25)
+    ends = [(0xFF, 0x80, 0x00), (0xF0, 0xE0, 0xD0), Image.new("RGB", (1, 1), meta).getpixel((0, 0))]
+
+    def between(colour: tuple[int, ...], end: object) -> bool:
+        assert isinstance(end, tuple)
+        steps = [
+            (c - b) / (e - b) for c, b, e in zip(colour, background, end, strict=True) if e != b
+        ]
+        return max(steps) - min(steps) < 0.02 and -0.01 <= min(steps) <= 1.01
+
+    assert all(any(between(colour, end) for end in ends) for colour in colours)
+
+
+def test_a_palette_card_shows_the_same_pixels_as_the_rgb_design(tmp_path: Path) -> None:
+    # An article image of the background colour, darkened by the background colour, leaves
+    # the plain design, but drawn in RGB as every card with an image is.
+    style = CardStyle(background="#0d1117")
+    same = tmp_path / "background.png"
+    Image.new("RGB", (1600, 900), style.background).save(same)
+    for title in (SAMPLES["latin"], SAMPLES["long"], SAMPLES["arabic"], SAMPLES["cjk"]):
+        palette, layout = render(article(title), style)
+        rgb, with_image = render(article(title, image=same), style)
+        assert (palette.mode, rgb.mode) == ("P", "RGB")
+        assert with_image.image_used and not layout.image_used
+        assert palette.convert("RGB").tobytes() == rgb.tobytes()
+
+
+def test_what_cards_share_never_carries_one_cards_text_into_another(photo: Path) -> None:
+    first = article("The first title, rendered before anything else")
+    alone = render_card(first)[0]
+    others = [
+        article(SAMPLES["long"]),
+        article(SAMPLES["cjk"], image=photo),
+        CardInput("Another Site", "Another title", "Someone Else", "2 June 2026", None),
+    ]
+    for other in others:
+        render_card(other)
+    assert render_card(first)[0] == alone
+    cards._backdrop.cache_clear()  # as in a fresh process
+    assert render_card(first)[0] == alone
+    # The site name is the backdrop's: another site's cards do not show this one's.
+    other_site = render(CardInput("Another Site", first.title, "Ada Lovelace", "1 May 2025", None))
+    this_site = render(first)
+    header = (72, 72, 700, 120)
+    assert other_site[0].convert("RGB").crop(header) != this_site[0].convert("RGB").crop(header)
+
+
+def test_a_card_with_an_image_or_a_logo_is_rgb(photo: Path, tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    Image.new("RGBA", (100, 100), (255, 200, 0, 255)).save(logo)
+    assert render(article(image=photo))[0].mode == "RGB"
+    assert render(article(), CardStyle(logo=logo))[0].mode == "RGB"
+
+
+def test_the_renderer_revision_is_part_of_the_card_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = card_key(article(), CardStyle(), "1.0")
+    monkeypatch.setattr(cards, "RENDERER", cards.RENDERER + 1)
+    assert card_key(article(), CardStyle(), "1.0") != key
+
+
+def test_the_shipped_noto_fonts_are_unhinted_and_say_so() -> None:
+    from fontTools.ttLib import TTFont
+
+    for path in sorted(cards.fonts_dir().glob("NotoSans*.ttf")):
+        with TTFont(path, lazy=True) as font:
+            assert not {"fpgm", "prep", "cvt "} & set(font.keys()), path.name
+            assert "hinting removed" in font["name"].getDebugName(5), path.name
+
+
+LINES = [
+    "Syndicate 1.0: feeds, a digest and social cards",
+    "Office affairs: the fluffy finance of fjords",  # ff, fi, fl, ffi, ffl ligatures
+    "AVATAR Tower: To Ty Vo Wa Yes “quoted”, ‘single’ — dash… 42%",  # kerning pairs
+    "Tiếng Việt có dấu: những điều bạn cần biết về phở",
+    "Съешь же ещё этих мягких французских булок",
+    "Ξεσκεπάζω την ψυχοφθόρα βδελυγμία",
+    "e\u0301 combining, 1\u20442 fraction, \u200djoiner",  # drawn by Pillow, whole
+    "Col·lecció paral·lela L·L",  # a Catalan l·l, a substitution in context: Pillow too
+]
+
+
+@pytest.mark.parametrize("bold", [True, False])
+@pytest.mark.parametrize("size", [72, 50, 36, 28])
+def test_text_drawn_cluster_by_cluster_is_what_pillow_draws(bold: bool, size: int) -> None:
+    from PIL import ImageDraw
+
+    chain = font_chain(CardStyle(), bold=bold)
+    typeset = cards._Typeset(chain, size)
+    for line in LINES:
+        ours = Image.new("L", (1400, 3 * size))
+        typeset.draw(ours, line, (10, 1390, 2 * size))
+        pillow = Image.new("L", ours.size)
+        x = 10
+        for run in cards._runs(line, chain):
+            font = typeset.fonts[run.font]
+            ImageDraw.Draw(pillow).text((x, 2 * size), run.text, font=font, fill=255, anchor="ls")
+            x = round(x + font.getlength(run.text))
+        assert ours.tobytes() == pillow.tobytes(), line
+        box = typeset.ink(line, 10, 1390, 2 * size)
+        assert ours.getbbox() is not None
+        assert inside(ours.getbbox() or (0, 0, 0, 0), box), line
+    simple = [cards._Run(0, line) for line in LINES[:-2]]
+    assert all(typeset._drawn_by_clusters(run) for run in simple)  # not Pillow after all
+    assert not any(typeset._drawn_by_clusters(cards._Run(0, line)) for line in LINES[-2:])
+
+
+@pytest.mark.parametrize("name", cards.CLUSTERED_FONTS)
+def test_fonts_drawn_by_clusters_kern_by_pairs_and_substitute_as_listed(name: str) -> None:
+    from fontTools.ttLib import TTFont
+
+    path = cards.fonts_dir() / name
+    clustering = cards._clustering(path)
+    assert clustering is not None  # every substitution could be listed
+    assert {"ff", "fi", "fl", "ffi", "ffl"} <= set(clustering.ligatures)
+    assert {"l·l", "L·L"} <= set(clustering.contexts)
+    with TTFont(path, lazy=True) as font:
+        classes = font["GDEF"].table.GlyphClassDef.classDefs
+        marks = {glyph for glyph, kind in classes.items() if kind == 3}
+        table = font["GPOS"].table
+        for record in table.FeatureList.FeatureRecord:
+            if record.FeatureTag != "kern":
+                continue
+            for index in record.Feature.LookupListIndex:
+                lookup = table.LookupList.Lookup[index]
+                for sub in lookup.SubTable:
+                    kind = lookup.LookupType
+                    if kind == 9:
+                        sub, kind = sub.ExtSubTable, sub.ExtensionLookupType
+                    if kind == 2:  # a pair moves the pen after its first glyph, only
+                        assert sub.ValueFormat1 in (0, 4) and sub.ValueFormat2 == 0
+                    else:  # in context: only around marks, which are never clustered
+                        assert kind == 8
+                        inputs = {g for coverage in sub.InputCoverage for g in coverage.glyphs}
+                        assert inputs <= marks

@@ -14,8 +14,11 @@ from syndicate.social.text import BARE_DOMAIN as BARE
 from syndicate.social.text import (
     LIMITS,
     PLATFORMS,
+    _shortened,
     compose,
     count,
+    fits,
+    grapheme_count,
     graphemes,
     hashtag,
     normalize,
@@ -314,3 +317,44 @@ def test_every_post_fits_keeps_the_url_and_splits_no_grapheme(
                 tag = facet["features"][0]["tag"]  # type: ignore[index]
                 assert data[start:end].decode("utf-8") == "#" + tag
                 assert "#" + tag in tags
+
+
+# -- counting fast: what compose relies on ----------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_grapheme_count_is_the_number_of_grapheme_clusters(text: str) -> None:
+    assert grapheme_count(text) == len(graphemes(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(blocks=st.lists(texts, min_size=1, max_size=4), url=urls)
+def test_a_posts_count_is_the_sum_of_its_parts_and_two_per_blank_line(
+    blocks: list[str], url: str
+) -> None:
+    # compose counts each part once and adds them up, instead of counting every form it
+    # tries whole: parts are normalised text and the URL, never a line break inside.
+    parts = [part for part in (*map(normalize, blocks), url) if part]
+    text = "\n\n".join(parts)
+    for platform in PLATFORMS:
+        whole = count(platform, text)
+        assert whole == sum(count(platform, part) for part in parts) + 2 * (len(parts) - 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(title=texts, summary=texts, url=urls)
+def test_a_shortened_summary_is_the_longest_form_that_fits(
+    title: str, summary: str, url: str
+) -> None:
+    url = unicodedata.normalize("NFC", url)
+    forms = _shortened(normalize(summary))
+    where = 1 if normalize(title) else 0  # the summary is shortened before the title
+    for platform in ("x", "bluesky"):
+        blocks = compose(platform, title=title, summary=summary, url=url, categories=[]).text
+        parts = blocks.split("\n\n")
+        if parts[where] not in forms or normalize(summary) == parts[where]:
+            continue
+        for longer in forms[: forms.index(parts[where])]:
+            tried = [*parts[:where], longer, *parts[where + 1 :]]
+            assert not fits(platform, "\n\n".join(tried))

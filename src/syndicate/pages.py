@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -68,20 +69,39 @@ def page_path(config: Config, url: str) -> str:
     return relative + "index.html" if relative.endswith("/") or not relative else relative
 
 
+class _Days:
+    """Dates written out for the site's language, each day once: formatting one takes
+    longer than rendering the rest of a page, and a publication's articles share days."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.written: dict[date, str] = {}
+
+    def __call__(self, moment: datetime) -> str:
+        day = moment.astimezone(self.config.site.timezone).date()
+        found = self.written.get(day)
+        if found is None:
+            found = self.written[day] = format_date(moment, self.config)
+        return found
+
+
 def render_article_pages(
     config: Config, publication: Publication, bodies: Mapping[str, Rendered]
 ) -> dict[str, bytes]:
     """A page at each published article's permalink, with its card metadata in the head."""
     pages: dict[str, bytes] = {}
     site = config.site
+    days = _Days(config)
+    feeds: dict[str, str] = {}  # each category's feed, by its name
+    for name in dict.fromkeys(n for article in publication.published for n in article.categories):
+        if category_slug(name):
+            feeds[name] = f"{site.url}categories/{category_slug(name)}/rss.xml"
     for article in publication.published:
         url = publication.urls[article.slug]
         body = bodies[article.slug]
         meta = card_metadata(config, article, url, body.summary)
         categories = [
-            {"name": name, "rss": f"{site.url}categories/{category_slug(name)}/rss.xml"}
-            for name in article.categories
-            if category_slug(name)
+            {"name": name, "rss": feeds[name]} for name in article.categories if name in feeds
         ]
         updated = article.updated if article.updated != article.date else None
         html = render_template(
@@ -95,9 +115,9 @@ def render_article_pages(
             og=meta.og,
             twitter=meta.twitter,
             categories=categories,
-            published=format_date(article.date, config),
+            published=days(article.date),
             published_iso=article.date.astimezone(site.timezone).isoformat(),
-            updated=format_date(updated, config) if updated else None,
+            updated=days(updated) if updated else None,
             updated_iso=updated.astimezone(site.timezone).isoformat() if updated else None,
         )
         pages[page_path(config, url)] = html.encode("utf-8")

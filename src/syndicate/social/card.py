@@ -24,12 +24,30 @@ Arabic and Hebrew
     right-to-left is right-aligned, and its runs of different fonts are placed from the
     right; inside a run libraqm resolves the direction itself.
 
+Speed
+    A build renders a card for every article, so a card is drawn in pieces that are made
+    once and kept: the fonts and their character maps, the layout file, and the backdrop
+    (the background, the stripe, the logo and the site name, the same on every card of a
+    publication).  Each card draws only its title and its author and date.  Latin, Greek
+    and Cyrillic text in Noto Sans is drawn cluster by cluster (a ligature, else a
+    character), each cluster's bitmap and advances made once by Pillow: the same pixels
+    as Pillow drawing the whole line, without FreeType loading and rendering every glyph
+    of every line again (:class:`_Clusters`).  The shipped Noto fonts have no hinting
+    instructions, which FreeType would run for each glyph it loads, for no visible change.
+    Text is drawn as coverage (how much of each pixel the glyphs cover, in 86 steps:
+    :data:`LEVELS`), then painted in its colour; so a plain card has at most 256 colours
+    (the background and 85 steps from it to each of the accent, the title and the footer
+    colours) and is written as a palette PNG, one byte per pixel, by
+    :mod:`syndicate.social.png`, which compresses the rows every card shares only once.
+    A card with an article's image, or with a logo, has more colours: an RGB PNG.
+
 Determinism
-    The PNG has no timestamp or text chunks, so the same inputs give the same bytes.
+    The PNG has no timestamp or text chunks, so the same inputs give the same bytes: the
+    kept pieces are made from the same inputs as the card, and only ever copied.
     :func:`card_key` hashes everything a card shows (its texts, the style, the bytes of
     the image, the logo, every font and the layout file, the Pillow version and whether
-    libraqm is there) with the syndicate version, so a pipeline renders a card again only
-    when its key changes.
+    libraqm is there) with the syndicate version and :data:`RENDERER`, so a pipeline
+    renders a card again only when its key changes.
 """
 
 from __future__ import annotations
@@ -37,11 +55,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import itertools
 import json
 import math
+import re
 import tomllib
 import unicodedata
 import warnings
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -52,6 +73,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..config import CardConfig
 from ..errors import RenderError
 from ..templating import default_templates
+from . import png
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -59,6 +81,10 @@ if TYPE_CHECKING:
 
 
 SIZE = (1200, 630)
+
+#: The revision of how a card is drawn and encoded, part of :func:`card_key`: raising it
+#: renders again the cards an earlier renderer left in the output folder.
+RENDERER = 2
 
 #: Fonts looked for on the machine, in order, for the scripts the shipped fonts lack (CJK).
 #: Only the first one found is used.
@@ -134,9 +160,15 @@ class _Frame(NamedTuple):
     overlay: float
 
 
+@functools.cache
+def _social_templates() -> Path:
+    # Where the package is does not change while it runs; finding it takes a dozen stats.
+    return default_templates() / "social"
+
+
 def layout_file() -> Path:
     """The card's layout: ``social/card.toml`` among the default templates."""
-    return default_templates() / "social" / "card.toml"
+    return _social_templates() / "card.toml"
 
 
 @lru_cache(maxsize=4)
@@ -158,9 +190,16 @@ def _frame(data: bytes, where: str) -> _Frame:
     return frame
 
 
+@lru_cache(maxsize=4)
+def _read_frame(path: Path, mtime_ns: int, size: int) -> _Frame:
+    del mtime_ns, size  # only part of the cache's key
+    return _frame(path.read_bytes(), str(path))
+
+
 def _load_frame() -> _Frame:
     path = layout_file()
-    return _frame(path.read_bytes(), str(path))
+    stat = path.stat()
+    return _read_frame(path, stat.st_mtime_ns, stat.st_size)
 
 
 # -- fonts --------------------------------------------------------------------------------
@@ -168,11 +207,16 @@ def _load_frame() -> _Frame:
 
 def fonts_dir() -> Path:
     """The shipped fonts (Noto Sans and Noto Sans Arabic, OFL: see OFL.txt there)."""
-    return default_templates() / "social" / "fonts"
+    return _social_templates() / "fonts"
 
 
 def raqm_available() -> bool:
     """Whether Pillow lays text out with libraqm (needed to shape Arabic)."""
+    return _raqm()
+
+
+@functools.cache
+def _raqm() -> bool:
     from PIL import features
 
     return bool(features.check("raqm"))
@@ -184,21 +228,31 @@ CJK_FALLBACK = "DroidSansFallback.ttf"
 
 def system_fallback() -> Path | None:
     """The first of :data:`SYSTEM_FALLBACKS` on this machine, or None."""
-    return next((path for path in SYSTEM_FALLBACKS if path.is_file()), None)
+    return _first_file(SYSTEM_FALLBACKS)
+
+
+@lru_cache(maxsize=4)
+def _first_file(paths: tuple[Path, ...]) -> Path | None:
+    # Looked for once per process: every card (and its key) needs the chain.
+    return next((path for path in paths if path.is_file()), None)
 
 
 def font_chain(style: CardStyle, *, bold: bool) -> tuple[Path, ...]:
     """The fonts tried, in order, for each character of the title (*bold*) or the rest."""
+    return _chain(style.font, bold, raqm_available(), system_fallback())
+
+
+@lru_cache(maxsize=16)
+def _chain(own: Path | None, bold: bool, raqm: bool, fallback: Path | None) -> tuple[Path, ...]:
     shipped = fonts_dir()
     weight = "Bold" if bold else "Regular"
     chain = [shipped / f"NotoSans-{weight}.ttf"]
-    if style.font is not None:
-        chain.insert(0, style.font)
-    if raqm_available():
+    if own is not None:
+        chain.insert(0, own)
+    if raqm:
         chain.append(shipped / f"NotoSansArabic-{weight}.ttf")
     # CJK: a machine's own CJK font first (it has a bold), else the shipped Droid Sans
     # Fallback (Apache 2.0), so CJK titles draw everywhere.
-    fallback = system_fallback()
     if fallback is not None:
         chain.append(fallback)
     chain.append(shipped / CJK_FALLBACK)
@@ -261,6 +315,8 @@ def _drawable(text: str, chain: Sequence[Path]) -> tuple[str, str]:
 def _runs(text: str, chain: Sequence[Path]) -> list[_Run]:
     """*text* split into runs drawn with one font each (every character has a font)."""
     maps = [covered(path) for path in chain]
+    if maps[0].issuperset(map(ord, text)):  # the usual case: the first font has it all
+        return [_Run(0, text)] if text else []
     runs: list[_Run] = []
     for char in text:
         code = ord(char)
@@ -292,6 +348,176 @@ def _is_rtl(text: str) -> bool:
     return False
 
 
+#: The shipped fonts whose shaping of simple text (see :func:`_simple`) is nothing but
+#: their ligatures and pair kerning, as the tests check in their tables: text in them is
+#: drawn cluster by cluster (see :class:`_Clusters`).
+CLUSTERED_FONTS = ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf")
+
+
+@lru_cache(maxsize=4096)
+def _simple(char: str) -> bool:
+    """Whether *char* is drawn the same whatever is around it, but for kerning and the
+    font's ligatures: no mark, joiner or control, nothing right to left, no fraction slash
+    (which makes the digits around it a fraction)."""
+    return not (
+        unicodedata.category(char)[0] in "MC"
+        or unicodedata.bidirectional(char) in ("R", "AL", "AN", "NSM")
+        or char == "\u2044"
+    )
+
+
+#: The features HarfBuzz applies to horizontal text unless told not to, that change glyphs.
+_SUBSTITUTIONS = ("ccmp", "locl", "rlig", "liga", "clig", "calt", "rclt")
+
+
+class _Clustering(NamedTuple):
+    """What of simple text a font draws otherwise than character by character."""
+
+    #: Sequences drawn as one glyph ("fi"), longest first.
+    ligatures: tuple[str, ...]
+    #: Sequences whose glyphs change with what is around them (a Catalan "l·l").
+    contexts: tuple[str, ...]
+
+
+@lru_cache(maxsize=8)
+def _clustering(path: Path) -> _Clustering | None:
+    """The ligatures and contextual substitutions of simple text in the font at *path*;
+    None when it has substitutions this cannot list."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True) as font:
+        if "GSUB" not in font:
+            return _Clustering((), ())
+        chars: dict[str, list[str]] = {}
+        for code, name in (font.getBestCmap() or {}).items():
+            chars.setdefault(name, []).append(chr(code))
+
+        def spelled(glyphs: Sequence[Sequence[str]]) -> set[str]:
+            """The simple texts of the glyph sequences, one of *glyphs[i]* at i."""
+            options = [
+                [char for name in names for char in chars.get(name, ()) if _simple(char)]
+                for names in glyphs
+            ]
+            if math.prod(map(len, options)) > 10_000:
+                raise ValueError("too many sequences")
+            return set(map("".join, itertools.product(*options)))
+
+        table = font["GSUB"].table
+        found: set[str] = set()
+        contexts: set[str] = set()
+        try:
+            for record in table.FeatureList.FeatureRecord:
+                if record.FeatureTag not in _SUBSTITUTIONS:
+                    continue
+                for index in record.Feature.LookupListIndex:
+                    lookup = table.LookupList.Lookup[index]
+                    for sub in lookup.SubTable:
+                        kind = lookup.LookupType
+                        if kind == 7:
+                            sub, kind = sub.ExtSubTable, sub.ExtensionLookupType
+                        if kind == 4:  # ligatures
+                            for first, ligatures in sub.ligatures.items():
+                                for ligature in ligatures:
+                                    found |= spelled([[first], *[[c] for c in ligature.Component]])
+                        elif kind == 6 and sub.Format == 3:  # in context, by coverage
+                            around = [*reversed(sub.BacktrackCoverage), *sub.InputCoverage]
+                            around += sub.LookAheadCoverage
+                            contexts |= spelled([coverage.glyphs for coverage in around])
+                        elif kind not in (1, 2, 3):  # one glyph for one (or more), in any context
+                            return None
+        except ValueError:
+            return None
+    ligatures = sorted((text for text in found if len(text) > 1), key=lambda t: (-len(t), t))
+    return _Clustering(tuple(ligatures), tuple(sorted(text for text in contexts if len(text) > 1)))
+
+
+_Box = tuple[int, int, int, int]
+
+
+class _Clusters:
+    """A font at one size, drawn cluster by cluster (a ligature, else one character):
+    each cluster is drawn and measured once, then pasted where the advances before it,
+    with kerning, put it.  Pillow would lay out every line with libraqm and load and
+    render each of its glyphs three times.
+
+    Only for simple text (:func:`_simple`) in :data:`CLUSTERED_FONTS`; a run is drawn
+    by Pillow when its clusters' advances do not add up to its width as Pillow lays it
+    out (contextual kerning)."""
+
+    def __init__(self, font: ImageFont.FreeTypeFont, clustering: _Clustering) -> None:
+        self.font = font
+        # A ligature, longest first, else one character: a regular expression tries the
+        # alternatives in order.
+        either = "|".join([*map(re.escape, clustering.ligatures), "."])
+        self._split = re.compile(either, re.DOTALL).findall
+        self.contexts = clustering.contexts
+        self._advances: dict[tuple[str, str], float] = {}
+        self._glyphs: dict[str, tuple[PILImage.Image | None, int, int]] = {}
+
+    def split(self, text: str) -> list[str] | None:
+        """*text* as clusters, or None when it is not simple."""
+        if not all(map(_simple, text)) or any(part in text for part in self.contexts):
+            return None
+        return self._split(text)
+
+    def pens(self, clusters: Sequence[str]) -> tuple[list[float], float]:
+        """Where each cluster starts, and where the last one ends."""
+        pens, x = [], 0.0
+        for cluster, following in zip(clusters, [*clusters[1:], ""], strict=True):
+            pens.append(x)
+            x += self.advance(cluster, following)
+        return pens, x
+
+    def advance(self, cluster: str, following: str) -> float:
+        """How far *cluster* moves the pen when *following* comes next (kerning)."""
+        key = (cluster, following)
+        found = self._advances.get(key)
+        if found is None:
+            if len(self._advances) >= 65536:
+                self._advances.clear()
+            length = self.font.getlength
+            found = length(cluster + following) - (length(following) if following else 0)
+            self._advances[key] = found
+        return found
+
+    def glyph(self, cluster: str) -> tuple[PILImage.Image | None, int, int]:
+        """The cluster's coverage as Pillow draws it alone, and where its top left corner
+        is from the pen on the baseline."""
+        found = self._glyphs.get(cluster)
+        if found is None:
+            from PIL import Image, ImageDraw
+
+            x0, y0, x1, y1 = map(int, self.font.getbbox(cluster, anchor="ls"))
+            coverage = None
+            if x1 > x0 and y1 > y0:
+                coverage = Image.new("L", (x1 - x0, y1 - y0))
+                draw = ImageDraw.Draw(coverage)
+                draw.text((-x0, -y0), cluster, font=self.font, fill=255, anchor="ls")
+            found = self._glyphs[cluster] = (coverage, x0, y0)
+        return found
+
+    def placed(
+        self, clusters: Sequence[str], x: int, baseline: int
+    ) -> list[tuple[PILImage.Image, _Box]]:
+        """Each cluster's coverage and where it goes, drawn from *x* on *baseline*."""
+        pens, _ = self.pens(clusters)
+        out = []
+        for cluster, pen in zip(clusters, pens, strict=True):
+            coverage, left, top = self.glyph(cluster)
+            if coverage is not None:
+                at = x + math.floor(pen + 0.5) + left, baseline + top  # as FreeType rounds
+                out.append((coverage, (*at, at[0] + coverage.width, at[1] + coverage.height)))
+        return out
+
+
+def _clusters(path: Path, font: ImageFont.FreeTypeFont) -> _Clusters | None:
+    """*font* drawn cluster by cluster, when it is one of :data:`CLUSTERED_FONTS`."""
+    if path.parent != fonts_dir() or path.name not in CLUSTERED_FONTS:
+        return None
+    clustering = _clustering(path)
+    return None if clustering is None else _Clusters(font, clustering)
+
+
 class _Typeset:
     """A chain of fonts at one size: measures and draws one line of text."""
 
@@ -302,14 +528,47 @@ class _Typeset:
         ascent, descent = self.fonts[0].getmetrics()
         self.ascent = ascent
         self.descent = descent
+        pairs = zip(chain, self.fonts, strict=True)
+        self.clustered = [_clusters(path, font) for path, font in pairs]
+        # Fitting a title measures its lines, and drawing them measures them again.
+        self._lengths: dict[_Run, float] = {}
+        self._checked: dict[_Run, bool] = {}
+
+    def _clusters(self, run: _Run) -> tuple[_Clusters, list[str]] | None:
+        clustered = self.clustered[run.font]
+        if clustered is None:
+            return None
+        clusters = clustered.split(run.text)
+        return None if clusters is None else (clustered, clusters)
+
+    def length(self, run: _Run) -> float:
+        found = self._lengths.get(run)
+        if found is None:
+            if len(self._lengths) >= 4096:
+                self._lengths.clear()
+            found = self._lengths[run] = self.fonts[run.font].getlength(run.text)
+        return found
+
+    def _drawn_by_clusters(self, run: _Run) -> tuple[_Clusters, list[str]] | None:
+        """The run's clusters, when their advances add up to the run's width as Pillow
+        lays it out (else something more than pair kerning moved a glyph)."""
+        split = self._clusters(run)
+        if split is None:
+            return None
+        agrees = self._checked.get(run)
+        if agrees is None:
+            if len(self._checked) >= 4096:
+                self._checked.clear()
+            agrees = self._checked[run] = split[0].pens(split[1])[1] == self.length(run)
+        return split if agrees else None
 
     def width(self, text: str) -> float:
-        return sum(self.fonts[run.font].getlength(run.text) for run in _runs(text, self.chain))
+        return sum(self.length(run) for run in _runs(text, self.chain))
 
     def place(self, text: str, left: int, right: int) -> list[tuple[int, _Run]]:
         """Where each run goes: aligned left, or right for right-to-left text."""
         runs = _runs(text, self.chain)
-        widths = [self.fonts[run.font].getlength(run.text) for run in runs]
+        widths = [self.length(run) for run in runs]
         placed = []
         if _is_rtl(text):
             x = float(right)
@@ -327,20 +586,34 @@ class _Typeset:
         """The box the line's ink covers, drawn with its baseline at *baseline*."""
         boxes = []
         for x, run in self.place(text, left, right):
+            split = self._drawn_by_clusters(run)
+            if split is not None:
+                boxes += [box for _, box in split[0].placed(split[1], x, baseline)]
+                continue
             x0, y0, x1, y1 = self.fonts[run.font].getbbox(run.text, anchor="ls")
             box = (x + math.floor(x0), baseline + math.floor(y0))
             boxes.append((*box, x + math.ceil(x1), baseline + math.ceil(y1)))
         return _union(boxes)
 
-    def draw(
-        self, canvas: PILImage.Image, text: str, box: tuple[int, int, int], colour: str
-    ) -> None:
+    def draw(self, layer: PILImage.Image, text: str, box: tuple[int, int, int]) -> None:
+        """Draw *text*'s coverage on *layer* ("L"), its baseline at ``box[2]``."""
         from PIL import ImageDraw
 
         left, right, baseline = box
-        draw = ImageDraw.Draw(canvas)
+        draw = ImageDraw.Draw(layer)
         for x, run in self.place(text, left, right):
-            draw.text((x, baseline), run.text, font=self.fonts[run.font], fill=colour, anchor="ls")
+            split = self._drawn_by_clusters(run)
+            if split is None:
+                font = self.fonts[run.font]
+                draw.text((x, baseline), run.text, font=font, fill=255, anchor="ls")
+                continue
+            for coverage, at in split[0].placed(split[1], x, baseline):
+                layer.paste(255, at, coverage)
+
+
+@lru_cache(maxsize=64)
+def _typeset(chain: tuple[Path, ...], size: int) -> _Typeset:
+    return _Typeset(chain, size)
 
 
 def _union(boxes: Iterable[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
@@ -499,7 +772,7 @@ def _fit_title(
         return _Title(frame.title_max, (), (), (left, top, left, top))
     size = frame.title_max
     while True:
-        typeset = _Typeset(chain, size)
+        typeset = _typeset(tuple(chain), size)
         fits = _Fits(typeset, right - left)
         wrapped = _wrap(tokens, fits)
         lines = [_join(line) for line in wrapped]
@@ -543,7 +816,8 @@ def _one_line(typeset: _Typeset, text: str, width: int) -> str:
 
 
 def _open_image(path: Path) -> PILImage.Image:
-    """The image at *path*, decoded to RGBA; OSError (or ValueError) when it cannot be."""
+    """The image at *path*, upright, in RGB, or RGBA when it has transparency; OSError (or
+    ValueError) when it cannot be decoded."""
     from PIL import Image, ImageOps
 
     with warnings.catch_warnings():
@@ -552,18 +826,81 @@ def _open_image(path: Path) -> PILImage.Image:
             with Image.open(path) as picture:
                 picture.draft("RGB", SIZE)
                 upright = ImageOps.exif_transpose(picture)
-                return upright.convert("RGBA")
+                return upright.convert("RGBA" if upright.has_transparency_data else "RGB")
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise ValueError(str(error)) from None
 
 
 def _cover(picture: PILImage.Image) -> PILImage.Image:
-    from PIL import ImageOps
+    """*picture* scaled to cover the card, and cut to it around its centre."""
+    from PIL import Image
 
-    return ImageOps.fit(picture, SIZE, method=3, centering=(0.5, 0.5))  # 3: BICUBIC
+    width, height = picture.size
+    scale = max(SIZE[0] / width, SIZE[1] / height)
+    crop = (SIZE[0] / scale, SIZE[1] / scale)
+    left, top = (width - crop[0]) / 2, (height - crop[1]) / 2
+    # Bilinear, from a picture first reduced by whole factors to no less than three times
+    # the card: under the overlay it cannot be told from bicubic (at most one level of
+    # difference), at half the time, and a large photo costs little more than a small one.
+    box = (left, top, left + crop[0], top + crop[1])
+    return picture.resize(SIZE, Image.Resampling.BILINEAR, box=box, reducing_gap=3.0)
 
 
-# -- rendering ----------------------------------------------------------------------------
+def _shaded(path: Path, background: str, overlay: float) -> PILImage.Image:
+    """The image at *path* covering the card, under *background* at *overlay* opacity."""
+    from PIL import Image, ImageColor
+
+    picture = _cover(_open_image(path))
+    if picture.mode == "RGBA":
+        base = Image.new("RGBA", SIZE, background)
+        base.alpha_composite(picture)
+        picture = base.convert("RGB")
+    # The background colour is the same on every pixel: one table per channel does it.
+    table = [
+        round(value * (1 - overlay) + channel * overlay)
+        for channel in ImageColor.getrgb(background)[:3]
+        for value in range(256)
+    ]
+    return picture.point(table)
+
+
+# -- painting -----------------------------------------------------------------------------
+
+#: The steps of coverage text is drawn in, from none to full: few enough that a plain card
+#: (the background and, for each of the three text colours, the steps from it to the
+#: background) fits a palette of 256 colours, many enough that the edges look the same.
+LEVELS = 86
+_STEP = 255 // (LEVELS - 1)
+_STEPS = [(value + _STEP // 2) // _STEP * _STEP for value in range(256)]
+
+#: The colours text is painted in: see :func:`_colours`.
+ACCENT, FOREGROUND, META = 0, 1, 2
+# The palette index of each coverage of each text colour, through its step; 0 is the
+# background.
+_INDEX = [
+    [0 if step == 0 else (LEVELS - 1) * colour + step // _STEP for step in _STEPS]
+    for colour in (ACCENT, FOREGROUND, META)
+]
+_COVERED = [0 if step == 0 else 255 for step in _STEPS]
+
+
+class _Ink(NamedTuple):
+    """Text to paint: how much of each pixel it covers, where, and in which colour."""
+
+    #: "L", as drawn (it is painted in :data:`LEVELS` steps), cropped to the ink.
+    coverage: PILImage.Image
+    x: int
+    y: int
+    #: ACCENT, FOREGROUND or META.
+    colour: int
+
+
+def _ink(layer: PILImage.Image, x: int, y: int, colour: int) -> _Ink | None:
+    """The text drawn on *layer* (placed at *x*, *y* on the card); None for no ink."""
+    box = layer.getbbox()
+    if box is None:
+        return None
+    return _Ink(layer.crop(box), x + box[0], y + box[1], colour)
 
 
 def _mix(colour: str, other: str, amount: float) -> str:
@@ -574,6 +911,155 @@ def _mix(colour: str, other: str, amount: float) -> str:
     return "#" + "".join(
         f"{round(x * (1 - amount) + y * amount):02x}" for x, y in zip(a, b, strict=False)
     )
+
+
+def _colours(style: CardStyle) -> tuple[str, str, str]:
+    """The site name's and stripe's, the title's, and the author and date's colours."""
+    return style.accent, style.foreground, _mix(style.foreground, style.background, 0.25)
+
+
+@lru_cache(maxsize=8)
+def _palette(style: CardStyle) -> bytes:
+    """A plain card's palette: the background, then each text colour's steps over it, as
+    painting that step on the background gives them, so a palette card decodes to the
+    same pixels as the RGB one."""
+    from PIL import Image, ImageColor
+
+    steps = Image.frombytes("L", (LEVELS - 1, 1), bytes(range(_STEP, 256, _STEP)))
+    palette = bytearray(ImageColor.getrgb(style.background)[:3])
+    for colour in _colours(style):
+        strip = Image.new("RGB", steps.size, style.background)
+        strip.paste(colour, (0, 0, *steps.size), steps)
+        palette += strip.tobytes()
+    return bytes(palette)
+
+
+def _paint(canvas: PILImage.Image, ink: _Ink, style: CardStyle) -> None:
+    """*ink* on *canvas*: its palette indices on an "L" canvas, its colour on an RGB one."""
+    left, top = ink.x, ink.y
+    box = (left, top, left + ink.coverage.width, top + ink.coverage.height)
+    if canvas.mode != "L":
+        canvas.paste(_colours(style)[ink.colour], box, ink.coverage.point(_STEPS))
+    elif canvas.crop(box).getbbox() is None:  # on the background: its pixels are all 0
+        canvas.paste(ink.coverage.point(_INDEX[ink.colour]), box)
+    else:
+        canvas.paste(ink.coverage.point(_INDEX[ink.colour]), box, ink.coverage.point(_COVERED))
+
+
+def _paint_stripe(canvas: PILImage.Image, frame: _Frame, style: CardStyle) -> None:
+    if frame.stripe:
+        full = _INDEX[ACCENT][255] if canvas.mode == "L" else style.accent
+        canvas.paste(full, (0, 0, frame.stripe, SIZE[1]))
+
+
+def _clean(value: str, chain: Sequence[Path], what: str) -> tuple[str, str | None]:
+    """*value* as drawn (spaces collapsed, characters no font has left out), and the
+    problem to report when some were."""
+    kept, missing = _drawable(" ".join(unicodedata.normalize("NFC", value).split()), chain)
+    problem = f"{what}: no font has {', '.join(map(repr, missing))}: left out" if missing else None
+    return " ".join(kept.split()), problem
+
+
+def _title_area(frame: _Frame) -> tuple[int, int, int, int]:
+    """Where the title goes: between the header and the footer, inside the margins."""
+    width, height = SIZE
+    m = frame.margin
+    return (m, m + frame.header + frame.gap, width - m, height - m - frame.footer - frame.gap)
+
+
+class _Backdrop(NamedTuple):
+    """What every card of a publication shows alike: the background, the stripe, the logo
+    and the site name."""
+
+    #: A plain card without its title and footer: palette indices ("L"), or RGB when a
+    #: logo makes it too colourful for a palette.
+    plain: PILImage.Image
+    #: The logo, resized, drawn at the top left of the safe area (RGBA).
+    logo: PILImage.Image | None
+    site: _Ink | None
+    problems: tuple[str, ...]
+    #: Rows of ``plain`` (palette indices) already compressed, by (top, bottom): each
+    #: card compresses only the rows its own text is on.
+    rows: dict[tuple[int, int], png.Piece]
+
+
+@lru_cache(maxsize=8)
+def _backdrop(
+    site: str, style: CardStyle, frame: _Frame, chain: tuple[Path, ...], logo: str | None
+) -> _Backdrop:
+    """The backdrop of the cards of *site* in *style*.  *logo* is the digest of the logo's
+    bytes: part of the cache key, so that an edited logo is read again."""
+    from PIL import Image
+
+    del logo  # only part of the key
+    width = SIZE[0]
+    m = frame.margin
+    problems: list[str] = []
+    picture = None
+    x = m
+    if style.logo is not None:
+        try:
+            picture = _open_image(style.logo).convert("RGBA")
+        except (OSError, ValueError, SyntaxError) as error:
+            problems.append(f"{style.logo}: cannot read the logo: {error}")
+        else:
+            scale = frame.header / picture.height
+            box = (max(1, min(round(picture.width * scale), 4 * frame.header)), frame.header)
+            picture = picture.resize(box, Image.Resampling.LANCZOS)
+            x += picture.width + frame.header // 3
+
+    typeset = _typeset(chain, frame.site_size)
+    name, problem = _clean(site, chain, "site")
+    problems += [problem] if problem else []
+    line = _one_line(typeset, name, width - m - x)
+    ink = None
+    if line:
+        baseline = m + (frame.header + typeset.ascent - typeset.descent) // 2
+        band = Image.new("L", (width, _title_area(frame)[1]))  # everything above the title
+        typeset.draw(band, line, (x, width - m, baseline))
+        ink = _ink(band, 0, 0, ACCENT)
+
+    if picture is None:
+        plain = Image.new("L", SIZE, 0)  # palette index 0: the background
+        _paint_stripe(plain, frame, style)
+    else:
+        plain = Image.new("RGB", SIZE, style.background)
+        _paint_stripe(plain, frame, style)
+        plain.paste(picture, (m, m), picture)
+    if ink is not None:
+        _paint(plain, ink, style)
+    return _Backdrop(plain, picture, ink, tuple(problems), {})
+
+
+def _shared_rows(backdrop: _Backdrop, top: int, bottom: int) -> png.Piece:
+    """Rows *top* to *bottom* of the plain backdrop, compressed (once)."""
+    piece = backdrop.rows.get((top, bottom))
+    if piece is None:
+        if len(backdrop.rows) >= 4096:  # a bound that real cards never reach
+            backdrop.rows.clear()
+        rows = backdrop.plain.crop((0, top, SIZE[0], bottom))
+        piece = backdrop.rows[top, bottom] = png.compress(rows)
+    return piece
+
+
+def _plain_png(
+    canvas: PILImage.Image, backdrop: _Backdrop, inks: Sequence[_Ink], style: CardStyle
+) -> bytes:
+    """A card on the plain backdrop as PNG: the rows its *inks* are on compressed now, the
+    others taken from the backdrop's.  Palette indices make a palette PNG."""
+    width, height = canvas.size
+    pieces = []
+    row = 0
+    spans = sorted((ink.y, ink.y + ink.coverage.height) for ink in inks)
+    for top, bottom in [*spans, (height, height)]:
+        start = max(top, row)
+        if start > row:
+            pieces.append(_shared_rows(backdrop, row, start))
+        if bottom > start:
+            pieces.append(png.compress(canvas.crop((0, start, width, bottom))))
+        row = max(row, bottom)
+    palette = _palette(style) if canvas.mode == "L" else b""
+    return png.write(canvas.size, canvas.mode, pieces, palette)
 
 
 _DEFAULT_STYLE = CardStyle()
@@ -591,87 +1077,87 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
     frame = _load_frame()
     width, height = SIZE
     m = frame.margin
-    safe = (m, m, width - m, height - m)
     problems: list[str] = []
-    background = style.background
-
-    canvas = Image.new("RGB", SIZE, background)
-    image_used = False
-    if card.image is not None:
-        try:
-            picture = _cover(_open_image(card.image))
-        except (OSError, ValueError, SyntaxError) as error:
-            problems.append(f"{card.image}: cannot read the image, the card is plain: {error}")
-        else:
-            base = Image.new("RGBA", SIZE, background)
-            base.alpha_composite(picture)
-            shade = Image.new("RGBA", SIZE, background)
-            shade.putalpha(round(255 * frame.overlay))
-            base.alpha_composite(shade)
-            canvas = base.convert("RGB")
-            image_used = True
-    if frame.stripe:
-        canvas.paste(style.accent, (0, 0, frame.stripe, height))
-
     title_chain = font_chain(style, bold=True)
     text_chain = font_chain(style, bold=False)
 
-    # Header: the logo, then the site name.
-    x = m
-    if style.logo is not None:
+    photo = None
+    if card.image is not None:
         try:
-            logo = _open_image(style.logo)
+            photo = _shaded(card.image, style.background, frame.overlay)
         except (OSError, ValueError, SyntaxError) as error:
-            problems.append(f"{style.logo}: cannot read the logo: {error}")
-        else:
-            scale = frame.header / logo.height
-            box = (max(1, min(round(logo.width * scale), 4 * frame.header)), frame.header)
-            logo = logo.resize(box, Image.Resampling.LANCZOS)
-            canvas.paste(logo, (x, m), logo)
-            x += logo.width + frame.header // 3
+            problems.append(f"{card.image}: cannot read the image, the card is plain: {error}")
+    backdrop = _backdrop(card.site, style, frame, text_chain, file_digest(style.logo))
+    problems += backdrop.problems
+    if photo is None:
+        canvas = backdrop.plain.copy()
+    else:
+        canvas = photo
+        _paint_stripe(canvas, frame, style)
+        if backdrop.logo is not None:
+            canvas.paste(backdrop.logo, (m, m), backdrop.logo)
+        if backdrop.site is not None:
+            _paint(canvas, backdrop.site, style)
 
     def text(value: str, chain: Sequence[Path], what: str) -> str:
-        kept, missing = _drawable(" ".join(unicodedata.normalize("NFC", value).split()), chain)
-        if missing:
-            problems.append(f"{what}: no font has {', '.join(map(repr, missing))}: left out")
-        return " ".join(kept.split())
+        kept, problem = _clean(value, chain, what)
+        problems.extend([problem] if problem else [])
+        return kept
 
-    site = _Typeset(text_chain, frame.site_size)
-    site_line = _one_line(site, text(card.site, text_chain, "site"), width - m - x)
-    if site_line:
-        baseline = m + (frame.header + site.ascent - site.descent) // 2
-        site.draw(canvas, site_line, (x, width - m, baseline), style.accent)
-
+    inks = []
     # Footer: author and date.
-    meta = _Typeset(text_chain, frame.meta_size)
+    meta = _typeset(text_chain, frame.meta_size)
     parts = [text(card.author, text_chain, "author"), text(card.date, text_chain, "date")]
     meta_line = _one_line(meta, " · ".join(part for part in parts if part), width - 2 * m)
+    area = _title_area(frame)
     if meta_line:
         baseline = height - m - (frame.footer - meta.ascent - meta.descent) // 2 - meta.descent
-        colour = _mix(style.foreground, background, 0.25)
-        meta.draw(canvas, meta_line, (m, width - m, baseline), colour)
+        band = Image.new("L", (width, height - area[3]))  # everything below the title
+        meta.draw(band, meta_line, (m, width - m, baseline - area[3]))
+        inks.append(_ink(band, 0, area[3], META))
 
-    # The title, between them.
-    area = (m, m + frame.header + frame.gap, width - m, height - m - frame.footer - frame.gap)
+    # The title, between them, drawn on a layer the size of its area: nothing can reach
+    # past it.
     title = _fit_title(text(card.title, title_chain, "title"), title_chain, area, frame)
-    typeset = _Typeset(title_chain, title.size)
-    # Drawn on a layer the size of the title's area, so nothing can reach past it.
-    layer = Image.new("RGBA", (area[2] - area[0], area[3] - area[1]), (0, 0, 0, 0))
+    typeset = _typeset(title_chain, title.size)
+    layer = Image.new("L", (area[2] - area[0], area[3] - area[1]))
     for line, baseline in zip(title.lines, title.baselines, strict=True):
-        typeset.draw(layer, line, (0, area[2] - area[0], baseline - area[1]), style.foreground)
-    canvas.paste(layer, (area[0], area[1]), layer)
+        typeset.draw(layer, line, (0, area[2] - area[0], baseline - area[1]))
+    inks.append(_ink(layer, area[0], area[1], FOREGROUND))
 
-    buffer = io.BytesIO()
-    canvas.save(buffer, "PNG", optimize=False, compress_level=6)
+    drawn = [ink for ink in inks if ink is not None]
+    for ink in drawn:
+        _paint(canvas, ink, style)
+    if photo is None:
+        data = _plain_png(canvas, backdrop, drawn, style)
+    else:
+        # A photo compresses best with a filter chosen row by row, as Pillow does; zlib's
+        # run-length strategy at level 1 makes files about as small as its default level
+        # 6, in half the time.
+        buffer = io.BytesIO()
+        canvas.save(buffer, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
+        data = buffer.getvalue()
     layout = Layout(
         title_box=title.box,
         title_size=title.size,
         lines=title.lines,
-        safe_area=safe,
-        image_used=image_used,
+        safe_area=(m, m, width - m, height - m),
+        image_used=photo is not None,
         problems=tuple(problems),
     )
-    return buffer.getvalue(), layout
+    return data, layout
+
+
+def prepare(style: CardStyle, site: str) -> None:
+    """Load what every card of *site* in *style* needs (the layout, the fonts and their
+    character maps, the backdrop) now: worker processes started afterwards with "fork"
+    inherit it instead of each loading it again."""
+    frame = _load_frame()
+    chains = (font_chain(style, bold=True), font_chain(style, bold=False))
+    for path in dict.fromkeys(chains[0] + chains[1]):
+        covered(path)
+    _backdrop(site, style, frame, chains[1], file_digest(style.logo))
+    _palette(style)
 
 
 # -- keys ---------------------------------------------------------------------------------
@@ -707,12 +1193,14 @@ def card_key(card: CardInput, style: CardStyle, version: str) -> str:
     """A hash of everything the card shows: the same key means the same PNG bytes.
 
     It covers the card's texts, the style, the bytes of the image, the logo, the fonts of
-    both chains and the layout file, the syndicate *version*, the Pillow version and
-    whether Pillow has libraqm.
+    both chains and the layout file, the syndicate *version*, :data:`RENDERER`, the
+    Pillow and zlib versions and whether Pillow has libraqm.
     """
     fonts = dict.fromkeys([*font_chain(style, bold=True), *font_chain(style, bold=False)])
     parts = {
         "syndicate": version,
+        "renderer": RENDERER,
+        "zlib": zlib.ZLIB_RUNTIME_VERSION,
         "pillow": _pillow_version(),
         "raqm": raqm_available(),
         "card": [card.site, card.title, card.author, card.date],

@@ -5,6 +5,9 @@ Card images are the slow part, so one is rendered again only when what it shows
 changes: ``.syndicate/cache/cards.json`` (git-ignored) remembers the key of each
 card written, and a card whose key is unchanged keeps the bytes already in
 ``feeds/``.  Deleting the cache only costs time.
+
+Each article's files are made apart from the others', on every core when there are
+many: its post texts (fitting five platforms' counts takes a while) and its card.
 """
 
 from __future__ import annotations
@@ -12,19 +15,18 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import __version__
-from ..config import CardConfig, Config
+from ..config import Config
 from ..content import Article
 from ..errors import Diagnostic, RenderError
 from ..markdown import Rendered
 from ..output import atomic_write, json_bytes
-from ..workers import parallel_map
-from .card import CardInput, card_key, render_card
+from ..workers import parallel_map, shared
+from .card import CardInput, card_key, prepare, render_card
 from .meta import card_metadata, card_path
 from .text import compose
 
@@ -81,9 +83,43 @@ def _card_input(config: Config, article: Article, date: str) -> CardInput:
     )
 
 
-def _render(card: CardInput, style: CardConfig) -> tuple[bytes, tuple[str, ...]]:
-    data, layout = render_card(card, style)
-    return data, tuple(layout.problems)
+class _Job(NamedTuple):
+    """One article's social files to make: its card only when it must be rendered."""
+
+    article: Article
+    url: str
+    summary: str
+    card: CardInput | None
+
+
+class _Made(NamedTuple):
+    document: bytes
+    #: The card's PNG (None when it was not rendered) and what it could not draw.
+    png: bytes | None
+    problems: tuple[str, ...]
+
+
+def _make(job: _Job) -> _Made:
+    """``social/<slug>.json`` and, when asked, the card of one article.  Runs in a worker:
+    the config comes from :func:`~syndicate.workers.shared`."""
+    config: Config = shared()
+    article, url, summary = job.article, job.url, job.summary
+    try:
+        posts = _posts(config, article, url, summary)
+    except ValueError as error:
+        raise RenderError(f"{article.source}: social posts: {error}") from None
+    meta = card_metadata(config, article, url, summary)
+    document = {
+        "url": url,
+        "posts": posts,
+        "og": meta.og,
+        "twitter": meta.twitter,
+        "image": config.site.url + card_path(article),
+    }
+    if job.card is None:
+        return _Made(json_bytes(document), None, ())
+    png, layout = render_card(job.card, config.social.card)
+    return _Made(json_bytes(document), png, layout.problems)
 
 
 def social_files(
@@ -99,38 +135,37 @@ def social_files(
     style = config.social.card
     cache = _read_cache(config.root / CACHE)
     keys: dict[str, str] = {}
-    todo: list[tuple[Article, CardInput]] = []
+    jobs: list[_Job] = []
     for article in articles:
-        url, summary = urls[article.slug], bodies[article.slug].summary
-        try:
-            posts = _posts(config, article, url, summary)
-        except ValueError as error:
-            raise RenderError(f"{article.source}: social posts: {error}") from None
-        meta = card_metadata(config, article, url, summary)
-        document = {
-            "url": url,
-            "posts": posts,
-            "og": meta.og,
-            "twitter": meta.twitter,
-            "image": config.site.url + card_path(article),
-        }
-        files[f"social/{article.slug}.json"] = json_bytes(document)
         card = _card_input(config, article, dates[article.slug])
-        key = card_key(card, style, __version__)
-        keys[article.slug] = key
+        key = keys[article.slug] = card_key(card, style, __version__)
         existing = config.output_dir / card_path(article)
-        if cache.get(article.slug) == key and existing.is_file():
+        unchanged = cache.get(article.slug) == key and existing.is_file()
+        if unchanged:
             files[card_path(article)] = existing.read_bytes()
-        else:
-            todo.append((article, card))
-    rendered = parallel_map(partial(_render, style=style), [card for _, card in todo])
-    for (article, _), (data, problems) in zip(todo, rendered, strict=True):
-        files[card_path(article)] = data
+        url, summary = urls[article.slug], bodies[article.slug].summary
+        jobs.append(_Job(_light(article), url, summary, None if unchanged else card))
+    if any(job.card for job in jobs):
+        prepare(style, config.site.title)  # loaded once, before the workers start
+    made = parallel_map(_make, jobs, shared=config)
+    rendered = 0
+    for job, (document, png, problems) in zip(jobs, made, strict=True):
+        article = job.article
+        files[f"social/{article.slug}.json"] = document
+        if png is not None:
+            files[card_path(article)] = png
+            rendered += 1
         for problem in problems:
             diagnostics.append(
                 Diagnostic.warning(article.source, article.line("title"), f"card: {problem}")
             )
-    return Social(files, tuple(diagnostics), len(todo), keys)
+    return Social(files, tuple(diagnostics), rendered, keys)
+
+
+def _light(article: Article) -> Article:
+    """*article* without its Markdown text, which no social file shows: less to send to a
+    worker."""
+    return article if article.text is None else replace(article, text=None)
 
 
 def save_keys(root: Path, keys: Mapping[str, str]) -> None:

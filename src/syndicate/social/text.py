@@ -25,6 +25,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -77,6 +78,10 @@ _URL_ENDING = regex.compile(rf"[{_URL_LETTERS}+\-=_#/&]")
 # Mastodon's mention: "@user@domain" counts as "@user".
 _MENTION = regex.compile(r"(?i)(?<![/\w])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)@[\w.-]*\w")
 _GRAPHEME = regex.compile(r"\X")
+_SPACE = regex.compile(r"\s")
+_NOT_IN_TAG = regex.compile(r"[^\p{L}\p{N}\p{M}]")
+_LEADING_MARKS = regex.compile(r"^\p{M}+")
+_LETTER = regex.compile(r"\p{L}")
 _TRAILING_CUT = regex.compile(r"[\s\p{P}--[)\]}\"'»”’!?]]", flags=regex.V1)
 _PREPEND = regex.compile(r"\p{Grapheme_Cluster_Break=Prepend}+$")
 
@@ -110,6 +115,31 @@ def graphemes(text: str) -> list[str]:
     return list(_GRAPHEME.findall(text))
 
 
+# Every rule of UAX #29 that keeps two characters in one grapheme cluster needs one of
+# these: CR (before LF), Hangul jamo, an extending mark or joiner, a spacing mark, a
+# prepended mark, or a regional indicator.  Text without any is one cluster a character.
+_JOINS = regex.compile(
+    "[\r"
+    + "".join(
+        rf"\p{{Grapheme_Cluster_Break={kind}}}"
+        for kind in ("L", "V", "T", "LV", "LVT", "Extend", "ZWJ", "SpacingMark", "Prepend")
+    )
+    + r"\p{Grapheme_Cluster_Break=Regional_Indicator}]"
+)
+# Below U+0300, where combining marks begin, only CR is one of them.
+_NO_MARKS = "\u0300"
+
+
+def grapheme_count(text: str) -> int:
+    """``len(graphemes(text))``, without splitting text that has nothing to join."""
+    if max(text, default="") < _NO_MARKS and "\r" not in text:
+        return len(text)
+    if not _JOINS.search(text):
+        return len(text)
+    return len(_GRAPHEME.findall(text))
+
+
+@lru_cache(maxsize=4096)  # a publication has few categories, and every article repeats them
 def hashtag(category: str) -> str | None:
     """A hashtag for a category: "Southeast Asia" -> "#SoutheastAsia".
 
@@ -120,12 +150,12 @@ def hashtag(category: str) -> str | None:
     """
     words: list[str] = []
     for raw in normalize(category).split(" "):
-        word = regex.sub(r"[^\p{L}\p{N}\p{M}]", "", raw)
-        word = regex.sub(r"^\p{M}+", "", word)
+        word = _NOT_IN_TAG.sub("", raw)
+        word = _LEADING_MARKS.sub("", word)
         if word:
             words.append(word[0].upper() + word[1:])
     tag = unicodedata.normalize("NFC", _PREPEND.sub("", "".join(words)))
-    if not regex.search(r"\p{L}", tag) or len(graphemes(tag)) > TAG_MAX_GRAPHEMES:
+    if not _LETTER.search(tag) or len(graphemes(tag)) > TAG_MAX_GRAPHEMES:
         return None
     return "#" + tag
 
@@ -152,7 +182,16 @@ BARE_DOMAIN = regex.compile(
 )
 
 
+# What every bare domain has: a dot and two letters of its top-level domain.
+_DOT_LETTERS = regex.compile(r"(?i)\.[a-z]{2}")
+
+
 def _bare_domains(text: str, urls: dict[int, int]) -> dict[int, int]:
+    if all(
+        any(s <= match.start() < e for s, e in urls.items())
+        for match in _DOT_LETTERS.finditer(text)
+    ):
+        return {}  # the only dots before letters are in links (the post's own URL)
     spans = {}
     for match in BARE_DOMAIN.finditer(text):
         start, end = match.span()
@@ -223,7 +262,7 @@ def count(platform: str, text: str) -> int:
     if platform == "mastodon":
         return _mastodon_length(text)
     if platform == "bluesky":
-        return len(graphemes(text))
+        return grapheme_count(text)
     if platform in ("linkedin", "threads"):
         return len(text)
     raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
@@ -255,27 +294,52 @@ class _Parts:
         return "\n\n".join(block for _, block in self.blocks())
 
 
+class _Shortened(Sequence[str]):
+    """Every shortened form of `text`, longest first, each ending in "…": made only when
+    looked at, as a search for the longest that fits looks at few of them."""
+
+    def __init__(self, text: str) -> None:
+        self.clusters = clusters = graphemes(text)
+
+        def kept(n: int) -> int:
+            while n and _TRAILING_CUT.fullmatch(clusters[n - 1][-1]):
+                n -= 1
+            # A cluster that would fuse with the ellipsis (a prepended mark) goes too.
+            while n and _fuses(clusters[n - 1]):
+                n -= 1
+            return n
+
+        at_words = [i for i in range(len(clusters) - 1, 0, -1) if clusters[i] == " "]
+        # After the word boundaries, for when not even the first word fits: cuts inside it.
+        first_word_end = at_words[-1] if at_words else len(clusters)
+        cuts = [*at_words, *range(first_word_end - 1, 0, -1)]
+        # Different cuts can leave the same text: each form once, where it first comes.
+        self.lengths = [n for n in dict.fromkeys(map(kept, cuts)) if n]
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        return "".join(self.clusters[: self.lengths[index]]) + ELLIPSIS
+
+
+@lru_cache(maxsize=4096)
+def _fuses(cluster: str) -> bool:
+    """Whether `cluster` and an ellipsis after it make one grapheme cluster, not two."""
+    return len(graphemes(cluster + ELLIPSIS)) != 2
+
+
+@lru_cache(maxsize=16)  # each platform's post of an article shortens the same summary
+def _forms(text: str) -> _Shortened:
+    return _Shortened(text)
+
+
 def _shortened(text: str) -> list[str]:
     """Every shortened form of `text`, longest first, each ending in "…"."""
-    clusters = graphemes(text)
-
-    def cut(n: int) -> str | None:
-        kept = clusters[:n]
-        while kept and _TRAILING_CUT.fullmatch(kept[-1][-1]):
-            kept.pop()
-        # A cluster that would fuse with the ellipsis (a prepended mark) goes too.
-        while kept and len(graphemes(kept[-1] + ELLIPSIS)) != 2:
-            kept.pop()
-        return "".join(kept) + ELLIPSIS if kept else None
-
-    at_words = [i for i in range(len(clusters) - 1, 0, -1) if clusters[i] == " "]
-    # After the word boundaries, for when not even the first word fits: cuts inside it.
-    first_word_end = at_words[-1] if at_words else len(clusters)
-    cuts = [*at_words, *range(first_word_end - 1, 0, -1)]
-    return list(dict.fromkeys(form for form in map(cut, cuts) if form))
+    return list(_forms(text))
 
 
-def _longest(forms: list[str], ok: Callable[[str], bool]) -> str:
+def _longest(forms: Sequence[str], ok: Callable[[str], bool]) -> str:
     """The longest of `forms` (longest first) that is `ok`, or "" when none is."""
     low, high = 0, len(forms)  # binary search: a shorter form never counts more
     while low < high:
@@ -310,7 +374,7 @@ def compose(
         raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
     cap = LIMITS[platform] if limit is None else limit
     link = unicodedata.normalize("NFC", url.strip())
-    if not link or regex.search(r"\s", link):
+    if not link or _SPACE.search(link):
         raise ValueError(f"a post's URL must be one word, not {url!r}")
     tags: list[str] = []
     for category in categories:
@@ -318,8 +382,23 @@ def compose(
         if tag and tag.casefold() not in (t.casefold() for t in tags) and len(tags) < hashtags:
             tags.append(tag)
 
+    # Every count is the sum of the counts of the parts, 2 for each blank line between
+    # them (nothing a count looks for, a URL, a domain, an emoji, a cluster, spans a line
+    # break), so each part is counted once, not once for each form tried.
+    counted: dict[str, tuple[int, int]] = {}
+
+    def measure(block: str) -> tuple[int, int]:
+        found = counted.get(block)
+        if found is None:
+            found = counted[block] = (count(platform, block), len(block.encode("utf-8")))
+        return found
+
     def ok(parts: _Parts) -> bool:
-        return fits(platform, parts.text(), cap)
+        sizes = [measure(block) for _, block in parts.blocks()]
+        between = 2 * (len(sizes) - 1)
+        if platform == "bluesky" and sum(b for _, b in sizes) + between > BLUESKY_MAX_BYTES:
+            return False
+        return sum(n for n, _ in sizes) + between <= cap
 
     parts = _Parts(normalize(title), normalize(summary), link, tuple(tags), normalize(suffix))
     bare = _Parts("", "", link, (), parts.suffix)
@@ -329,10 +408,10 @@ def compose(
             f" more than the limit of {cap}"
         )
     if not ok(parts):
-        shorter = _longest(_shortened(parts.summary), lambda s: ok(_replace(parts, summary=s)))
+        shorter = _longest(_forms(parts.summary), lambda s: ok(_replace(parts, summary=s)))
         parts = _replace(parts, summary=shorter)
     if not ok(parts):
-        shorter = _longest(_shortened(parts.title), lambda t: ok(_replace(parts, title=t)))
+        shorter = _longest(_forms(parts.title), lambda t: ok(_replace(parts, title=t)))
         parts = _replace(parts, title=shorter)
     while not ok(parts):
         parts = _replace(parts, tags=parts.tags[:-1])
