@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import syndicate.output
 from conftest import NOW, SITE, MakePublication, article, mtimes, tree
 from syndicate.cli import main
 from syndicate.errors import ContentError, OutputError, RenderError
-from syndicate.output import target
+from syndicate.output import Pieces, target, write_files
 from syndicate.pipeline import build
 
 
@@ -133,9 +134,10 @@ def test_a_write_that_fails_leaves_the_old_output_whole(
     del before["content/two.md"], stamps["content/two.md"]
     writes = 0
 
-    def full_disk(path: Path, data: bytes, mode: int) -> None:
+    def full_disk(path: Path, pieces: list[bytes], mode: int) -> None:
         nonlocal writes
         writes += 1
+        data = b"".join(pieces)
         if writes == 3:  # the disk fills up half-way through the third file
             path.write_bytes(data[: len(data) // 2])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
@@ -152,6 +154,71 @@ def test_a_write_that_fails_leaves_the_old_output_whole(
     del after["content/two.md"], after_stamps["content/two.md"]
     assert after == before  # no truncated file, no half-built folder left behind
     assert after_stamps == stamps
+
+
+class _FailsAtThird(Mapping[str, bytes]):
+    """Files made when read, the third failing to render, as a feed's template might."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.read: list[str] = []
+
+    def __getitem__(self, name: str) -> bytes:
+        self.read.append(name)
+        if len(self.read) == 3:
+            raise RenderError(f"{name}: cannot render")
+        return self.files[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def test_a_file_that_fails_while_others_are_written_leaves_the_old_output_whole(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "feeds"
+    write_files(folder, {"a.xml": b"old a", "b.xml": b"old b", "c.xml": b"old c"})
+    before, stamps = tree(folder), mtimes(folder)
+    files = _FailsAtThird({"a.xml": b"new a", "b.xml": b"new b", "c.xml": b"new c"})
+    with pytest.raises(RenderError):
+        write_files(folder, files)
+    assert files.read == ["a.xml", "b.xml", "c.xml"]  # each read once, in order
+    assert tree(folder) == before and mtimes(folder) == stamps
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds"]  # no staging left
+
+
+class _InPieces(Pieces):
+    def __init__(self, files: dict[str, list[bytes]]) -> None:
+        self.files = files
+
+    def pieces(self, name: str) -> list[bytes]:
+        return self.files[name]
+
+    def __getitem__(self, name: str) -> bytes:
+        raise AssertionError("a file in pieces is never joined to be compared or written")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def test_files_in_pieces_are_compared_and_written_piece_by_piece(tmp_path: Path) -> None:
+    folder = tmp_path / "feeds"
+    first = write_files(folder, _InPieces({"feed.xml": [b"<a>", b"one", b"</a>"]}))
+    assert first.written == ("feed.xml",)
+    assert (folder / "feed.xml").read_bytes() == b"<a>one</a>"
+    stamps = mtimes(folder)
+    # The same bytes cut elsewhere are the same file; the same size is not.
+    same = write_files(folder, _InPieces({"feed.xml": [b"<a>o", b"ne</a>"]}))
+    assert same.written == () and mtimes(folder) == stamps
+    other = write_files(folder, _InPieces({"feed.xml": [b"<a>", b"two", b"</a>"]}))
+    assert other.written == ("feed.xml",)
+    assert (folder / "feed.xml").read_bytes() == b"<a>two</a>"
 
 
 def test_output_paths_cannot_leave_the_output_folder(tmp_path: Path) -> None:

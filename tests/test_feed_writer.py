@@ -273,10 +273,23 @@ def test_an_entry_is_written_once_for_every_feed_that_shows_it(
     site = feeds.Feed("", "Site", "All", None, (entry,))
     category = feeds.Feed("categories/x/", "Site: X", "Only X", "X", (entry,))
     first = feeds.render_feed(site, config, writer)
-    pieces = writer.pieces(entry)
+    pieces = [writer.piece(entry, name) for name in feeds.FORMATS]
     second = feeds.render_feed(category, config, writer)
-    assert writer.pieces(entry) is pieces  # not serialised again
+    again = [writer.piece(entry, name) for name in feeds.FORMATS]
+    assert all(a is b for a, b in zip(again, pieces, strict=True))  # not serialised again
     assert first == reference(site, config) and second == reference(category, config)
+
+
+def test_a_format_forgotten_is_written_again_the_same(
+    configs: dict[tuple[str, str, str], Config],
+) -> None:
+    config = configs["UTC", "en", ""]
+    entry = _entry("<p>Hi & bye</p>", summary="Hi & bye")
+    writer = feeds.EntryWriter(config)
+    rss = writer.piece(entry, feeds.RSS)
+    writer.forget(feeds.RSS)
+    again = writer.piece(entry, feeds.RSS)
+    assert again == rss and again is not rss
 
 
 json_values = st.recursive(

@@ -112,8 +112,9 @@ class BuildCache:
     rendered: int = 0
     kept: int = 0
     _dirty: set[str] = field(default_factory=set)
-    #: Bodies rendered by this build, by key, as the JSON to append to the pack.
-    _new_bodies: dict[str, bytes] = field(default_factory=dict)
+    #: Bodies rendered by this build, by slug: their key, HTML and summary (the strings the
+    #: build holds anyway), written to the pack when the cache is saved.
+    _new_bodies: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     _pack: Any = None
 
     @classmethod
@@ -155,8 +156,7 @@ class BuildCache:
 
     def store_body(self, slug: str, key: str, html: str, summary: str, links: object) -> None:
         """Keep a rendered body, to append to the pack with the rest of the cache at the end."""
-        document = {"key": key, "html": html, "summary": summary}
-        self._new_bodies[slug] = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        self._new_bodies[slug] = (key, html, summary)
         self.bodies[slug] = {"key": key, "links": links}
         self.changed("bodies")
 
@@ -179,29 +179,36 @@ class BuildCache:
         self._dirty.clear()
 
     def _append_bodies(self) -> None:
-        """Append the new bodies to the pack in one write and note where each one went."""
+        """Append the new bodies to the pack, a few at a time, and note where each went."""
         slugs = [slug for slug in self._new_bodies if slug in self.bodies]
-        chunks = [self._new_bodies[slug] for slug in slugs]
-        data = b"".join(chunks)
-        self._new_bodies.clear()
-        end = -1
-        with contextlib.suppress(OSError):  # only a cache: not kept, rendered again next time
+        new, self._new_bodies = self._new_bodies, {}
+        try:
             self.folder.mkdir(parents=True, exist_ok=True)
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
             descriptor = os.open(self.folder / PACK, flags, 0o644)
-            try:
-                if os.write(descriptor, data) == len(data):
-                    end = os.lseek(descriptor, 0, os.SEEK_CUR)
-            finally:
+        except OSError:  # only a cache: not kept, rendered again next time
+            descriptor = -1
+        placed = 0
+        try:
+            while descriptor >= 0 and placed < len(slugs):
+                batch = slugs[placed : placed + _BATCH]
+                chunks = [_body_record(*new[slug]) for slug in batch]
+                data = b"".join(chunks)
+                if os.write(descriptor, data) != len(data):
+                    break
+                # Where this write landed, even if another build appended before it.
+                offset = os.lseek(descriptor, 0, os.SEEK_CUR) - len(data)
+                for slug, chunk in zip(batch, chunks, strict=True):
+                    self.bodies[slug]["at"] = [offset, len(chunk)]
+                    offset += len(chunk)
+                placed += len(batch)
+        except OSError:
+            pass
+        finally:
+            if descriptor >= 0:
                 os.close(descriptor)
-        if end < 0:
-            for slug in slugs:
-                self.bodies.pop(slug, None)
-            return
-        offset = end - len(data)  # where this write landed, even if another build appended
-        for slug, chunk in zip(slugs, chunks, strict=True):
-            self.bodies[slug]["at"] = [offset, len(chunk)]
-            offset += len(chunk)
+        for slug in slugs[placed:]:
+            self.bodies.pop(slug, None)
 
     def _compact_bodies(self) -> None:
         """Rewrite the pack with only the bodies in use once it holds twice as much."""
@@ -234,6 +241,15 @@ class BuildCache:
             atomic_write(path, b"".join(parts), durable=False)
             self.bodies = kept
             self.changed("bodies")
+
+
+#: Bodies appended to the pack in one write: a few megabytes, not all of them at once.
+_BATCH = 256
+
+
+def _body_record(key: str, html: str, summary: str) -> bytes:
+    document = {"key": key, "html": html, "summary": summary}
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
 def _placed(entry: object) -> bool:

@@ -21,6 +21,8 @@ from .content import Article, category_slug
 from .output import html_safe, json_indented
 
 RSS, ATOM, JSON_FEED = "rss.xml", "atom.xml", "feed.json"
+#: The files of every feed, in the order a build writes them.
+FORMATS = (RSS, ATOM, JSON_FEED)
 CATEGORIES = "categories"
 GENERATOR = "syndicate"
 #: The date of a feed with no entries (no "now" may enter an output).
@@ -155,15 +157,6 @@ def _media(article: Article, indent: str) -> str:
     return f'{indent}<media:content{attributes} medium="image"/>\n'
 
 
-@dataclass(frozen=True, slots=True)
-class _Pieces:
-    """One entry in each format, as UTF-8, ready to be put into any feed that shows it."""
-
-    rss: bytes
-    atom: bytes
-    json: bytes
-
-
 def _rss_item(entry: Entry, config: Config) -> str:
     article = entry.article
     i = "      "
@@ -214,20 +207,26 @@ class EntryWriter:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._done: dict[str, _Pieces] = {}
+        self._done: dict[str, dict[str, bytes]] = {name: {} for name in FORMATS}
 
-    def pieces(self, entry: Entry) -> _Pieces:
-        """*entry* in the three formats (entry ids are unique within a build)."""
-        done = self._done.get(entry.id)
-        if done is None:
-            done = _Pieces(
-                _rss_item(entry, self.config).encode("utf-8"),
-                _atom_entry(entry, self.config).encode("utf-8"),
-                # Indented for its place in the feed's "items".
-                html_safe(json_indented(_json_item(entry, self.config), 2)).encode("utf-8"),
-            )
-            self._done[entry.id] = done
-        return done
+    def piece(self, entry: Entry, name: str) -> bytes:
+        """*entry* in the format of the file *name* (entry ids are unique within a build)."""
+        done = self._done[name]
+        piece = done.get(entry.id)
+        if piece is None:
+            if name == RSS:
+                text = _rss_item(entry, self.config)
+            elif name == ATOM:
+                text = _atom_entry(entry, self.config)
+            else:  # indented for its place in the feed's "items"
+                text = html_safe(json_indented(_json_item(entry, self.config), 2))
+            piece = done[entry.id] = text.encode("utf-8")
+        return piece
+
+    def forget(self, name: str) -> None:
+        """Let go of the entries written in the format of *name*: no more feeds of that
+        format will be rendered."""
+        self._done[name].clear()
 
 
 def feed_url(config: Config, feed: Feed | FeedPlan, name: str) -> str:
@@ -238,15 +237,26 @@ def render_feed(feed: Feed, config: Config, writer: EntryWriter | None = None) -
     """The feed's three files, keyed by their path below the output folder.  A *writer*
     shared by the feeds of a build serialises each entry only once."""
     writer = writer or EntryWriter(config)
-    pieces = [writer.pieces(entry) for entry in feed.entries]
-    return {
-        feed.folder + RSS: _rss(feed, config, [p.rss for p in pieces]),
-        feed.folder + ATOM: _atom(feed, config, [p.atom for p in pieces]),
-        feed.folder + JSON_FEED: _json_feed(feed, config, [p.json for p in pieces]),
-    }
+    return {feed.folder + name: render_file(feed, name, config, writer) for name in FORMATS}
 
 
-def _rss(feed: Feed, config: Config, items: list[bytes]) -> bytes:
+def render_file(feed: Feed, name: str, config: Config, writer: EntryWriter) -> bytes:
+    """The feed's file *name* (:data:`RSS`, :data:`ATOM` or :data:`JSON_FEED`)."""
+    return b"".join(render_pieces(feed, name, config, writer))
+
+
+def render_pieces(feed: Feed, name: str, config: Config, writer: EntryWriter) -> list[bytes]:
+    """The feed's file *name* as the pieces that make it: its head, each entry (written
+    once by *writer* for every feed), and its end."""
+    pieces = [writer.piece(entry, name) for entry in feed.entries]
+    if name == RSS:
+        return _rss(feed, config, pieces)
+    if name == ATOM:
+        return _atom(feed, config, pieces)
+    return _json_feed(feed, config, pieces)
+
+
+def _rss(feed: Feed, config: Config, items: list[bytes]) -> list[bytes]:
     site = config.site
     i = "    "
     head = (
@@ -265,10 +275,10 @@ def _rss(feed: Feed, config: Config, items: list[bytes]) -> bytes:
         + _element(i, "language", site.language)
         + _element(i, "lastBuildDate", rfc822(_local(feed.updated, config)))
     )
-    return b"".join([head.encode("utf-8"), *items, b"  </channel>\n</rss>\n"])
+    return [head.encode("utf-8"), *items, b"  </channel>\n</rss>\n"]
 
 
-def _atom(feed: Feed, config: Config, entries: list[bytes]) -> bytes:
+def _atom(feed: Feed, config: Config, entries: list[bytes]) -> list[bytes]:
     site = config.site
     i = "  "
     self_url = feed_url(config, feed, ATOM)
@@ -283,10 +293,10 @@ def _atom(feed: Feed, config: Config, entries: list[bytes]) -> bytes:
         + _element(i, "generator", GENERATOR)
         + _element(i, "subtitle", feed.description)
     )
-    return b"".join([head.encode("utf-8"), *entries, b"</feed>\n"])
+    return [head.encode("utf-8"), *entries, b"</feed>\n"]
 
 
-def _json_feed(feed: Feed, config: Config, items: list[bytes]) -> bytes:
+def _json_feed(feed: Feed, config: Config, items: list[bytes]) -> list[bytes]:
     site = config.site
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -301,8 +311,12 @@ def _json_feed(feed: Feed, config: Config, items: list[bytes]) -> bytes:
     # The document with "items" last, each item already written (indented for its place).
     head = html_safe(json_indented(document))[:-2].encode("utf-8")
     if not items:
-        return head + b',\n  "items": []\n}\n'
-    return b"".join([head, b',\n  "items": [\n    ', b",\n    ".join(items), b"\n  ]\n}\n"])
+        return [head, b',\n  "items": []\n}\n']
+    pieces = [head, b',\n  "items": [\n    ']
+    for item in items:
+        pieces += (item, b",\n    ")
+    pieces[-1] = b"\n  ]\n}\n"  # no comma after the last item
+    return pieces
 
 
 def _json_item(entry: Entry, config: Config) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -124,11 +124,23 @@ def target(folder: Path, name: str) -> Path:
     return folder.joinpath(*relative.parts)
 
 
-def unchanged(path: Path, data: bytes) -> bool:
+class Pieces(Mapping[str, bytes]):
+    """Files that can also be read in pieces, without joining them into one bytes object:
+    :func:`write_files` compares and writes them piece by piece."""
+
+    def pieces(self, name: str) -> Sequence[bytes]:
+        """The file *name* as the pieces that make it, in order."""
+        return (self[name],)
+
+
+def unchanged(path: Path, data: bytes | Sequence[bytes]) -> bool:
+    """Whether the file at *path* holds *data* (bytes, or pieces of bytes)."""
+    pieces = (data,) if isinstance(data, bytes) else data
     try:
-        if path.stat().st_size != len(data):
+        if path.stat().st_size != sum(map(len, pieces)):
             return False
-        return path.read_bytes() == data
+        with open(path, "rb") as file:
+            return all(file.read(len(piece)) == piece for piece in pieces)
     except OSError:
         return False
 
@@ -145,29 +157,47 @@ def write_files(
     made, in one atomic step; files not named in either, and the *kept* ones (known to be
     unchanged), are left as they are.
 
+    Each file of *files* is read once, in the mapping's order, and let go as soon as it is
+    compared (and written, when it changed): a mapping that makes its files when they are
+    read never has them all in memory at once, and :class:`Pieces` never has a whole file.
+    Should reading one fail, *folder* is left as it was.
+
     With *dry_run*, only say what would be written and removed.
     """
     folder = folder.absolute()
+    staging: _Staging | None = None
     try:
-        if not dry_run:
-            recover(folder)
-        written: list[str] = []
-        same = len(kept)
-        for name in sorted(files):
-            if unchanged(target(folder, name), files[name]):
-                same += 1
-            else:
+        try:
+            if not dry_run:
+                recover(folder)
+            written: list[str] = []
+            same = len(kept)
+            for name in files:
+                data = files.pieces(name) if isinstance(files, Pieces) else (files[name],)
+                if unchanged(target(folder, name), data):
+                    same += 1
+                    continue
                 written.append(name)
-        removed = [
-            name
-            for name in sorted(set(stale) - set(files) - kept)
-            if target(folder, name).is_file()
-        ]
-        if (written or removed) and not dry_run:
-            _replace_folder(folder, {name: files[name] for name in written}, removed)
+                if not dry_run:
+                    staging = staging or _Staging(folder)
+                    staging.write(name, data)
+            removed = [
+                name
+                for name in sorted(set(stale) - files.keys() - kept)
+                if target(folder, name).is_file()
+            ]
+            if removed and not dry_run:
+                staging = staging or _Staging(folder)
+                for name in removed:
+                    staging.remove(name)
+            if staging is not None:
+                staging.swap()
+        finally:
+            if staging is not None:
+                staging.discard()
     except OSError as error:
         raise OutputError(_explain(error, folder)) from error
-    return WriteResult(tuple(written), same, tuple(removed))
+    return WriteResult(tuple(sorted(written)), same, tuple(removed))
 
 
 def _explain(error: OSError, folder: Path) -> str:
@@ -198,43 +228,54 @@ def recover(folder: Path) -> None:
             shutil.rmtree(leftover)
 
 
-def _replace_folder(folder: Path, changed: Mapping[str, bytes], removed: Iterable[str]) -> None:
-    """Prepare the next *folder* beside it, then swap it in."""
-    staging = sibling(folder, "next")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        _prepare(folder, staging, changed, removed)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _swap(staging, folder)
-    if staging.exists():
-        shutil.rmtree(staging)  # the old folder, now
+class _Staging:
+    """The next *folder*, prepared beside it (:func:`sibling` ``"next"``): a hard link to
+    every current file, then the changes, then swapped in."""
 
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = sibling(folder, "next")
+        self.swapped = False
+        self._mode = 0o666 & ~_umask()
+        self._folders: set[Path] = set()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if folder.is_dir():
+                _link_tree(folder, self.path)
+            else:
+                self.path.mkdir()
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
 
-def _prepare(
-    folder: Path, staging: Path, changed: Mapping[str, bytes], removed: Iterable[str]
-) -> None:
-    if folder.is_dir():
-        _link_tree(folder, staging)
-    else:
-        staging.mkdir()
-    mode = 0o666 & ~_umask()
-    for name, data in changed.items():
-        path = target(staging, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def write(self, name: str, data: Sequence[bytes]) -> None:
+        path = target(self.path, name)
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
         path.unlink(missing_ok=True)  # a hard link to the current file: never write through it
-        _write(path, data, mode)
-    for name in removed:
-        path = target(staging, name)
+        _write(path, data, self._mode)
+
+    def remove(self, name: str) -> None:
+        path = target(self.path, name)
         path.unlink()
-        _prune(path.parent, staging)
-    _sync(staging)
+        _prune(path.parent, self.path)
+
+    def swap(self) -> None:
+        """Flush the next folder to disk and put it in place of the current one."""
+        _sync(self.path)
+        _swap(self.path, self.folder)
+        self.swapped = True
+
+    def discard(self) -> None:
+        """Delete what is beside the folder: the old one after a swap, else the next."""
+        if self.path.exists():
+            shutil.rmtree(self.path, ignore_errors=not self.swapped)
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
+def _write(path: Path, pieces: Sequence[bytes], mode: int) -> None:
     with open(path, "wb") as file:
-        file.write(data)
+        file.writelines(pieces)
     os.chmod(path, mode)
 
 

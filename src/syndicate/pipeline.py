@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,7 +27,7 @@ from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
 from .email.digest import Digest, due, sent_digests
 from .errors import ContentError, Diagnostic, OutputError, RenderError, has_errors, sort_key
-from .output import WriteResult, atomic_write, write_files
+from .output import Pieces, WriteResult, atomic_write, write_files
 from .state import State, assign_ids, read_state
 from .workers import parallel_map, shared
 
@@ -379,12 +379,65 @@ def entry_key(article: Article, publication: Publication, body: str) -> str:
     )
 
 
+class OutputFiles(Pieces):
+    """Every file of a build's output folder, by its path there: the feeds' made only when
+    read, the others already made.
+
+    With every entry in every feed, the feeds come to several times the size of the
+    articles, and a build compares and writes one file at a time: each is rendered when
+    :func:`~syndicate.output.write_files` reads it, and let go once written.  Iterating
+    gives the feeds format by format (every RSS file, then every Atom file, then every
+    JSON Feed), so each entry is serialised once per format and only one format's entries
+    are held at a time; then the other files.
+    """
+
+    def __init__(
+        self, config: Config, feeds_made: Sequence[feeds.Feed], others: Mapping[str, bytes]
+    ) -> None:
+        self.config = config
+        self.others = others
+        self.made = tuple(feeds_made)
+        self._feeds = {
+            feed.folder + name: (feed, name) for name in feeds.FORMATS for feed in feeds_made
+        }
+        self._writer = feeds.EntryWriter(config)
+        self._format = feeds.FORMATS[0]
+
+    def adding(self, more: Mapping[str, bytes]) -> OutputFiles:
+        """These files and *more*."""
+        return OutputFiles(self.config, self.made, {**self.others, **more})
+
+    def __getitem__(self, name: str) -> bytes:
+        return b"".join(self.pieces(name))
+
+    def pieces(self, name: str) -> Sequence[bytes]:
+        found = self._feeds.get(name)
+        if found is None:
+            return (self.others[name],)
+        feed, kind = found
+        if kind != self._format:
+            self._writer.forget(self._format)
+            self._format = kind
+        return feeds.render_pieces(feed, kind, self.config, self._writer)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._feeds or name in self.others
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._feeds
+        self._writer.forget(self._format)  # every feed read: let go of the last format's
+        yield from self.others
+
+    def __len__(self) -> int:
+        return len(self._feeds) + len(self.others)
+
+
 @dataclass(frozen=True, slots=True)
 class Outputs:
     """What a build renders, before anything is written."""
 
     #: Every file of the output folder, keyed by its path there.
-    files: dict[str, bytes]
+    files: OutputFiles
     #: Every email: those sent (re-rendered for their pages), then those due now.
     emails: tuple[RenderedDigest, ...]
     diagnostics: tuple[Diagnostic, ...]
@@ -442,8 +495,7 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
     )
     bodies.render([*shown, *in_emails])
     rendered = bodies.rendered
-    files: dict[str, bytes] = {}
-    writer = feeds.EntryWriter(config)
+    made: list[feeds.Feed] = []
     for plan in stale_plans:
         entries = [
             feeds.Entry(
@@ -455,13 +507,14 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
             )
             for article in plan.articles
         ]
-        feed = feeds.Feed(plan.folder, plan.title, plan.description, plan.category, tuple(entries))
-        made = feeds.render_feed(feed, config, writer)
-        files.update(made)
+        made.append(
+            feeds.Feed(plan.folder, plan.title, plan.description, plan.category, tuple(entries))
+        )
         if cache is not None:
             key = feed_key(plan, publication, bodies)
             if key is not None:
-                output_keys.update(dict.fromkeys(made, key))
+                output_keys.update((plan.folder + name, key) for name in feeds.FORMATS)
+    files: dict[str, bytes] = {}
     bodies.forget_unpublished()
     from . import pages
     from .email.render import email_pictures, format_date, render_digest
@@ -479,8 +532,9 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
         diagnostics.extend(email.diagnostics)
     files.update(pages.render_pages(config, plans, publication, emails))
     if config.site.pages:
+        feed_names = {plan.folder + name for plan in plans for name in feeds.FORMATS}
         for name, data in pages.render_article_pages(config, publication, rendered).items():
-            if name in files:
+            if name in files or name in feed_names:
                 raise RenderError(
                     f"{config.path}: site.permalink puts an article page at {name}, "
                     "where syndicate writes another file; change the permalink or the slug"
@@ -497,7 +551,7 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
         diagnostics.extend(social.diagnostics)
         cards, card_keys = social.rendered, social.keys
     return Outputs(
-        files,
+        OutputFiles(config, made, files),
         tuple(emails),
         tuple(diagnostics),
         cards,
@@ -555,11 +609,10 @@ def build(
     outputs = render_outputs(publication, cache)
     if cache is not None:
         cache.close()  # every stored body is read by now, dry run or not
-    files = outputs.files
     diagnostics += outputs.diagnostics
     static, found = static_files(config)
     diagnostics += found
-    for name in sorted(static.keys() & (files.keys() | outputs.kept)):
+    for name in sorted(static.keys() & (outputs.files.keys() | outputs.kept)):
         diagnostics.append(
             Diagnostic.error(
                 config.site.static / name, 0, "has the name of a generated file; rename it"
@@ -567,7 +620,7 @@ def build(
         )
     if has_errors(diagnostics, strict=strict):
         raise ContentError("the publication has errors", diagnostics)
-    files.update(static)
+    files = outputs.files.adding(static)
     result: WriteResult = write_files(
         config.output_dir, files, publication.state.outputs, kept=outputs.kept, dry_run=dry_run
     )
