@@ -31,23 +31,32 @@ from pathlib import Path, PurePosixPath
 from .errors import OutputError
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+#: Text as json.dumps writes it with ensure_ascii=False (the C encoder's own function).
+_string = json.encoder.encode_basestring
 
 
 def _scalar(value: object) -> str:
-    """A JSON scalar as json.dumps writes it (text through the C encoder's fast path)."""
-    if isinstance(value, str):
-        text: str = _encode(value)
-        return text
+    """A JSON scalar as json.dumps writes it."""
+    if type(value) is str:
+        return _string(value)
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, int):
+    if type(value) is int:
         return int.__repr__(value)
-    text = _encode(value)
+    text: str = _encode(value)  # a float, or a subclass of str or int
     return text
+
+
+def _item(value: object, depth: int) -> str:
+    if type(value) is str:  # the most common, first
+        return _string(value)
+    if isinstance(value, dict | list | tuple):
+        return json_indented(value, depth)
+    return _scalar(value)
 
 
 def json_indented(value: object, depth: int = 0) -> str:
@@ -57,17 +66,17 @@ def json_indented(value: object, depth: int = 0) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        pad = "  " * (depth + 1)
-        inner = ",\n".join(
-            f"{pad}{_scalar(key)}: {json_indented(item, depth + 1)}" for key, item in value.items()
+        pad = "\n" + "  " * (depth + 1)
+        inner = ",".join(
+            f"{pad}{_string(key)}: {_item(item, depth + 1)}" for key, item in value.items()
         )
-        return "{\n" + inner + "\n" + "  " * depth + "}"
+        return "{" + inner + "\n" + "  " * depth + "}"
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
-        pad = "  " * (depth + 1)
-        inner = ",\n".join(pad + json_indented(item, depth + 1) for item in value)
-        return "[\n" + inner + "\n" + "  " * depth + "]"
+        pad = "\n" + "  " * (depth + 1)
+        inner = ",".join(pad + _item(item, depth + 1) for item in value)
+        return "[" + inner + "\n" + "  " * depth + "]"
     return _scalar(value)
 
 
