@@ -6,9 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
+from click.testing import CliRunner
 from PIL import Image
 
 from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, mtimes
+from syndicate.cli import main
 from syndicate.pipeline import build
 from syndicate.social.text import count
 
@@ -46,6 +48,15 @@ def test_every_example_article_gets_its_three_social_files(tmp_path: Path) -> No
         # Visual snapshots to look at, kept out of git (tests/artifacts/ is ignored).
         SNAPSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / f"feeds/social/{slug}.png", SNAPSHOTS / f"{slug}.png")
+
+
+def test_the_build_says_how_many_cards_it_rendered(tmp_path: Path) -> None:
+    root = example(tmp_path)
+    first = CliRunner().invoke(main, ["-C", str(root), "build"])
+    assert first.exit_code == 0, first.output
+    assert "Social cards: 7 rendered, the others unchanged." in first.output
+    again = CliRunner().invoke(main, ["-C", str(root), "build"])
+    assert again.exit_code == 0 and "Social cards" not in again.output
 
 
 def test_an_unchanged_card_is_not_rendered_again(tmp_path: Path) -> None:

@@ -143,6 +143,8 @@ def _tell(report: pipeline.Report, dry_run: bool) -> None:
         f"{verb} {len(report.written)} files, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed, in {report.seconds:.2f} s"
     )
+    if report.cards:
+        click.echo(f"Social cards: {report.cards} rendered, the others unchanged.")
     if report.newsletter and not report.due:
         click.echo("Newsletter: nothing new since the last email, so none is due.")
     for email in report.due:
