@@ -45,6 +45,8 @@ DEFAULT_SIZES = (1_000, 10_000)
 # articles -> (wall seconds, peak RSS in MB) of a cold feeds build; the targets are for 2
 # cores.  (Issue 8 also asks it to beat Hugo on the same corpus: benchmarks/compare.py.)
 TARGETS: dict[int, tuple[float, float]] = {10_000: (10.0, 400.0)}
+#: The feed limit the wall-time target is for; the memory target holds for every limit.
+TARGET_LIMIT = 50
 #: With --full: the full cold build (pages and cards too) within this many times the cold
 #: build of the feeds alone, on the same corpus (issue 8).
 FULL_RATIO = 3.0
@@ -598,12 +600,18 @@ def mb(kib: int) -> float:
     return kib * 1024 / 1e6
 
 
-def target_verdict(result: SizeResult, wall: float, rss_mb: float) -> str:
+def target(result: SizeResult, limit: int) -> tuple[float, float]:
+    """The size's (wall seconds, MB) targets; no time target but at :data:`TARGET_LIMIT`."""
+    max_wall, max_mb = TARGETS[result.articles]
+    return (max_wall if limit == TARGET_LIMIT else float("inf")), max_mb
+
+
+def target_verdict(result: SizeResult, limit: int, wall: float, rss_mb: float) -> str:
     if result.articles not in TARGETS:
         return "–"
-    max_wall, max_mb = TARGETS[result.articles]
+    max_wall, max_mb = target(result, limit)
     misses = [name for name, bad in (("time", wall > max_wall), ("memory", rss_mb > max_mb)) if bad]
-    goal = f"< {max_wall:g} s, < {max_mb:g} MB"
+    goal = f"< {max_wall:g} s, < {max_mb:g} MB" if max_wall < float("inf") else f"< {max_mb:g} MB"
     return f"{goal}: met" if not misses else f"{goal}: **missed** ({', '.join(misses)})"
 
 
@@ -619,7 +627,7 @@ def result_row(result: SizeResult, limit: int) -> str:
         cpu = statistics.median(r.cpu for r in runs)
         cells = [f"{wall:.2f}", f"{min(r.wall for r in runs):.2f}", f"{cpu:.2f}", f"{rss:.0f}"]
         cells.append(f"{tree:.0f}")
-        verdict = target_verdict(result, wall, max(rss, tree))
+        verdict = target_verdict(result, limit, wall, max(rss, tree))
     head = [f"{result.articles:,}", "all" if limit == 0 else str(limit), str(len(runs))]
     rest = [f"{result.feed_files:,}", f"{result.feed_bytes:,}", verdict]
     return md_row([*head, *cells, *rest])
@@ -936,10 +944,10 @@ def working_folder(path: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def missed_target(results: list[SizeResult]) -> bool:
+def missed_target(results: list[SizeResult], limit: int) -> bool:
     for result in results:
         if result.articles in TARGETS and result.runs:
-            max_wall, max_mb = TARGETS[result.articles]
+            max_wall, max_mb = target(result, limit)
             wall = statistics.median(r.wall for r in result.runs)
             peak = max(max(r.rss_kib, r.tree_kib) for r in result.runs)
             if wall > max_wall or mb(peak) > max_mb:
@@ -965,7 +973,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress(f"wrote {args.output}")
     if any(r.error for r in results):
         return 1
-    return 2 if args.check and missed_target(results) else 0
+    return 2 if args.check and missed_target(results, args.limit) else 0
 
 
 if __name__ == "__main__":
