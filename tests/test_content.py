@@ -13,7 +13,7 @@ import re
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 import frontmatter.default_handlers
@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import NOW, SITE, MakePublication, article
+from syndicate import content
 from syndicate.config import load_config
 from syndicate.content import (
     KNOWN_KEYS,
@@ -460,6 +461,22 @@ def test_a_missing_local_image_is_a_warning_not_an_error(publication: MakePublic
     ]
     assert articles[0].image is not None
     assert articles[0].image.url == "https://news.example.org/assets/gone.png"
+
+
+@given(st.text(alphabet="/.ab-", max_size=16))
+def test_an_image_path_is_read_as_pathlib_reads_it(path: str) -> None:
+    assert content._segments(path) == list(PurePosixPath(path.lstrip("/")).parts)
+    assert content._suffix(content._segments(path)) == PurePosixPath(path).suffix
+
+
+def test_an_image_path_with_dots_and_double_slashes_is_cleaned(
+    publication: MakePublication,
+) -> None:
+    articles, _ = load(publication, {"content/a.md": article(image="/assets//./c%20d.PNG?v=2")})
+    [image] = [a.image for a in articles]
+    assert image is not None
+    assert image.url == "https://news.example.org/assets/c%2520d.PNG?v=2"
+    assert image.type == "image/png"
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone, tzinfo
 from functools import lru_cache, partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from time import time_ns
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slugify import slugify
@@ -433,6 +433,19 @@ def _construct(
     return _FrontMatter(data, lines, body, body_line, tuple(repeated))
 
 
+def _segments(path: str) -> list[str]:
+    """The names along a URL's path, as ``PurePosixPath(path).parts`` has them without the
+    root: empty and "." segments dropped, ".." kept."""
+    return [segment for segment in path.split("/") if segment not in ("", ".")]
+
+
+def _suffix(segments: list[str]) -> str:
+    """The last name's extension, as ``PurePosixPath.suffix`` gives it."""
+    name = segments[-1] if segments else ""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | None]:
     """The published image and, for a local one that is missing, a warning."""
     if raw is None or raw == "":
@@ -441,24 +454,28 @@ def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | Non
         raise ValueError(f"must be a path or a URL, not {_describe(raw)}")
     value = raw.strip()
     parts = urlsplit(value)
-    suffix = PurePosixPath(parts.path).suffix.lower()
+    segments = _segments(parts.path)
+    suffix = _suffix(segments).lower()
     kind = _IMAGE_TYPES.get(suffix) or mimetypes.guess_type(parts.path)[0]
     if parts.scheme in ("http", "https") and parts.netloc:
         return Image(value, kind, None), None
     if parts.scheme or parts.netloc or "\\" in value or "\x00" in value:
         raise ValueError(f'"{value}" must be an http(s) URL or a path under the site')
-    relative = PurePosixPath(parts.path.lstrip("/"))
-    if ".." in relative.parts or not relative.parts:
+    if ".." in segments or not segments:
         raise ValueError(f'"{value}" must stay inside the site (no "..")')
-    local = config.site.static.joinpath(*relative.parts)
-    url = urljoin(config.site.url, quote(str(relative)))
+    relative = "/".join(segments)
+    # The site's URL ends with "/", and quote() leaves no scheme, query or fragment in a
+    # path: joining is adding.
+    url = config.site.url + quote(relative)
     if parts.query:
         url += f"?{parts.query}"
+    local = os.path.join(config.site.static, *segments)
     try:
-        return Image(url, kind, local.stat().st_size, local), None
+        size = os.stat(local).st_size
     except OSError:
-        where = source_name(local, config.root)
+        where = source_name(Path(local), config.root)
         return Image(url, kind, None), f'image: "{value}" is not in the static folder ({where})'
+    return Image(url, kind, size, Path(local)), None
 
 
 def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
