@@ -21,6 +21,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slugify import slugify
 
 from conftest import NOW, SITE, MakePublication, article
 from syndicate import content
@@ -461,6 +462,12 @@ def test_a_missing_local_image_is_a_warning_not_an_error(publication: MakePublic
     ]
     assert articles[0].image is not None
     assert articles[0].image.url == "https://news.example.org/assets/gone.png"
+
+
+@given(st.from_regex(r"[a-z0-9]+(?:-[a-z0-9]+)*", fullmatch=True))
+def test_a_name_that_is_a_slug_already_is_its_own_slug(name: str) -> None:
+    # What make_slug() takes without calling slugify(), which would give the same.
+    assert content._PLAIN_SLUG.fullmatch(name) and slugify(name) == name
 
 
 @given(st.text(alphabet="/.ab-", max_size=16))

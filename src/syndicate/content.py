@@ -208,11 +208,15 @@ def parse_categories(value: object) -> tuple[str, ...]:
 DEVICE_NAMES = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])")
 
 
+#: A slug already: slugify() would give it back as it is (most file names).
+_PLAIN_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def make_slug(raw: str) -> str:
     """A lowercase, URL-safe slug; raises ValueError for one that would leave its folder."""
     if "/" in raw or "\\" in raw or ".." in raw or "\x00" in raw:
         raise ValueError(f'"{raw}" must not contain "/", "\\" or ".." (a slug names one folder)')
-    slug = slugify(raw)
+    slug = raw if _PLAIN_SLUG.fullmatch(raw) else slugify(raw)
     if not slug:
         raise ValueError(f'"{raw}" has no letters or digits to make an address from')
     if DEVICE_NAMES.fullmatch(slug):
