@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 import syndicate.cache
+import syndicate.content
 import syndicate.markdown
 from conftest import NOW, REPO, SITE, MakePublication, article, mtimes, tree
+from syndicate.cache import shard
 from syndicate.errors import ContentError
 from syndicate.pipeline import build
 
@@ -159,16 +161,37 @@ def test_a_damaged_cache_is_rebuilt(
     root = three(publication)
     build(root, NOW)
     cache = root / CACHE
-    records = [cache / f"{name}.json" for name in ("articles", "bodies", "outputs")]
+    records = sorted(cache.glob("*.json"))
+    assert len(records) >= 3  # bodies, outputs and the article files in use
     for path in [*records, cache / "bodies.pack"]:
         path.write_bytes(damage)
     report = build(root, NOW)
     assert (report.parsed, report.rendered) == (3, 3)
     assert tree(root / "feeds") == cold(root, tmp_path)
-    for path in [cache / f"{name}.json" for name in ("articles", "bodies", "outputs")]:
+    for path in records:
         assert json.loads(path.read_bytes())["version"] == syndicate.__version__
     again = build(root, NOW)
     assert (again.parsed, again.rendered, again.written) == (0, 0, ())
+
+
+def test_an_edit_rewrites_only_the_article_file_that_holds_its_record(
+    publication: MakePublication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"content/a{n}.md": article(f"A{n}", f"2025-01-{n + 1:02d}") for n in range(20)}
+    root = publication(files)
+    # Every file as if written a minute ago: known by its times, however quick the test.
+    later = time.time_ns() + 60_000_000_000
+    monkeypatch.setattr(syndicate.content, "time_ns", lambda: later)
+    build(root, NOW)
+    cache = root / CACHE
+    shards = {path.name: path.stat().st_mtime_ns for path in cache.glob("articles-*.json")}
+    assert len(shards) > 1  # twenty articles: spread over several files
+    edited = root / "content/a3.md"
+    edited.write_text(edited.read_text() + "\nOne more line.\n")
+    assert build(root, NOW).parsed == 1
+    after = {path.name: path.stat().st_mtime_ns for path in cache.glob("articles-*.json")}
+    rewritten = [name for name in after if after[name] != shards.get(name)]
+    assert rewritten == [f"articles-{shard('content/a3.md'):02d}.json"]
 
 
 def test_script_put_into_a_cached_body_is_sanitised_away(publication: MakePublication) -> None:

@@ -75,7 +75,9 @@ def test_the_preview_command_builds_serves_and_stops(publication: MakePublicatio
 def check_preview(process: subprocess.Popen[str]) -> None:
     """It printed the build report and the preview's address, and serves it."""
     assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(4)]
+    lines = [process.stdout.readline()]
+    while "email preview" not in lines[-1] and len(lines) < 10:
+        lines.append(process.stdout.readline())
     assert lines[0].startswith("1 article in 1 feeds: wrote")
     [url] = [line.split(": ", 1)[1].split()[0] for line in lines if "email preview" in line]
     assert url.startswith("http://127.0.0.1:") and url.endswith(PREVIEW)

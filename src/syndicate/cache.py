@@ -3,9 +3,11 @@
 Three records, each a JSON file, each entry keyed by a hash of everything it was made
 from plus syndicate's version:
 
-- ``articles.json``: each article's parsed front matter and diagnostics, by the hash of
-  the file's bytes and of the settings that reading depends on, with the size of its
-  local image (a changed or deleted image is a miss);
+- ``articles-00.json`` to ``articles-15.json``: each article's parsed front matter and
+  diagnostics, by the hash of the file's bytes and of the settings that reading depends
+  on, with the size of its local image (a changed or deleted image is a miss).  Each
+  article's record is in the file a hash of its source's name picks, so that editing one
+  article rewrites a sixteenth of them;
 - ``bodies.json`` and ``bodies.pack``: each rendered body (sanitised HTML and summary),
   by the hash of its Markdown, title, summary, permalink and folder, with the permalinks
   its relative links resolved to (a link whose target moved is a miss).  The bodies are
@@ -30,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +115,8 @@ class BuildCache:
     rendered: int = 0
     kept: int = 0
     _dirty: set[str] = field(default_factory=set)
+    #: The article files (see :func:`shard`) with a record added, changed or removed.
+    _dirty_shards: set[int] = field(default_factory=set)
     #: Bodies rendered by this build, by slug: their key, HTML and summary (the strings the
     #: build holds anyway), written to the pack when the cache is saved.
     _new_bodies: dict[str, tuple[str, str, str]] = field(default_factory=dict)
@@ -120,15 +125,22 @@ class BuildCache:
     @classmethod
     def open(cls, root: Path) -> BuildCache:
         folder = root / CACHE_DIR
+        articles: dict[str, Any] = {}
+        for number in range(SHARDS):
+            articles.update(_read(folder / _shard_file(number)))
         return cls(
             folder,
-            articles=_read(folder / "articles.json"),
+            articles=articles,
             bodies=_read(folder / "bodies.json"),
             outputs=_read(folder / "outputs.json"),
         )
 
     def changed(self, record: str) -> None:
         self._dirty.add(record)
+
+    def changed_article(self, name: str) -> None:
+        """Note that the record of the article *name* was added, changed or removed."""
+        self._dirty_shards.add(shard(name))
 
     def body(self, key: str, place: object) -> dict[str, Any] | None:
         """The stored body *key* at *place* (offset and length in the pack): its HTML and
@@ -177,6 +189,17 @@ class BuildCache:
         for name in sorted(self._dirty):
             _write(self.folder / f"{name}.json", getattr(self, name))
         self._dirty.clear()
+        if self._dirty_shards:
+            shards: dict[int, dict[str, Any]] = {n: {} for n in self._dirty_shards}
+            for name, entry in self.articles.items():
+                found = shards.get(shard(name))
+                if found is not None:
+                    found[name] = entry
+            for number, entries in sorted(shards.items()):
+                _write(self.folder / _shard_file(number), entries)
+            self._dirty_shards.clear()
+            with contextlib.suppress(OSError):  # the layout before the shards: one file
+                (self.folder / "articles.json").unlink(missing_ok=True)
 
     def _append_bodies(self) -> None:
         """Append the new bodies to the pack, a few at a time, and note where each went."""
@@ -250,6 +273,19 @@ _BATCH = 256
 def _body_record(key: str, html: str, summary: str) -> bytes:
     document = {"key": key, "html": html, "summary": summary}
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+#: The files the article records are spread over.
+SHARDS = 16
+
+
+def shard(name: str) -> int:
+    """The file that holds the record of the article *name* (a source file's name)."""
+    return zlib.crc32(name.encode("utf-8")) % SHARDS
+
+
+def _shard_file(number: int) -> str:
+    return f"articles-{number:02d}.json"
 
 
 def _placed(entry: object) -> bool:

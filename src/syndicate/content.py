@@ -748,7 +748,7 @@ def load_articles(
                 if results[index] is not None:
                     if entry.get("stat") != signature:
                         entry["stat"] = signature
-                        cache.changed("articles")
+                        cache.changed_article(name)
                     continue
     missing = [index for index, result in enumerate(results) if result is None]
     read = partial(_read_for_build, config=config, records=cache is not None)
@@ -758,13 +758,13 @@ def load_articles(
         if cache is not None and index in names and record is not None:
             name, signature = names[index]
             cache.articles[name] = {"settings": settings, "stat": signature, **record}
+            cache.changed_article(name)
             cache.parsed += 1
     if cache is not None:
         gone = [name for name in cache.articles if name not in present]
         for name in gone:
             del cache.articles[name]
-        if gone or cache.parsed:
-            cache.changed("articles")
+            cache.changed_article(name)
     for result in results:
         assert result is not None
         article, found = result
