@@ -93,11 +93,30 @@ def _read(path: Path) -> dict[str, Any]:
     return entries
 
 
+class Encoded(str):
+    """An entry already written as JSON (by a worker process, in parallel): a cache file
+    takes it as it is."""
+
+
+def encoded(entry: Mapping[str, Any]) -> Encoded:
+    """*entry* as JSON, as a cache file holds it."""
+    return Encoded(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+
+
 def _write(path: Path, entries: Mapping[str, Any]) -> None:
     from .output import atomic_write
 
-    document = {"version": __version__, "layout": LAYOUT, "entries": entries}
-    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    if any(isinstance(entry, Encoded) for entry in entries.values()):
+        listed = ",".join(
+            f"{json.dumps(name, ensure_ascii=False)}:"
+            + (entry if isinstance(entry, Encoded) else encoded(entry))
+            for name, entry in sorted(entries.items())
+        )
+        head = json.dumps({"layout": LAYOUT, "version": __version__})[1:-1]
+        data = f'{{"entries":{{{listed}}},{head}}}'
+    else:
+        document = {"version": __version__, "layout": LAYOUT, "entries": entries}
+        data = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     with contextlib.suppress(OSError):  # only a cache: the next build is slower, not wrong
         atomic_write(path, data.encode("utf-8"), durable=False)
 

@@ -8,6 +8,7 @@ offending front-matter key, and all of them are reported together.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mimetypes
 import os
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slugify import slugify
 
 from . import simple_yaml
-from .cache import BuildCache, digest
+from .cache import BuildCache, Encoded, digest, encoded
 from .config import Config
 from .errors import Diagnostic, Severity
 from .workers import parallel_map
@@ -714,25 +715,24 @@ def load_articles(
         if not link or path.resolve().is_relative_to(root)
     ]
     results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(paths)
-    names: dict[int, tuple[str, list[int] | None]] = {}
+    names: dict[int, str] = {}
     present: set[str] = set()
+    settings = ""
+    trusted = 0
     if cache is not None:
         settings = digest(repr(config.site), repr(config.content), _static_signature(config))
         trusted = time_ns() - 2_000_000_000  # see _signature
         for index, path in enumerate(paths):
-            name = source_name(path, config.root)
+            name = names[index] = source_name(path, config.root)
             present.add(name)
             entry = cache.articles.get(name)
             if not isinstance(entry, dict) or entry.get("settings") != settings:
-                entry = None
+                continue  # read, hashed and parsed below (its times looked at there)
             try:
                 status = os.stat(path)
             except OSError:
                 continue
             signature = _signature(status, trusted)
-            names[index] = (name, signature)
-            if entry is None:
-                continue  # read, hashed and parsed below
             if signature is not None and entry.get("stat") == signature:
                 results[index] = _from_record(entry, path)  # unchanged: not even read
                 if results[index] is not None:
@@ -751,13 +751,14 @@ def load_articles(
                         cache.changed_article(name)
                     continue
     missing = [index for index, result in enumerate(results) if result is None]
-    read = partial(_read_for_build, config=config, records=cache is not None)
+    recording = (settings, trusted) if cache is not None else None
+    read = partial(_read_for_build, config=config, recording=recording)
     parsed = parallel_map(read, [paths[i] for i in missing])
     for index, (article, found, record) in zip(missing, parsed, strict=True):
         results[index] = (article, found)
-        if cache is not None and index in names and record is not None:
-            name, signature = names[index]
-            cache.articles[name] = {"settings": settings, "stat": signature, **record}
+        if cache is not None and record is not None:
+            name = names[index]
+            cache.articles[name] = record
             cache.changed_article(name)
             cache.parsed += 1
     if cache is not None:
@@ -776,17 +777,24 @@ def load_articles(
 
 
 def _read_for_build(
-    path: Path, config: Config, records: bool
-) -> tuple[Article | None, list[Diagnostic], dict[str, Any] | None]:
+    path: Path, config: Config, recording: tuple[str, int] | None
+) -> tuple[Article | None, list[Diagnostic], Encoded | None]:
     """An article for a build: its body is left in the file, to be read if something
-    renders it (cheaper than carrying 10,000 bodies between processes), and with
-    *records*, what the build cache keeps of it (with the file's hash)."""
+    renders it (cheaper than carrying 10,000 bodies between processes).  With
+    *recording* (the digest of the settings reading depends on, and the time before
+    which a file's times are trusted: see :func:`_signature`), what the build cache keeps
+    of it too, written as JSON here, on a worker's core."""
+    status = None
+    if recording is not None:
+        with contextlib.suppress(OSError):
+            status = os.stat(path)  # before reading: a later change changes its times
     article, found, data = _read_article(path, config, keep_body=False)
-    record = None
-    if records and data is not None:
-        content = article.place[2] if article is not None and article.place else digest(data)
-        record = {"hash": content, **_to_record(article, found)}
-    return article, found, record
+    if recording is None or status is None or data is None:
+        return article, found, None
+    settings, trusted = recording
+    content = article.place[2] if article is not None and article.place else digest(data)
+    record = {"settings": settings, "stat": _signature(status, trusted), "hash": content}
+    return article, found, encoded({**record, **_to_record(article, found)})
 
 
 def source_name(path: Path, root: Path) -> str:
