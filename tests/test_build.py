@@ -134,14 +134,14 @@ def test_a_write_that_fails_leaves_the_old_output_whole(
     del before["content/two.md"], stamps["content/two.md"]
     writes = 0
 
-    def full_disk(path: Path, pieces: list[bytes], mode: int) -> None:
+    def full_disk(path: str, pieces: list[bytes]) -> None:
         nonlocal writes
         writes += 1
         data = b"".join(pieces)
         if writes == 3:  # the disk fills up half-way through the third file
-            path.write_bytes(data[: len(data) // 2])
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        path.write_bytes(data)
+            Path(path).write_bytes(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+        Path(path).write_bytes(data)
 
     monkeypatch.setattr(syndicate.output, "_write", full_disk)
     with pytest.raises(OutputError) as raised:

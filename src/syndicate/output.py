@@ -16,6 +16,7 @@ run puts ``.feeds.old`` back if it finds no ``feeds``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import json
@@ -26,7 +27,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import OutputError
 
@@ -127,10 +128,14 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
 
 def target(folder: Path, name: str) -> Path:
     """*folder*/*name*, refusing a name that would leave *folder*."""
-    relative = PurePosixPath(name)
-    if relative.is_absolute() or ".." in relative.parts or "\\" in name or "\x00" in name:
+    return Path(_inside(str(folder), name))
+
+
+def _inside(folder: str, name: str) -> str:
+    """:func:`target` as a string: no path objects for each of thousands of files."""
+    if name.startswith("/") or "\\" in name or "\x00" in name or ".." in name.split("/"):
         raise OutputError(f"refusing to write outside {folder}: {name!r}")
-    return folder.joinpath(*relative.parts)
+    return os.path.join(folder, name)
 
 
 class Pieces(Mapping[str, bytes]):
@@ -142,12 +147,21 @@ class Pieces(Mapping[str, bytes]):
         return (self[name],)
 
 
-def unchanged(path: Path, data: bytes | Sequence[bytes]) -> bool:
+def unchanged(path: Path | str, data: bytes | Sequence[bytes]) -> bool:
     """Whether the file at *path* holds *data* (bytes, or pieces of bytes)."""
     pieces = (data,) if isinstance(data, bytes) else data
     try:
-        if path.stat().st_size != sum(map(len, pieces)):
-            return False
+        size = os.stat(path).st_size
+    except OSError:
+        return False
+    return _holds(path, pieces, size)
+
+
+def _holds(path: Path | str, pieces: Sequence[bytes], size: int) -> bool:
+    """Whether the file at *path*, of *size* bytes, holds *pieces*."""
+    if size != sum(map(len, pieces)):
+        return False
+    try:
         with open(path, "rb") as file:
             return all(file.read(len(piece)) == piece for piece in pieces)
     except OSError:
@@ -179,17 +193,21 @@ def write_files(
         try:
             if not dry_run:
                 recover(folder)
+            # A new folder (a first or a cold build): nothing to compare with or replace.
+            new = not folder.exists()
             written: list[str] = []
             same = len(kept)
             for name in files:
                 data = files.pieces(name) if isinstance(files, Pieces) else (files[name],)
-                if unchanged(target(folder, name), data):
+                path = _inside(str(folder), name)
+                size = None if new else _size(path)
+                if size is not None and _holds(path, data, size):
                     same += 1
                     continue
                 written.append(name)
                 if not dry_run:
                     staging = staging or _Staging(folder)
-                    staging.write(name, data)
+                    staging.write(name, data, replacing=size is not None)
             removed = [
                 name
                 for name in sorted(set(stale) - files.keys() - kept)
@@ -237,6 +255,14 @@ def recover(folder: Path) -> None:
             shutil.rmtree(leftover)
 
 
+def _size(path: str) -> int | None:
+    """The size of the file at *path*; None when there is none (or it cannot be read)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
 class _Staging:
     """The next *folder*, prepared beside it (:func:`sibling` ``"next"``): a hard link to
     every current file, then the changes, then swapped in."""
@@ -245,8 +271,8 @@ class _Staging:
         self.folder = folder
         self.path = sibling(folder, "next")
         self.swapped = False
-        self._mode = 0o666 & ~_umask()
-        self._folders: set[Path] = set()
+        self._root = str(self.path)
+        self._folders: set[str] = set()
         folder.parent.mkdir(parents=True, exist_ok=True)
         try:
             if folder.is_dir():
@@ -257,13 +283,22 @@ class _Staging:
             shutil.rmtree(self.path, ignore_errors=True)
             raise
 
-    def write(self, name: str, data: Sequence[bytes]) -> None:
-        path = target(self.path, name)
-        if path.parent not in self._folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(path.parent)
-        path.unlink(missing_ok=True)  # a hard link to the current file: never write through it
-        _write(path, data, self._mode)
+    def write(self, name: str, data: Sequence[bytes], *, replacing: bool = True) -> None:
+        """Write the file *name*; *replacing* says the current folder has one (so the next
+        one has a hard link to it, never to be written through)."""
+        path = _inside(self._root, name)
+        parent = os.path.dirname(path)
+        if parent not in self._folders:
+            os.makedirs(parent, exist_ok=True)
+            self._folders.add(parent)
+        if replacing:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        try:
+            _write(path, data)
+        except FileExistsError:  # there after all (the current file could not be looked at)
+            os.unlink(path)
+            _write(path, data)
 
     def remove(self, name: str) -> None:
         path = target(self.path, name)
@@ -282,10 +317,12 @@ class _Staging:
             shutil.rmtree(self.path, ignore_errors=not self.swapped)
 
 
-def _write(path: Path, pieces: Sequence[bytes], mode: int) -> None:
-    with open(path, "wb") as file:
+def _write(path: str, pieces: Sequence[bytes]) -> None:
+    """A new file at *path* (the umask sets its permissions): never one already there,
+    which could be a hard link to a file of the current folder."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    with open(descriptor, "wb") as file:
         file.writelines(pieces)
-    os.chmod(path, mode)
 
 
 def _link_tree(source: Path, destination: Path) -> None:
