@@ -1189,6 +1189,33 @@ def _pillow_version() -> str:
     return metadata.version("pillow")
 
 
+class CardKeys:
+    """:func:`card_key` for the cards of one *style*: what they all share (fonts, layout,
+    logo, versions) is read and hashed once, each card adds its texts and its image."""
+
+    def __init__(self, style: CardStyle, version: str) -> None:
+        fonts = dict.fromkeys([*font_chain(style, bold=True), *font_chain(style, bold=False)])
+        shared = {
+            "syndicate": version,
+            "renderer": RENDERER,
+            "zlib": zlib.ZLIB_RUNTIME_VERSION,
+            "pillow": _pillow_version(),
+            "raqm": raqm_available(),
+            "style": [style.background, style.foreground, style.accent],
+            "logo": file_digest(style.logo),
+            "fonts": [[path.name, file_digest(path)] for path in fonts],
+            "layout": file_digest(layout_file()),
+        }
+        encoded = json.dumps(shared, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        self._started = hashlib.sha256(encoded)
+
+    def __call__(self, card: CardInput) -> str:
+        parts = [card.site, card.title, card.author, card.date, file_digest(card.image)]
+        hasher = self._started.copy()
+        hasher.update(json.dumps(parts, ensure_ascii=False).encode("utf-8"))
+        return hasher.hexdigest()
+
+
 def card_key(card: CardInput, style: CardStyle, version: str) -> str:
     """A hash of everything the card shows: the same key means the same PNG bytes.
 
@@ -1196,19 +1223,4 @@ def card_key(card: CardInput, style: CardStyle, version: str) -> str:
     both chains and the layout file, the syndicate *version*, :data:`RENDERER`, the
     Pillow and zlib versions and whether Pillow has libraqm.
     """
-    fonts = dict.fromkeys([*font_chain(style, bold=True), *font_chain(style, bold=False)])
-    parts = {
-        "syndicate": version,
-        "renderer": RENDERER,
-        "zlib": zlib.ZLIB_RUNTIME_VERSION,
-        "pillow": _pillow_version(),
-        "raqm": raqm_available(),
-        "card": [card.site, card.title, card.author, card.date],
-        "image": file_digest(card.image),
-        "style": [style.background, style.foreground, style.accent],
-        "logo": file_digest(style.logo),
-        "fonts": [[path.name, file_digest(path)] for path in fonts],
-        "layout": file_digest(layout_file()),
-    }
-    encoded = json.dumps(parts, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
+    return CardKeys(style, version)(card)
