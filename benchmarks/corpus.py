@@ -415,12 +415,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--limit", type=int, default=50, help="[feeds] limit in syndicate.toml")
     parser.add_argument("--force", action="store_true", help="replace an existing content/")
+    parser.add_argument(
+        "--full", action="store_true", help="article pages and social cards too, not only feeds"
+    )
     args = parser.parse_args(argv)
     if args.articles < 0:
         parser.error("--articles must be >= 0")
     start = time.perf_counter()
     try:
-        generate(args.dest, args.articles, args.seed, limit=args.limit, overwrite=args.force)
+        generate(
+            args.dest,
+            args.articles,
+            args.seed,
+            limit=args.limit,
+            overwrite=args.force,
+            full=args.full,
+        )
     except FileExistsError as exc:
         print(f"corpus.py: {exc}", file=sys.stderr)
         return 1

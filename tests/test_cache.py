@@ -112,7 +112,57 @@ def test_a_changed_config_value_renders_what_shows_it_again(
     assert tree(root / "feeds") == cold(root, tmp_path)
 
 
-def test_a_changed_template_renders_the_pages_again_and_keeps_the_feeds(
+def article_files(*slugs: str, kinds: str = "page html json png") -> set[str]:
+    """The page (``page``) and social files (``html``, ``json``, ``png``) of *slugs*."""
+    names = {"page": "posts/{}/index.html", "html": "social/{}.html"}
+    names |= {"json": "social/{}.json", "png": "social/{}.png"}
+    return {names[kind].format(slug) for slug in slugs for kind in kinds.split()}
+
+
+def test_a_warm_full_build_renders_and_rewrites_nothing(publication: MakePublication) -> None:
+    root = three(publication, config=SITE)
+    first = build(root, NOW)
+    assert (first.parsed, first.rendered, first.cards) == (3, 3, 3)
+    stamps = mtimes(root / "feeds")
+    again = build(root, NOW)
+    assert (again.parsed, again.rendered, again.cards, again.written) == (0, 0, 0, ())
+    # Every feed, and each article's page and social files, kept unread.
+    assert again.kept == 3 * 4 + len(article_files("a", "b", "c"))
+    assert mtimes(root / "feeds") == stamps
+
+
+def test_an_edited_body_makes_its_page_and_texts_again_but_not_its_card(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    (root / "content/b.md").write_text(
+        article("Bananas", "2025-02-01", "Yellow, and edited.", categories="[Fruit]")
+    )
+    report = build(root, NOW)
+    assert (report.parsed, report.rendered, report.cards) == (1, 1, 0)
+    assert set(report.written) == (
+        feed_files("")
+        | feed_files("categories/fruit/")
+        | article_files("b", kinds="page html json")
+    )
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_an_edited_title_draws_its_card_again(publication: MakePublication, tmp_path: Path) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    (root / "content/c.md").write_text(
+        article("Carrots, raw", "2025-03-01", "Orange.", categories="[Roots]")
+    )
+    report = build(root, NOW)
+    assert report.cards == 1
+    written = set(report.written) - {"index.html"}  # lists the latest titles
+    assert written == feed_files("") | feed_files("categories/roots/") | article_files("c")
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_a_changed_template_renders_again_only_what_it_renders(
     publication: MakePublication, tmp_path: Path
 ) -> None:
     root = three(publication, config=SITE)
@@ -121,23 +171,48 @@ def test_a_changed_template_renders_the_pages_again_and_keeps_the_feeds(
     default = (REPO / "templates/site/article.html.j2").read_text()
     (root / "templates/site/article.html.j2").write_text(default + "<!-- changed -->\n")
     report = build(root, NOW)
-    assert report.rendered == 0 and report.kept == 3 * 4  # the feeds use no template
-    assert {name for name in report.written if name.endswith("index.html")} >= {
-        "posts/a/index.html",
-        "posts/b/index.html",
-        "posts/c/index.html",
-    }
+    assert (report.rendered, report.cards) == (0, 0)  # the feeds and the social files use none
+    assert set(report.written) == article_files("a", "b", "c", kinds="page")
+    assert tree(root / "feeds") == cold(root, tmp_path)
+    # The pages include the card's <meta> snippet: both are made again, not the rest.
+    (root / "templates/social").mkdir(parents=True)
+    default = (REPO / "templates/social/meta.html.j2").read_text()
+    (root / "templates/social/meta.html.j2").write_text(default + "<!-- changed -->\n")
+    report = build(root, NOW)
+    assert set(report.written) == article_files("a", "b", "c", kinds="page html")
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_a_changed_config_value_makes_again_the_article_files_that_show_it(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    # The X handle is in the twitter:site tag of the pages, snippets and social JSON: not
+    # on a card, nor in a feed.
+    (root / "syndicate.toml").write_text(SITE + '\n[social.x]\nhandle = "news"\n')
+    report = build(root, NOW)
+    assert report.cards == 0 and report.kept == 3 * 4 + 3
+    assert set(report.written) == article_files("a", "b", "c", kinds="page html json")
+    assert tree(root / "feeds") == cold(root, tmp_path)
+    # The card's colours are on the cards alone.
+    (root / "syndicate.toml").write_text(
+        SITE + '\n[social.x]\nhandle = "news"\n[social.card]\naccent = "#ff0000"\n'
+    )
+    report = build(root, NOW)
+    assert report.cards == 3
+    assert set(report.written) == article_files("a", "b", "c", kinds="png")
     assert tree(root / "feeds") == cold(root, tmp_path)
 
 
 def test_a_new_syndicate_version_invalidates_the_whole_cache(
     publication: MakePublication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    root = three(publication)
+    root = three(publication, config=SITE)
     build(root, NOW)
     monkeypatch.setattr(syndicate.cache, "__version__", "99.0.0")
     report = build(root, NOW)
-    assert (report.parsed, report.rendered, report.kept) == (3, 3, 0)
+    assert (report.parsed, report.rendered, report.kept, report.cards) == (3, 3, 0, 3)
     assert report.written == ()  # rendered again, to the same bytes
     assert tree(root / "feeds") == cold(root, tmp_path)
 

@@ -65,7 +65,7 @@ def test_an_unchanged_card_is_not_rendered_again(tmp_path: Path) -> None:
     stamps = mtimes(root / "feeds/social")
     assert build(root, NOW).cards == 0
     assert mtimes(root / "feeds/social") == stamps
-    (root / ".syndicate/cache/cards.json").write_text("{broken")  # never trusted blindly
+    (root / ".syndicate/cache/outputs.json").write_text("{broken")  # never trusted blindly
     assert build(root, NOW).cards == 7
     assert mtimes(root / "feeds/social") == stamps  # same bytes: nothing rewritten
     path = root / "content/indonesia-ai-hub.md"

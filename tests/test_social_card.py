@@ -532,3 +532,44 @@ def test_fonts_drawn_by_clusters_kern_by_pairs_and_substitute_as_listed(name: st
                         assert kind == 8
                         inputs = {g for coverage in sub.InputCoverage for g in coverage.glyphs}
                         assert inputs <= marks
+
+
+@pytest.mark.parametrize("name", cards.CLUSTERED_FONTS)
+def test_fonts_drawn_by_clusters_neither_kern_nor_substitute_across_a_space(name: str) -> None:
+    """What lets a line in these fonts be measured word by word."""
+    from fontTools.ttLib import TTFont
+
+    path = cards.fonts_dir() / name
+    clustering = cards._clustering(path)
+    assert clustering is not None
+    assert not any(" " in text for text in (*clustering.ligatures, *clustering.contexts))
+    with TTFont(path, lazy=True) as font:
+        space = font.getBestCmap()[ord(" ")]
+        table = font["GPOS"].table
+        for lookup in table.LookupList.Lookup:
+            for sub in lookup.SubTable:
+                kind = lookup.LookupType
+                if kind == 9:
+                    sub, kind = sub.ExtSubTable, sub.ExtensionLookupType
+                if kind != 2:
+                    continue
+                assert space not in sub.Coverage.glyphs
+                if sub.Format == 1:
+                    for pairs in sub.PairSet:
+                        assert all(pair.SecondGlyph != space for pair in pairs.PairValueRecord)
+                else:  # by class: the space's class (0 when it has none) moves nothing
+                    column = sub.ClassDef2.classDefs.get(space, 0)
+                    for row in sub.Class1Record:
+                        value = row.Class2Record[column].Value1
+                        assert value is None or not getattr(value, "XAdvance", 0)
+
+
+@pytest.mark.parametrize("bold", [True, False])
+@pytest.mark.parametrize("size", [72, 50, 36])
+def test_a_line_measured_word_by_word_is_as_wide_as_pillow_lays_it_out(
+    bold: bool, size: int
+) -> None:
+    typeset = cards._Typeset(font_chain(CardStyle(), bold=bold), size)
+    for line in [*LINES[:-2], "  two  spaces  ", "AV To Ty. “Yes,” Wa Vo"]:
+        run = cards._Run(0, line)
+        assert typeset.length(run) == typeset.fonts[0].getlength(line), line

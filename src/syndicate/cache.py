@@ -15,9 +15,10 @@ from plus syndicate's version:
   by its offset: one file written per build instead of one per body.  A body whose
   offset does not lead to its key (a damaged or rewritten pack) is a miss.  The pack
   is rewritten with only the bodies in use when it holds twice as much;
-- ``outputs.json``: for each output file, the hash of what it was made from and the
-  size, modification time and inode it was written with.  A file is kept without being
-  rendered again only when both still match.
+- ``outputs.json``: for each output file (feeds, article pages, social files and cards),
+  the hash of what it was made from and the size, modification time and inode it was
+  written with.  A file is kept without being rendered or read again only when both
+  still match.
 
 A cache file that cannot be read, or was written by another version, is ignored and
 rebuilt.  HTML read from the cache goes through the sanitiser again, so even a cache

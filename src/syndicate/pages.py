@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from .config import Config
-from .content import category_slug
+from .content import Article, category_slug
 from .email.render import format_date
 from .feeds import FeedPlan, feed_links
 from .markdown import Rendered
@@ -69,7 +69,7 @@ def page_path(config: Config, url: str) -> str:
     return relative + "index.html" if relative.endswith("/") or not relative else relative
 
 
-class _Days:
+class Days:
     """Dates written out for the site's language, each day once: formatting one takes
     longer than rendering the rest of a page, and a publication's articles share days."""
 
@@ -85,54 +85,85 @@ class _Days:
         return found
 
 
+def category_feeds(config: Config, articles: Sequence[Article]) -> dict[str, str]:
+    """The RSS feed of each category of *articles*, by the category's name (a name that
+    makes no slug has no feed)."""
+    feeds: dict[str, str] = {}
+    for name in dict.fromkeys(n for article in articles for n in article.categories):
+        if category_slug(name):
+            feeds[name] = f"{config.site.url}categories/{category_slug(name)}/rss.xml"
+    return feeds
+
+
+def render_article_page(
+    config: Config,
+    article: Article,
+    url: str,
+    body: Rendered,
+    feeds: Mapping[str, str],
+    days: Callable[[datetime], str],
+) -> bytes:
+    """The page of *article* at *url*, with its card metadata in the head; *feeds* are the
+    category feeds (:func:`category_feeds`), *days* writes a date out."""
+    site = config.site
+    meta = card_metadata(config, article, url, body.summary)
+    categories = [
+        {"name": name, "rss": feeds[name]} for name in article.categories if name in feeds
+    ]
+    updated = article.updated if article.updated != article.date else None
+    html = render_template(
+        config,
+        "site/article.html.j2",
+        site=site,
+        article=article,
+        url=url,
+        summary=body.summary,
+        html=Markup(body.html),  # sanitised by nh3 in markdown.render
+        og=meta.og,
+        twitter=meta.twitter,
+        categories=categories,
+        published=days(article.date),
+        published_iso=article.date.astimezone(site.timezone).isoformat(),
+        updated=days(updated) if updated else None,
+        updated_iso=updated.astimezone(site.timezone).isoformat() if updated else None,
+    )
+    return html.encode("utf-8")
+
+
 def render_article_pages(
     config: Config, publication: Publication, bodies: Mapping[str, Rendered]
 ) -> dict[str, bytes]:
     """A page at each published article's permalink, with its card metadata in the head."""
+    feeds = category_feeds(config, publication.published)
+    days = Days(config)
     pages: dict[str, bytes] = {}
-    site = config.site
-    days = _Days(config)
-    feeds: dict[str, str] = {}  # each category's feed, by its name
-    for name in dict.fromkeys(n for article in publication.published for n in article.categories):
-        if category_slug(name):
-            feeds[name] = f"{site.url}categories/{category_slug(name)}/rss.xml"
     for article in publication.published:
         url = publication.urls[article.slug]
-        body = bodies[article.slug]
-        meta = card_metadata(config, article, url, body.summary)
-        categories = [
-            {"name": name, "rss": feeds[name]} for name in article.categories if name in feeds
-        ]
-        updated = article.updated if article.updated != article.date else None
-        html = render_template(
-            config,
-            "site/article.html.j2",
-            site=site,
-            article=article,
-            url=url,
-            summary=body.summary,
-            html=Markup(body.html),  # sanitised by nh3 in markdown.render
-            og=meta.og,
-            twitter=meta.twitter,
-            categories=categories,
-            published=days(article.date),
-            published_iso=article.date.astimezone(site.timezone).isoformat(),
-            updated=days(updated) if updated else None,
-            updated_iso=updated.astimezone(site.timezone).isoformat() if updated else None,
+        pages[page_path(config, url)] = render_article_page(
+            config, article, url, bodies[article.slug], feeds, days
         )
-        pages[page_path(config, url)] = html.encode("utf-8")
     return pages
+
+
+def meta_snippet_path(article: Article) -> str:
+    """Where the ``<meta>`` snippet of *article*'s card lives below the output folder."""
+    return f"social/{article.slug}.html"
+
+
+def render_meta_snippet(config: Config, article: Article, url: str, summary: str) -> bytes:
+    """*article*'s card ``<meta>`` tags, for a site template to include."""
+    meta = card_metadata(config, article, url, summary)
+    html = render_template(config, "social/meta.html.j2", og=meta.og, twitter=meta.twitter)
+    return html.encode("utf-8")
 
 
 def render_meta_snippets(
     config: Config, publication: Publication, bodies: Mapping[str, Rendered]
 ) -> dict[str, bytes]:
     """``social/<slug>.html``: each article's card ``<meta>`` tags, for a site template."""
-    snippets: dict[str, bytes] = {}
-    for article in publication.published:
-        meta = card_metadata(
+    return {
+        meta_snippet_path(article): render_meta_snippet(
             config, article, publication.urls[article.slug], bodies[article.slug].summary
         )
-        html = render_template(config, "social/meta.html.j2", og=meta.og, twitter=meta.twitter)
-        snippets[f"social/{article.slug}.html"] = html.encode("utf-8")
-    return snippets
+        for article in publication.published
+    }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -26,7 +26,7 @@ from .config import Config, load_config, read_config
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
 from .email.digest import Digest, due, sent_digests
-from .errors import ContentError, Diagnostic, OutputError, RenderError, has_errors, sort_key
+from .errors import ContentError, Diagnostic, OutputError, has_errors, sort_key
 from .output import Pieces, WriteResult, atomic_write, write_files
 from .state import State, assign_ids, read_state
 from .workers import parallel_map, shared
@@ -443,11 +443,9 @@ class Outputs:
     diagnostics: tuple[Diagnostic, ...]
     #: Card images rendered (the others were unchanged since the last build).
     cards: int = 0
-    #: What each card shows, to remember once the cards are written.
-    card_keys: dict[str, str] = field(default_factory=dict)
     #: Output files left as they are: made from the same inputs as the file on disk.
     kept: frozenset[str] = frozenset()
-    #: What each feed file rendered or kept is made of, to remember once written.
+    #: What each file rendered or kept is made of, to remember once written.
     output_keys: dict[str, str] = field(default_factory=dict)
 
 
@@ -487,12 +485,8 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
                 output_keys.update(dict.fromkeys(names, key))
                 continue
         stale_plans.append(plan)
-    # Pages and cards show every article; feeds and emails only their newest.
-    shown = (
-        list(publication.published)
-        if config.site.pages or config.social.platforms
-        else [a for p in stale_plans for a in p.articles]
-    )
+    # Pages and social files render the bodies they need themselves (see article_files).
+    shown = [a for p in stale_plans for a in p.articles]
     bodies.render([*shown, *in_emails])
     rendered = bodies.rendered
     made: list[feeds.Feed] = []
@@ -517,7 +511,7 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
     files: dict[str, bytes] = {}
     bodies.forget_unpublished()
     from . import pages
-    from .email.render import email_pictures, format_date, render_digest
+    from .email.render import email_pictures, render_digest
 
     diagnostics: list[Diagnostic] = []
     pictures = email_pictures(config, in_emails)
@@ -531,33 +525,19 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
         files[f"digests/{email.digest.id}/index.html"] = email.web.encode("utf-8")
         diagnostics.extend(email.diagnostics)
     files.update(pages.render_pages(config, plans, publication, emails))
-    if config.site.pages:
-        feed_names = {plan.folder + name for plan in plans for name in feeds.FORMATS}
-        for name, data in pages.render_article_pages(config, publication, rendered).items():
-            if name in files or name in feed_names:
-                raise RenderError(
-                    f"{config.path}: site.permalink puts an article page at {name}, "
-                    "where syndicate writes another file; change the permalink or the slug"
-                )
-            files[name] = data
-    cards, card_keys = 0, {}
-    if config.social.platforms:
-        from .social.outputs import social_files
+    from .article_files import article_files
 
-        files.update(pages.render_meta_snippets(config, publication, rendered))
-        dates = {a.slug: format_date(a.date, config) for a in publication.published}
-        social = social_files(config, publication.published, publication.urls, rendered, dates)
-        files.update(social.files)
-        diagnostics.extend(social.diagnostics)
-        cards, card_keys = social.rendered, social.keys
+    feed_names = {plan.folder + name for plan in plans for name in feeds.FORMATS}
+    own = article_files(publication, bodies, cache, taken=files.keys() | feed_names)
+    files.update(own.files)
+    diagnostics.extend(own.diagnostics)
     return Outputs(
         OutputFiles(config, made, files),
         tuple(emails),
         tuple(diagnostics),
-        cards,
-        card_keys,
-        kept=frozenset(kept),
-        output_keys=output_keys,
+        own.cards,
+        kept=frozenset(kept | own.kept),
+        output_keys=output_keys | own.keys,
     )
 
 
@@ -633,17 +613,13 @@ def build(
         except OSError:
             saved = b""
         data = state.to_json()
-    if not dry_run and outputs.card_keys:
-        from .social.outputs import save_keys
-
-        save_keys(config.root, outputs.card_keys)
     if saved != data and not dry_run:
         try:
             atomic_write(config.state_path, data)
         except OSError as error:
             raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
     if cache is not None and not dry_run:
-        remember_outputs(cache, config.output_dir, outputs.output_keys)
+        remember_outputs(cache, config.output_dir, outputs.output_keys, outputs.kept)
         cache.save()
     return Report(
         tuple(diagnostics),
@@ -664,11 +640,19 @@ def build(
     )
 
 
-def remember_outputs(cache: BuildCache, folder: Path, keys: Mapping[str, str]) -> None:
-    """Record what each feed file on disk was made of, with its size, modification time
-    and inode as written, so that the next build can keep it without rendering it."""
+def remember_outputs(
+    cache: BuildCache, folder: Path, keys: Mapping[str, str], kept: Set[str] = frozenset()
+) -> None:
+    """Record what each output file on disk was made of, with its size, modification time
+    and inode as written, so that the next build can keep it without rendering it.  A
+    *kept* file keeps its record: it was not written (and the next build looks at it
+    again before keeping it)."""
     remembered = {}
     for name, key in keys.items():
+        known = cache.outputs.get(name) if name in kept else None
+        if isinstance(known, list) and known[:1] == [key]:
+            remembered[name] = known
+            continue
         signature = file_signature(folder / name)
         if signature is not None:
             remembered[name] = [key, *signature]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 
+from .cache import digest
 from .config import Config
 from .errors import RenderError
 
@@ -62,3 +63,35 @@ def render_template(config: Config, name: str, **context: object) -> str:
         raise RenderError(f"{where}:{error.lineno}: template error: {error.message}") from None
     except jinja2.TemplateError as error:
         raise RenderError(f"{name}: template error: {error.message}") from None
+
+
+def template_key(config: Config, name: str) -> str | None:
+    """A hash of template *name* and of every template it extends, includes or imports:
+    what a file rendered from it shows besides its context.  When one names another by an
+    expression, which cannot be followed, every template counts.  None when a template
+    cannot be read: rendering it will say why."""
+    from jinja2 import meta
+
+    env = environment(config)
+    sources: dict[str, str] = {}
+    todo = [name]
+    try:
+        while todo:
+            current = todo.pop()
+            if current in sources:
+                continue
+            sources[current] = _source(env, current)
+            for referenced in meta.find_referenced_templates(env.parse(sources[current])):
+                if referenced is None:
+                    todo += [n for n in env.list_templates() if n not in sources]
+                    break
+                todo.append(referenced)
+    except jinja2.TemplateError:
+        return None
+    return digest("templates", *[part for n in sorted(sources) for part in (n, sources[n])])
+
+
+def _source(env: jinja2.Environment, name: str) -> str:
+    assert env.loader is not None
+    source: str = env.loader.get_source(env, name)[0]
+    return source

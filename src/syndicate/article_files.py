@@ -1,0 +1,248 @@
+"""Each published article's own files: its page at its permalink (``[site] pages``) and,
+with ``[social] platforms``, ``social/<slug>.json`` (post texts and card metadata),
+``social/<slug>.html`` (the card's ``<meta>`` snippet) and ``social/<slug>.png`` (the card).
+
+Every file has a key: a hash of everything it shows, that is the article's fields, its
+body's key (:func:`syndicate.pipeline.body_key`, with the links it resolved), its
+permalink, the config values and the templates (with those they include) it is rendered
+with, and syndicate's version, part of every hash.  A file whose key is the one the build
+cache recorded for the file on disk, with the size, modification time and inode it was
+written with, is kept: neither rendered nor read, like an unchanged feed.  Only the bodies
+of the files made are read or rendered.
+
+An article's files are made together, by one job, on every core when there are many: a
+card takes milliseconds to draw, a page or the post texts a fraction of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, NamedTuple
+
+import jinja2
+
+from . import __version__, pages, templating
+from .cache import BuildCache, digest
+from .config import Config
+from .content import Article
+from .errors import Diagnostic, RenderError
+from .markdown import Rendered
+from .social.card import CardInput, CardKeys, prepare, render_card
+from .social.meta import card_path
+from .social.outputs import card_input, document_path, social_document
+from .workers import parallel_map, shared
+
+if TYPE_CHECKING:
+    from .pipeline import Bodies, Publication
+
+#: Article fields a template may show; the body is in the body's key.
+_SHOWN = tuple(f.name for f in fields(Article) if f.name not in ("text", "place"))
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFiles:
+    """The articles' files made by a build, and those it kept."""
+
+    files: dict[str, bytes]
+    #: Files left as they are: made from the same inputs as the file on disk.
+    kept: frozenset[str]
+    #: The key of each file made or kept, for the cache to remember once it is written.
+    keys: dict[str, str]
+    #: Cards drawn (the others were kept).
+    cards: int
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def article_key(article: Article) -> str:
+    """What of *article* but its body a page or a social file may show: every field."""
+    values = [getattr(article, name) for name in _SHOWN]
+    # A mapping's order is the file's when it was parsed, sorted when it came from the cache.
+    shown = [sorted(v.items()) if isinstance(v, Mapping) else v for v in values]
+    return digest("article", repr(shown))
+
+
+class _Keys:
+    """The key of each file of an article, from what the files of a build share."""
+
+    def __init__(self, config: Config) -> None:
+        site = repr(config.site)
+        handle = config.social.platform("x").handle or "\x00none"
+        self.config = config
+        self.page = _shared_key("page", site, handle, templating.template_key(config, _PAGE))
+        self.snippet = _shared_key("meta", site, handle, templating.template_key(config, _META))
+        self.document = digest("social", site, repr(config.social))
+        self.cards = CardKeys(config.social.card, __version__) if config.social.platforms else None
+
+    def files(
+        self, article: Article, url: str, body: str | None, card: CardInput | None
+    ) -> dict[str, str | None]:
+        """The article's files, each with its key (None: it must be made); *body* is the key
+        of the article's body (None when it must be rendered first)."""
+        config = self.config
+        shown = None if body is None else digest(article_key(article), body, url)
+        found: dict[str, str | None] = {}
+        if config.site.pages:
+            found[pages.page_path(config, url)] = _key(self.page, shown)
+        if card is not None and self.cards is not None:
+            found[pages.meta_snippet_path(article)] = _key(self.snippet, shown)
+            found[document_path(article)] = _key(self.document, shown)
+            found[card_path(article)] = digest("card", self.cards(card))
+        return found
+
+
+_PAGE, _META = "site/article.html.j2", "social/meta.html.j2"
+
+
+def _shared_key(kind: str, *parts: str | None) -> str | None:
+    return None if None in parts else digest(kind, *(part or "" for part in parts))
+
+
+def _key(shared: str | None, shown: str | None) -> str | None:
+    return None if shared is None or shown is None else digest(shared, shown)
+
+
+class _Context(NamedTuple):
+    """What every job of a build needs: sent to each worker once."""
+
+    config: Config
+    #: Each category's feed, by its name.
+    feeds: dict[str, str]
+    days: pages.Days
+
+
+class _Job(NamedTuple):
+    """The files of one article to make (its body when a page or a text needs it)."""
+
+    article: Article
+    url: str
+    names: frozenset[str]
+    body: Rendered | None
+    card: CardInput | None
+
+
+class _Made(NamedTuple):
+    files: dict[str, bytes]
+    #: What the card could not draw.
+    problems: tuple[str, ...]
+
+
+def _make(job: _Job) -> _Made:
+    """The files *job* asks for.  Runs in a worker: the context comes from
+    :func:`~syndicate.workers.shared`."""
+    context: _Context = shared()
+    config, article, url, body = context.config, job.article, job.url, job.body
+    files: dict[str, bytes] = {}
+    problems: tuple[str, ...] = ()
+    for name in sorted(job.names):
+        if name == card_path(article):
+            assert job.card is not None
+            files[name], layout = render_card(job.card, config.social.card)
+            problems = layout.problems
+            continue
+        assert body is not None
+        if name == pages.meta_snippet_path(article):
+            files[name] = pages.render_meta_snippet(config, article, url, body.summary)
+        elif name == document_path(article):
+            files[name] = social_document(config, article, url, body.summary)
+        else:
+            files[name] = pages.render_article_page(
+                config, article, url, body, context.feeds, context.days
+            )
+    return _Made(files, problems)
+
+
+def article_files(
+    publication: Publication,
+    bodies: Bodies,
+    cache: BuildCache | None,
+    taken: Set[str] = frozenset(),
+) -> ArticleFiles:
+    """The page and social files of every published article; with a *cache*, those made
+    of the same inputs as the files on disk are kept.  *taken* are the names of the
+    build's other files, which no page may have."""
+    config = publication.config
+    if not (config.site.pages or config.social.platforms):
+        return ArticleFiles({}, frozenset(), {}, 0, ())
+    keys = _Keys(config)
+    feeds = pages.category_feeds(config, publication.published)
+    context = _Context(config, feeds, pages.Days(config))
+    folder = str(config.output_dir)
+    recorded = cache.outputs if cache is not None else {}
+    kept: dict[str, str] = {}
+    todo: list[tuple[Article, str, frozenset[str], CardInput | None]] = []
+    for article in publication.published:
+        url = publication.urls[article.slug]
+        card = None
+        if config.social.platforms:
+            card = card_input(config, article, context.days(article.date))
+        body = bodies.cached_key(article) if cache is not None else None
+        stale = []
+        for name, key in keys.files(article, url, body, card).items():
+            if name in taken:
+                raise RenderError(
+                    f"{config.path}: site.permalink puts an article page at {name}, "
+                    "where syndicate writes another file; change the permalink or the slug"
+                )
+            if key is not None and _unchanged(recorded.get(name), key, folder, name):
+                kept[name] = key
+            else:
+                stale.append(name)
+        if stale:
+            todo.append((article, url, frozenset(stale), card))
+    if not todo:
+        return ArticleFiles({}, frozenset(kept), kept, 0, ())
+
+    rendered = bodies.render(a for a, _, names, _ in todo if names - {card_path(a)})
+    jobs = [
+        _Job(_light(article), url, names, rendered.get(article.slug), card)
+        for article, url, names, card in todo
+    ]
+    _prepare(config, jobs)
+    made = parallel_map(_make, jobs, shared=context)
+
+    files: dict[str, bytes] = {}
+    made_keys = dict(kept)
+    diagnostics: list[Diagnostic] = []
+    cards = 0
+    for (article, url, names, card), result in zip(todo, made, strict=True):
+        files.update(result.files)
+        cards += card_path(article) in names
+        diagnostics += [
+            Diagnostic.warning(article.source, article.line("title"), f"card: {problem}")
+            for problem in result.problems
+        ]
+        if cache is not None:
+            now = keys.files(article, url, bodies.cached_key(article), card)
+            made_keys.update((name, key) for name, key in now.items() if key is not None)
+    return ArticleFiles(files, frozenset(kept), made_keys, cards, tuple(diagnostics))
+
+
+def _unchanged(recorded: object, key: str, folder: str, name: str) -> bool:
+    """Whether the cache recorded *key* for the file *name* as it is on disk."""
+    if not isinstance(recorded, list) or not recorded or recorded[0] != key:
+        return False
+    try:
+        status = os.stat(os.path.join(folder, name))
+    except OSError:
+        return False
+    return recorded[1:] == [status.st_size, status.st_mtime_ns, status.st_ino]
+
+
+def _prepare(config: Config, jobs: list[_Job]) -> None:
+    """Load the templates, fonts and card backdrop now: worker processes started
+    afterwards with "fork" inherit them instead of each loading them again."""
+    environment = templating.environment(config)
+    for name in (_PAGE, _META):
+        with contextlib.suppress(jinja2.TemplateError):  # rendering will say what is wrong
+            environment.get_template(name)
+    if any(job.card is not None for job in jobs):
+        prepare(config.social.card, config.site.title)
+
+
+def _light(article: Article) -> Article:
+    """*article* without its Markdown text, which its files do not show (the rendered body
+    goes instead): less to send to a worker."""
+    return article if article.text is None else replace(article, text=None)
