@@ -183,6 +183,23 @@ def test_a_changed_template_renders_again_only_what_it_renders(
     assert tree(root / "feeds") == cold(root, tmp_path)
 
 
+def test_front_matter_read_from_the_cache_keeps_the_order_it_was_written_in(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    text = article("Apples", "2025-01-01").replace("---\n", "---\nzeta: 1\nalpha: 2\n", 1)
+    root = publication({"content/a.md": text}, config=SITE)
+    build(root, NOW)
+    # A page template that shows the unknown keys, rendered from the cached front matter.
+    (root / "templates/site").mkdir(parents=True)
+    default = (REPO / "templates/site/article.html.j2").read_text()
+    shown = "{% for key in article.extra %}<i>{{ key }}</i>{% endfor %}\n"
+    (root / "templates/site/article.html.j2").write_text(default + shown)
+    assert build(root, NOW).parsed == 0
+    page = (root / "feeds/posts/a/index.html").read_text()
+    assert "<i>zeta</i><i>alpha</i>" in page
+    assert tree(root / "feeds") == cold(root, tmp_path)
+
+
 def test_a_changed_config_value_makes_again_the_article_files_that_show_it(
     publication: MakePublication, tmp_path: Path
 ) -> None:

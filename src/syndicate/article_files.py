@@ -59,8 +59,8 @@ class ArticleFiles:
 def article_key(article: Article) -> str:
     """What of *article* but its body a page or a social file may show: every field."""
     values = [getattr(article, name) for name in _SHOWN]
-    # A mapping's order is the file's when it was parsed, sorted when it came from the cache.
-    shown = [sorted(v.items()) if isinstance(v, Mapping) else v for v in values]
+    # A mapping's order is the file's, from the cache too: a template may show it.
+    shown = [list(v.items()) if isinstance(v, Mapping) else v for v in values]
     return digest("article", repr(shown))
 
 

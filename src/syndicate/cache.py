@@ -101,7 +101,9 @@ class Encoded(str):
 
 def encoded(entry: Mapping[str, Any]) -> Encoded:
     """*entry* as JSON, as a cache file holds it."""
-    return Encoded(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+    # Keys in their order, not sorted: a front matter's unknown keys keep the order they
+    # were written in, which a template looping over them shows.
+    return Encoded(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
 
 
 def _write(path: Path, entries: Mapping[str, Any]) -> None:
@@ -117,7 +119,7 @@ def _write(path: Path, entries: Mapping[str, Any]) -> None:
         data = f'{{"entries":{{{listed}}},{head}}}'
     else:
         document = {"version": __version__, "layout": LAYOUT, "entries": entries}
-        data = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     with contextlib.suppress(OSError):  # only a cache: the next build is slower, not wrong
         atomic_write(path, data.encode("utf-8"), durable=False)
 
