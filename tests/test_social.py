@@ -6,12 +6,15 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, mtimes
+from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, mtimes, tree
 from syndicate.cli import main
+from syndicate.errors import ContentError
 from syndicate.pipeline import build
+from syndicate.social import card as cards
 from syndicate.social.text import count
 
 SNAPSHOTS = REPO / "tests" / "artifacts" / "cards" / "example"
@@ -71,6 +74,24 @@ def test_an_unchanged_card_is_not_rendered_again(tmp_path: Path) -> None:
     path = root / "content/indonesia-ai-hub.md"
     path.write_text(path.read_text().replace("Indonesia Aims", "Indonesia Plans"))
     assert build(root, NOW).cards == 1
+
+
+def test_a_card_that_cannot_draw_its_title_stops_a_strict_build_writing_anything(
+    publication: MakePublication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cards, "raqm_available", lambda: False)  # no Arabic then
+    root = publication({"content/a.md": article("Hello")})
+    build(root, NOW)
+    before, stamps = tree(root / "feeds"), mtimes(root / "feeds")
+    (root / "content/a.md").write_text(article("مقالة عن Python"))
+    # The card is drawn while the other files are written: its warning still comes first.
+    with pytest.raises(ContentError) as raised:
+        build(root, NOW, strict=True)
+    assert any("card: title: no font has" in d.message for d in raised.value.diagnostics)
+    assert tree(root / "feeds") == before and mtimes(root / "feeds") == stamps
+    report = build(root, NOW)
+    assert any("card: title: no font has" in d.message for d in report.diagnostics)
+    assert "a.png" in " ".join(report.written)
 
 
 def test_social_settings(publication: MakePublication) -> None:

@@ -16,6 +16,20 @@ def test_parallel_map_keeps_the_order() -> None:
     assert workers.parallel_map(abs, [-i for i in items], min_items=1) == items
 
 
+@pytest.mark.parametrize("min_items", [1, 10**9])  # worker processes, or none
+def test_a_stream_gives_every_result_in_order(min_items: int) -> None:
+    items = list(range(500))
+    with workers.Stream(abs, [-i for i in items], min_items=min_items) as stream:
+        assert list(stream) == items
+
+
+def test_a_stream_closed_early_stops_its_workers() -> None:
+    with workers.Stream(abs, list(range(-5000, 0)), min_items=1) as stream:
+        first = next(iter(stream))
+    assert first == 5000
+    assert stream._pool is None
+
+
 def test_a_parallel_build_writes_what_a_serial_one_writes(
     publication: MakePublication,
     monkeypatch: pytest.MonkeyPatch,

@@ -11,14 +11,17 @@ written with, is kept: neither rendered nor read, like an unchanged feed.  Only 
 of the files made are read or rendered.
 
 An article's files are made together, by one job, on every core when there are many: a
-card takes milliseconds to draw, a page or the post texts a fraction of one.
+card takes milliseconds to draw, a page or the post texts a fraction of one.  The jobs
+start when the build has decided what to make, and the files come back while the build
+writes the others: :class:`Made` gives each as it arrives, so that writing ten thousand
+pages and cards overlaps with drawing them, and they are never all in memory at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -33,7 +36,7 @@ from .markdown import Rendered
 from .social.card import CardInput, CardKeys, prepare, render_card
 from .social.meta import card_path
 from .social.outputs import card_input, document_path, social_document
-from .workers import parallel_map, shared
+from .workers import Stream, shared
 
 if TYPE_CHECKING:
     from .pipeline import Bodies, Publication
@@ -44,16 +47,61 @@ _SHOWN = tuple(f.name for f in fields(Article) if f.name not in ("text", "place"
 
 @dataclass(frozen=True, slots=True)
 class ArticleFiles:
-    """The articles' files made by a build, and those it kept."""
+    """The articles' files a build makes, and those it keeps."""
 
-    files: dict[str, bytes]
+    made: Made
     #: Files left as they are: made from the same inputs as the file on disk.
     kept: frozenset[str]
     #: The key of each file made or kept, for the cache to remember once it is written.
     keys: dict[str, str]
     #: Cards drawn (the others were kept).
     cards: int
-    diagnostics: tuple[Diagnostic, ...]
+
+
+class Made(Mapping[str, bytes]):
+    """The files being made, each given once, as soon as the workers have made it: reading
+    one waits for the job that makes it (and lets go of it).  What a card could not draw
+    is in :attr:`diagnostics` once its job is done.  :meth:`close` stops the workers."""
+
+    def __init__(
+        self, jobs: list[tuple[Article, frozenset[str]]], results: Stream[_Made] | None
+    ) -> None:
+        self._jobs = jobs
+        self._names = {name: None for _, names in jobs for name in sorted(names)}
+        self._stream = results
+        self._results: Iterator[_Made] = iter(results) if results is not None else iter(())
+        self._done = 0
+        self._ready: dict[str, bytes] = {}
+        self.diagnostics: list[Diagnostic] = []
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._names:
+            raise KeyError(name)
+        while name not in self._ready:
+            if self._done == len(self._jobs):
+                raise KeyError(f"{name}: already read")
+            article, _ = self._jobs[self._done]
+            result = next(self._results)
+            self._done += 1
+            self._ready.update(result.files)
+            self.diagnostics += [
+                Diagnostic.warning(article.source, article.line("title"), f"card: {problem}")
+                for problem in result.problems
+            ]
+        return self._ready.pop(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
 
 
 def article_key(article: Article) -> str:
@@ -165,7 +213,7 @@ def article_files(
     build's other files, which no page may have."""
     config = publication.config
     if not (config.site.pages or config.social.platforms):
-        return ArticleFiles({}, frozenset(), {}, 0, ())
+        return ArticleFiles(Made([], None), frozenset(), {}, 0)
     keys = _Keys(config)
     feeds = pages.category_feeds(config, publication.published)
     context = _Context(config, feeds, pages.Days(config))
@@ -193,31 +241,23 @@ def article_files(
         if stale:
             todo.append((article, url, frozenset(stale), card))
     if not todo:
-        return ArticleFiles({}, frozenset(kept), kept, 0, ())
+        return ArticleFiles(Made([], None), frozenset(kept), kept, 0)
 
     rendered = bodies.render(a for a, _, names, _ in todo if names - {card_path(a)})
     jobs = [
         _Job(_light(article), url, names, rendered.get(article.slug), card)
         for article, url, names, card in todo
     ]
-    _prepare(config, jobs)
-    made = parallel_map(_make, jobs, shared=context)
-
-    files: dict[str, bytes] = {}
     made_keys = dict(kept)
-    diagnostics: list[Diagnostic] = []
     cards = 0
-    for (article, url, names, card), result in zip(todo, made, strict=True):
-        files.update(result.files)
+    for article, url, names, card in todo:
         cards += card_path(article) in names
-        diagnostics += [
-            Diagnostic.warning(article.source, article.line("title"), f"card: {problem}")
-            for problem in result.problems
-        ]
-        if cache is not None:
+        if cache is not None:  # the bodies are in the cache now: every key is known
             now = keys.files(article, url, bodies.cached_key(article), card)
             made_keys.update((name, key) for name, key in now.items() if key is not None)
-    return ArticleFiles(files, frozenset(kept), made_keys, cards, tuple(diagnostics))
+    _prepare(config, jobs)
+    made = Made([(a, names) for a, _, names, _ in todo], Stream(_make, jobs, shared=context))
+    return ArticleFiles(made, frozenset(kept), made_keys, cards)
 
 
 def _unchanged(recorded: object, key: str, folder: str, name: str) -> bool:

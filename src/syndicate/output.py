@@ -25,7 +25,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +175,7 @@ def write_files(
     *,
     kept: Set[str] = frozenset(),
     dry_run: bool = False,
+    ready: Callable[[], None] | None = None,
 ) -> WriteResult:
     """Make *folder* hold *files* (paths relative to it), without the *stale* ones no longer
     made, in one atomic step; files not named in either, and the *kept* ones (known to be
@@ -185,7 +186,9 @@ def write_files(
     read never has them all in memory at once, and :class:`Pieces` never has a whole file.
     Should reading one fail, *folder* is left as it was.
 
-    With *dry_run*, only say what would be written and removed.
+    *ready* is called once every file was read, before anything replaces *folder*: it
+    may raise to leave *folder* as it was.  With *dry_run*, only say what would be written
+    and removed.
     """
     folder = folder.absolute()
     staging: _Staging | None = None
@@ -208,6 +211,8 @@ def write_files(
                 if not dry_run:
                     staging = staging or _Staging(folder)
                     staging.write(name, data, replacing=size is not None)
+            if ready is not None:
+                ready()
             removed = [
                 name
                 for name in sorted(set(stale) - files.keys() - kept)

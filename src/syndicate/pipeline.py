@@ -381,21 +381,27 @@ def entry_key(article: Article, publication: Publication, body: str) -> str:
 
 class OutputFiles(Pieces):
     """Every file of a build's output folder, by its path there: the feeds' made only when
-    read, the others already made.
+    read, the articles' own files (pages, social files, cards) as the workers making them
+    deliver them (see :class:`~syndicate.article_files.Made`), the others already made.
 
     With every entry in every feed, the feeds come to several times the size of the
     articles, and a build compares and writes one file at a time: each is rendered when
     :func:`~syndicate.output.write_files` reads it, and let go once written.  Iterating
     gives the feeds format by format (every RSS file, then every Atom file, then every
     JSON Feed), so each entry is serialised once per format and only one format's entries
-    are held at a time; then the other files.
+    are held at a time; then the articles' files, then the other files.
     """
 
     def __init__(
-        self, config: Config, feeds_made: Sequence[feeds.Feed], others: Mapping[str, bytes]
+        self,
+        config: Config,
+        feeds_made: Sequence[feeds.Feed],
+        others: Mapping[str, bytes],
+        streamed: Mapping[str, bytes] | None = None,
     ) -> None:
         self.config = config
         self.others = others
+        self.streamed = streamed if streamed is not None else {}
         self.made = tuple(feeds_made)
         self._feeds = {
             feed.folder + name: (feed, name) for name in feeds.FORMATS for feed in feeds_made
@@ -405,7 +411,7 @@ class OutputFiles(Pieces):
 
     def adding(self, more: Mapping[str, bytes]) -> OutputFiles:
         """These files and *more*."""
-        return OutputFiles(self.config, self.made, {**self.others, **more})
+        return OutputFiles(self.config, self.made, {**self.others, **more}, self.streamed)
 
     def __getitem__(self, name: str) -> bytes:
         return b"".join(self.pieces(name))
@@ -413,6 +419,8 @@ class OutputFiles(Pieces):
     def pieces(self, name: str) -> Sequence[bytes]:
         found = self._feeds.get(name)
         if found is None:
+            if name in self.streamed:
+                return (self.streamed[name],)
             return (self.others[name],)
         feed, kind = found
         if kind != self._format:
@@ -421,15 +429,26 @@ class OutputFiles(Pieces):
         return feeds.render_pieces(feed, kind, self.config, self._writer)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._feeds or name in self.others
+        return name in self._feeds or name in self.streamed or name in self.others
 
     def __iter__(self) -> Iterator[str]:
         yield from self._feeds
         self._writer.forget(self._format)  # every feed read: let go of the last format's
+        yield from self.streamed
         yield from self.others
 
     def __len__(self) -> int:
-        return len(self._feeds) + len(self.others)
+        return len(self._feeds) + len(self.streamed) + len(self.others)
+
+    def problems(self) -> list[Diagnostic]:
+        """What the files read so far found wrong (a card that could not draw a title)."""
+        return list(getattr(self.streamed, "diagnostics", ()))
+
+    def close(self) -> None:
+        """Stop the workers still making files (when not every file was read)."""
+        close = getattr(self.streamed, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,10 +548,8 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
 
     feed_names = {plan.folder + name for plan in plans for name in feeds.FORMATS}
     own = article_files(publication, bodies, cache, taken=files.keys() | feed_names)
-    files.update(own.files)
-    diagnostics.extend(own.diagnostics)
     return Outputs(
-        OutputFiles(config, made, files),
+        OutputFiles(config, made, files, own.made),
         tuple(emails),
         tuple(diagnostics),
         own.cards,
@@ -601,9 +618,26 @@ def build(
     if has_errors(diagnostics, strict=strict):
         raise ContentError("the publication has errors", diagnostics)
     files = outputs.files.adding(static)
-    result: WriteResult = write_files(
-        config.output_dir, files, publication.state.outputs, kept=outputs.kept, dry_run=dry_run
-    )
+
+    def ready() -> None:
+        """Once every file is made, and before any replaces the output: the problems found
+        while making them (card warnings) stop a strict build too."""
+        late = files.problems()
+        if late and has_errors([*diagnostics, *late], strict=strict):
+            raise ContentError("the publication has errors", [*diagnostics, *late])
+
+    try:
+        result: WriteResult = write_files(
+            config.output_dir,
+            files,
+            publication.state.outputs,
+            kept=outputs.kept,
+            dry_run=dry_run,
+            ready=ready,
+        )
+    finally:
+        files.close()
+    diagnostics += files.problems()
     state = replace(publication.state, outputs=tuple(sorted(files.keys() | outputs.kept)))
     if state == publication.saved_state:
         saved = data = b""  # nothing to write

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,3 +60,59 @@ def parallel_map(
     chunk = max(1, len(items) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,)) as pool:
         return list(pool.map(function, items, chunksize=chunk))
+
+
+class Stream(Generic[R]):
+    """``(function(item) for item in items)``, started at once on every core when there is
+    enough work: the caller takes each result, in order, as soon as it is made, and does
+    its own work (writing what the results hold) while the workers make the rest.
+
+    :meth:`close` stops the workers, and must be called (a ``with`` block does it), even
+    when not every result was taken.  Without enough work for a pool, each result is made
+    when it is taken.
+    """
+
+    def __init__(
+        self,
+        function: Callable[[T], R],
+        items: Sequence[T],
+        *,
+        min_items: int = MIN_ITEMS,
+        shared: Any = None,
+    ) -> None:
+        workers = min(cores(), 8)
+        self._pool: Any = None
+        if workers < 2 or len(items) < min_items:
+            self._results: Iterator[R] = _serially(function, items, shared)
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        # Small chunks: results come back steadily, not in a few large batches.
+        chunk = max(1, min(len(items) // (workers * 4), 32))
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,))
+        self._pool = pool
+        self._results = pool.map(function, items, chunksize=chunk)
+
+    def __iter__(self) -> Iterator[R]:
+        return self._results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Stream[R]:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
+
+
+def _serially(function: Callable[[T], R], items: Sequence[T], shared: Any) -> Iterator[R]:
+    for item in items:
+        _share(shared)
+        try:
+            result = function(item)
+        finally:
+            _share(None)
+        yield result
