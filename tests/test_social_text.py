@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 from syndicate.social.text import BARE_DOMAIN as BARE
 from syndicate.social.text import (
     LIMITS,
+    PLAIN_CHARACTERS,
     PLATFORMS,
+    _counted,
+    _forms,
     _shortened,
     compose,
     count,
@@ -358,3 +361,45 @@ def test_a_shortened_summary_is_the_longest_form_that_fits(
         for longer in forms[: forms.index(parts[where])]:
             tried = [*parts[:where], longer, *parts[where + 1 :]]
             assert not fits(platform, "\n\n".join(tried))
+
+
+# Text most posts are made of: letters with and without accents, punctuation, the odd dot,
+# digit, "@" or URL, and now and then something only the long way counts right.
+WESTERN = "abcdefghijklmnopqrstuvwxyzABCZ àéöçñßøœ ĳ αβγ жщ .,;:!?'\"()-–—‘’“”…•‰ 0123456789 @/"
+westerly = st.lists(
+    st.sampled_from(sorted(WESTERN)) | st.sampled_from([" example.com ", URL, "\r\n", *SPECIAL]),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(westerly | texts)
+def test_counting_a_simple_text_by_code_points_agrees_with_the_long_way(text: str) -> None:
+    for platform in PLATFORMS:
+        assert count(platform, text) == _counted(platform, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(westerly | texts)
+def test_a_shortened_forms_size_without_making_it_agrees_with_counting_it(text: str) -> None:
+    forms = _forms(normalize(text))
+    for platform in PLATFORMS:
+        for index, form in enumerate(forms):
+            size = (_counted(platform, form), len(form.encode("utf-8")))
+            assert forms.size(platform, index) == size, (platform, form)
+
+
+def test_plain_characters_neither_join_a_cluster_nor_make_an_emoji() -> None:
+    one = regex.compile(f"[{PLAIN_CHARACTERS}]")
+    plain = [chr(c) for c in range(0x110000) if one.fullmatch(chr(c))]
+    joining = regex.compile(
+        r"[\r\p{Grapheme_Cluster_Break=Extend}\p{Grapheme_Cluster_Break=ZWJ}"
+        r"\p{Grapheme_Cluster_Break=SpacingMark}\p{Grapheme_Cluster_Break=Prepend}"
+        r"\p{Hangul_Syllable_Type=L}\p{Hangul_Syllable_Type=V}\p{Hangul_Syllable_Type=T}"
+        r"\p{Hangul_Syllable_Type=LV}\p{Hangul_Syllable_Type=LVT}\p{Regional_Indicator}]"
+    )
+    emoji = regex.compile(
+        r"\p{Emoji_Presentation}|\p{Emoji_Modifier_Base}|\p{Extended_Pictographic}"
+    )
+    assert "é" in plain and "…" in plain and "\r" not in plain and "©" not in plain
+    assert [c for c in plain if joining.match(c) or emoji.match(c)] == []

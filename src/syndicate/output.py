@@ -52,32 +52,44 @@ def _scalar(value: object) -> str:
     return text
 
 
-def _item(value: object, depth: int) -> str:
-    if type(value) is str:  # the most common, first
-        return _string(value)
-    if isinstance(value, dict | list | tuple):
-        return json_indented(value, depth)
-    return _scalar(value)
+#: A line break and the indent of each depth, made once.
+_PADS = tuple("\n" + "  " * depth for depth in range(16))
+
+
+def _pad(depth: int) -> str:
+    return _PADS[depth] if depth < len(_PADS) else "\n" + "  " * depth
 
 
 def json_indented(value: object, depth: int = 0) -> str:
     """``json.dumps(value, ensure_ascii=False, indent=2)``, several times faster: the
     standard library indents in pure Python, while this hands each scalar to the C
     encoder.  Mappings must have text keys."""
+    # Text, the most common value, is written where it is met, without a call for it.
     if isinstance(value, dict):
         if not value:
             return "{}"
-        pad = "\n" + "  " * (depth + 1)
+        deeper = depth + 1
+        pad = _pad(deeper)
         inner = ",".join(
-            f"{pad}{_string(key)}: {_item(item, depth + 1)}" for key, item in value.items()
+            [
+                f"{pad}{_string(key)}: "
+                f"{_string(item) if type(item) is str else json_indented(item, deeper)}"
+                for key, item in value.items()
+            ]
         )
-        return "{" + inner + "\n" + "  " * depth + "}"
+        return "{" + inner + _pad(depth) + "}"
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
-        pad = "\n" + "  " * (depth + 1)
-        inner = ",".join(pad + _item(item, depth + 1) for item in value)
-        return "[" + inner + "\n" + "  " * depth + "]"
+        deeper = depth + 1
+        pad = _pad(deeper)
+        inner = ",".join(
+            [
+                f"{pad}{_string(item) if type(item) is str else json_indented(item, deeper)}"
+                for item in value
+            ]
+        )
+        return "[" + inner + _pad(depth) + "]"
     return _scalar(value)
 
 

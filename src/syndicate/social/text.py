@@ -22,10 +22,13 @@ falls at a grapheme-cluster boundary instead. No grapheme cluster is ever split.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import accumulate
 
 import regex
 
@@ -126,17 +129,33 @@ _JOINS = regex.compile(
     )
     + r"\p{Grapheme_Cluster_Break=Regional_Indicator}]"
 )
-# Below U+0300, where combining marks begin, only CR is one of them.
-_NO_MARKS = "\u0300"
+# Characters that neither join a grapheme cluster with their neighbours nor make an emoji:
+# Latin (accented letters precomposed), Greek, Cyrillic and general punctuation, but CR,
+# "©", "®", "‼" and "⁉". A stdlib `re` class finds any other character many times faster
+# than `_JOINS` or `_EMOJI` can rule them out; a test checks each of these characters.
+PLAIN_CHARACTERS = (
+    "\x00-\x0c\x0e-\xa8\xaa-\xad\xaf-\u02ff\u0370-\u0482\u048a-\u052f"
+    "\u2010-\u2027\u2030-\u203b\u203d-\u2048\u204a-\u205e"
+)
+_NOT_PLAIN = re.compile(f"[^{PLAIN_CHARACTERS}]")
 
 
 def grapheme_count(text: str) -> int:
     """``len(graphemes(text))``, without splitting text that has nothing to join."""
-    if max(text, default="") < _NO_MARKS and "\r" not in text:
-        return len(text)
-    if not _JOINS.search(text):
+    if _one_cluster_a_character(text):
         return len(text)
     return len(_GRAPHEME.findall(text))
+
+
+def _one_cluster_a_character(text: str) -> bool:
+    if text.isascii():
+        return "\r" not in text
+    return not _NOT_PLAIN.search(text) or not _JOINS.search(text)
+
+
+def _clusters(text: str) -> list[str]:
+    """`graphemes`, without splitting text that has nothing to join."""
+    return list(text) if _one_cluster_a_character(text) else _GRAPHEME.findall(text)
 
 
 @lru_cache(maxsize=4096)  # a publication has few categories, and every article repeats them
@@ -257,15 +276,51 @@ def count(platform: str, text: str) -> int:
     - bluesky: extended grapheme clusters (the UTF-8 size is checked apart, see `fits`).
     - linkedin, threads: code points.
     """
+    if platform not in LIMITS:
+        raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
+    if _simple(platform, text):
+        return len(text) + (_x_heavy(text) if platform == "x" else 0)
+    return _counted(platform, text)
+
+
+def _counted(platform: str, text: str) -> int:
+    """`count` the long way, for any text."""
     if platform == "x":
         return _x_weight(text)
     if platform == "mastodon":
         return _mastodon_length(text)
     if platform == "bluesky":
         return grapheme_count(text)
+    return len(text)
+
+
+def _simple(platform: str, text: str) -> bool:
+    """Whether `platform` counts `text` code point by code point: each 1 (on X 1 or 2, by
+    its range), nothing counted as a whole: no URL, mention, bare domain, emoji or grapheme
+    cluster of several code points. Then every prefix of `text` is simple too, and so is a
+    prefix with an ellipsis after it.
+
+    Most titles and summaries are simple, and a check costs little: a URL needs "://", a
+    mention "@", a bare domain a dot before two letters, and an emoji or a cluster a
+    character beyond `PLAIN_CHARACTERS`.
+    """
     if platform in ("linkedin", "threads"):
-        return len(text)
-    raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
+        return True
+    if platform == "bluesky":
+        return _one_cluster_a_character(text)
+    if platform == "mastodon":
+        return "://" not in text and "@" not in text
+    if "\r" in text or "://" in text or ("." in text and _DOT_LETTERS.search(text)):
+        return False
+    return text.isascii() or (
+        unicodedata.is_normalized("NFC", text)
+        and (not _NOT_PLAIN.search(text) or not _EMOJI.search(text))
+    )
+
+
+def _x_heavy(text: str) -> int:
+    """How many code points of `text` X weighs 2 (all that are not in its light ranges)."""
+    return 0 if text.isascii() else len(_X_HEAVY.findall(text))
 
 
 def fits(platform: str, text: str, limit: int | None = None) -> bool:
@@ -276,22 +331,62 @@ def fits(platform: str, text: str, limit: int | None = None) -> bool:
     return count(platform, text) <= cap
 
 
+#: A part of a post as a platform sees it: its count, and its size in UTF-8 bytes.
+_Size = tuple[int, int]
+
+#: What an ellipsis adds to each platform's count.
+_ELLIPSIS_COUNT = {platform: count(platform, ELLIPSIS) for platform in PLATFORMS}
+
+
+def _size(platform: str, block: str) -> _Size | None:
+    """The size of a part of a post; None for an empty part, which is left out."""
+    return (count(platform, block), len(block.encode("utf-8"))) if block else None
+
+
+def _total(sizes: Iterable[_Size | None]) -> _Size:
+    """The size of the post made of these parts, one blank line between each two.
+
+    A count is the sum of the counts of the parts, 2 for each blank line between them:
+    nothing a count looks for (a URL, a domain, an emoji, a cluster) spans a line break.
+    So each part is counted once, not once for each form of the post tried.
+    """
+    length = size = parts = 0
+    for part in sizes:
+        if part is not None:
+            length += part[0]
+            size += part[1]
+            parts += 1
+    between = 2 * max(parts - 1, 0)
+    return length + between, size + between
+
+
 @dataclass(frozen=True, slots=True)
-class _Parts:
+class _Article:
+    """What each platform's post of one article starts from."""
+
     title: str
     summary: str
-    url: str
     tags: tuple[str, ...]
-    suffix: str
 
-    def blocks(self) -> list[tuple[str, str]]:
-        """(kind, text) of each part that is not empty, in order."""
-        tail = " ".join([*self.tags, self.suffix] if self.suffix else self.tags)
-        blocks = [("title", self.title), ("summary", self.summary), ("url", self.url)]
-        return [(kind, block) for kind, block in [*blocks, ("tail", tail)] if block]
 
-    def text(self) -> str:
-        return "\n\n".join(block for _, block in self.blocks())
+@lru_cache(maxsize=16)  # the posts of an article, one for each platform, come together
+def _article(title: str, summary: str, categories: tuple[str, ...], hashtags: int) -> _Article:
+    tags: list[str] = []
+    for category in categories:
+        tag = hashtag(category)
+        if tag and tag.casefold() not in (t.casefold() for t in tags) and len(tags) < hashtags:
+            tags.append(tag)
+    return _Article(normalize(title), normalize(summary), tuple(tags))
+
+
+def _tail(tags: Sequence[str], suffix: str) -> str:
+    return " ".join([*tags, suffix] if suffix else tags)
+
+
+@lru_cache(maxsize=4096)
+def _cut_after(character: str) -> bool:
+    """Whether a shortened text gives up `character` at its end (a space, most punctuation)."""
+    return _TRAILING_CUT.fullmatch(character) is not None
 
 
 class _Shortened(Sequence[str]):
@@ -299,10 +394,11 @@ class _Shortened(Sequence[str]):
     looked at, as a search for the longest that fits looks at few of them."""
 
     def __init__(self, text: str) -> None:
-        self.clusters = clusters = graphemes(text)
+        self.text = text
+        self.clusters = clusters = _clusters(text)
 
         def kept(n: int) -> int:
-            while n and _TRAILING_CUT.fullmatch(clusters[n - 1][-1]):
+            while n and _cut_after(clusters[n - 1][-1]):
                 n -= 1
             # A cluster that would fuse with the ellipsis (a prepended mark) goes too.
             while n and _fuses(clusters[n - 1]):
@@ -315,12 +411,43 @@ class _Shortened(Sequence[str]):
         cuts = [*at_words, *range(first_word_end - 1, 0, -1)]
         # Different cuts can leave the same text: each form once, where it first comes.
         self.lengths = [n for n in dict.fromkeys(map(kept, cuts)) if n]
+        # Where each form's clusters end in `text`.
+        if len(clusters) == len(text):
+            self.ends = self.lengths
+        else:
+            offsets = [0, *accumulate(map(len, clusters))]
+            self.ends = [offsets[n] for n in self.lengths]
+        self.simple: dict[str, bool] = {}
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     def __getitem__(self, index: int) -> str:  # type: ignore[override]
-        return "".join(self.clusters[: self.lengths[index]]) + ELLIPSIS
+        return self.text[: self.ends[index]] + ELLIPSIS
+
+    def size(self, platform: str, index: int) -> _Size:
+        """``_size(platform, self[index])``; for simple text (most), without making the form."""
+        simple = self.simple.get(platform)
+        if simple is None:
+            simple = self.simple[platform] = _simple(platform, self.text)
+        end = self.ends[index]
+        if not simple:
+            form = self[index]
+            return count(platform, form), _utf8(form)
+        length = end + _ELLIPSIS_COUNT[platform]
+        if platform == "x":
+            length += bisect_left(self.heavy, end)
+        size = end if self.text.isascii() else _utf8(self.text[:end])
+        return length, size + _utf8(ELLIPSIS)
+
+    @cached_property
+    def heavy(self) -> list[int]:
+        """Where the code points X weighs 2 are in `text`."""
+        return [match.start() for match in _X_HEAVY.finditer(self.text)]
+
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8"))
 
 
 @lru_cache(maxsize=4096)
@@ -339,18 +466,26 @@ def _shortened(text: str) -> list[str]:
     return list(_forms(text))
 
 
-def _longest(forms: Sequence[str], ok: Callable[[str], bool]) -> str:
-    """The longest of `forms` (longest first) that is `ok`, or "" when none is."""
-    low, high = 0, len(forms)  # binary search: a shorter form never counts more
+def _longest(forms: int, ok: Callable[[int], bool]) -> int | None:
+    """The first of `forms` forms (longest first) that is `ok`, or None when none is."""
+    low, high = 0, forms  # binary search: a shorter form never counts more
     while low < high:
         mid = (low + high) // 2
-        if ok(forms[mid]):
+        if ok(mid):
             high = mid
         else:
             low = mid + 1
-    if low < len(forms) and ok(forms[low]):
-        return forms[low]
-    return ""
+    # `high` only ever moves to a form that is ok
+    return low if low < forms else None
+
+
+def _shorten(platform: str, text: str, ok: Callable[[_Size], bool]) -> tuple[str, _Size | None]:
+    """The longest shortened form of `text` whose size is `ok`, with that size; "" when none is."""
+    forms = _forms(text)
+    best = _longest(len(forms), lambda index: ok(forms.size(platform, index)))
+    if best is None:
+        return "", None
+    return forms[best], forms.size(platform, best)
 
 
 def compose(
@@ -376,84 +511,49 @@ def compose(
     link = unicodedata.normalize("NFC", url.strip())
     if not link or _SPACE.search(link):
         raise ValueError(f"a post's URL must be one word, not {url!r}")
-    tags: list[str] = []
-    for category in categories:
-        tag = hashtag(category)
-        if tag and tag.casefold() not in (t.casefold() for t in tags) and len(tags) < hashtags:
-            tags.append(tag)
+    article = _article(title, summary, tuple(categories), hashtags)
+    title, summary, tags, suffix = article.title, article.summary, article.tags, normalize(suffix)
 
-    # Every count is the sum of the counts of the parts, 2 for each blank line between
-    # them (nothing a count looks for, a URL, a domain, an emoji, a cluster, spans a line
-    # break), so each part is counted once, not once for each form tried.
-    counted: dict[str, tuple[int, int]] = {}
+    def fits(*sizes: _Size | None) -> bool:
+        length, size = _total(sizes)
+        return length <= cap and (platform != "bluesky" or size <= BLUESKY_MAX_BYTES)
 
-    def measure(block: str) -> tuple[int, int]:
-        found = counted.get(block)
-        if found is None:
-            found = counted[block] = (count(platform, block), len(block.encode("utf-8")))
-        return found
-
-    def ok(parts: _Parts) -> bool:
-        sizes = [measure(block) for _, block in parts.blocks()]
-        between = 2 * (len(sizes) - 1)
-        if platform == "bluesky" and sum(b for _, b in sizes) + between > BLUESKY_MAX_BYTES:
-            return False
-        return sum(n for n, _ in sizes) + between <= cap
-
-    parts = _Parts(normalize(title), normalize(summary), link, tuple(tags), normalize(suffix))
-    bare = _Parts("", "", link, (), parts.suffix)
-    if not ok(bare):
+    at = _size(platform, link)
+    if not fits(at, _size(platform, suffix)):
+        alone = "\n\n".join(part for part in (link, suffix) if part)
         raise ValueError(
-            f"{platform}: the URL and suffix alone need {count(platform, bare.text())},"
+            f"{platform}: the URL and suffix alone need {count(platform, alone)},"
             f" more than the limit of {cap}"
         )
-    if not ok(parts):
-        shorter = _longest(_forms(parts.summary), lambda s: ok(_replace(parts, summary=s)))
-        parts = _replace(parts, summary=shorter)
-    if not ok(parts):
-        shorter = _longest(_forms(parts.title), lambda t: ok(_replace(parts, title=t)))
-        parts = _replace(parts, title=shorter)
-    while not ok(parts):
-        parts = _replace(parts, tags=parts.tags[:-1])
-    text = parts.text()
-    facets = _facets(parts) if platform == "bluesky" else ()
-    return Post(platform, text, count(platform, text), cap, facets)
+    tail = _tail(tags, suffix)
+    heading, lead, end = _size(platform, title), _size(platform, summary), _size(platform, tail)
+    if not fits(heading, lead, at, end):
+        summary, lead = _shorten(platform, summary, lambda form: fits(heading, form, at, end))
+    if not fits(heading, lead, at, end):
+        title, heading = _shorten(platform, title, lambda form: fits(form, lead, at, end))
+    while not fits(heading, lead, at, end):
+        tags = tags[:-1]
+        tail = _tail(tags, suffix)
+        end = _size(platform, tail)
+    text = "\n\n".join(block for block in (title, summary, link, tail) if block)
+    facets = _facets((title, summary), link, tags) if platform == "bluesky" else ()
+    return Post(platform, text, _total((heading, lead, at, end))[0], cap, facets)
 
 
-def _replace(
-    parts: _Parts,
-    *,
-    title: str | None = None,
-    summary: str | None = None,
-    tags: tuple[str, ...] | None = None,
-) -> _Parts:
-    return _Parts(
-        parts.title if title is None else title,
-        parts.summary if summary is None else summary,
-        parts.url,
-        parts.tags if tags is None else tags,
-        parts.suffix,
-    )
-
-
-def _facets(parts: _Parts) -> tuple[dict[str, object], ...]:
-    """The link facet and one tag facet per hashtag, with UTF-8 byte offsets into the text."""
-    facets: list[dict[str, object]] = []
-    offset = 0  # in bytes
-    for kind, block in parts.blocks():
-        if kind == "url":
-            facets.append(_facet(offset, block, {"uri": parts.url}, "link"))
-        elif kind == "tail":
-            position = offset
-            for tag in parts.tags:
-                facets.append(_facet(position, tag, {"tag": tag[1:]}, "tag"))
-                position += len(tag.encode("utf-8")) + 1
-        offset += len(block.encode("utf-8")) + 2
+def _facets(before: Sequence[str], link: str, tags: Sequence[str]) -> tuple[dict[str, object], ...]:
+    """The link facet and one tag facet per hashtag, with UTF-8 byte offsets into the text:
+    `before` are the parts before the link, the tags come after it."""
+    offset = sum(_utf8(block) + 2 for block in before if block)  # in bytes
+    facets = [_facet(offset, link, {"uri": link}, "link")]
+    offset += _utf8(link) + 2
+    for tag in tags:
+        facets.append(_facet(offset, tag, {"tag": tag[1:]}, "tag"))
+        offset += _utf8(tag) + 1
     return tuple(facets)
 
 
 def _facet(start: int, span: str, feature: dict[str, object], kind: str) -> dict[str, object]:
     return {
-        "index": {"byteStart": start, "byteEnd": start + len(span.encode("utf-8"))},
+        "index": {"byteStart": start, "byteEnd": start + _utf8(span)},
         "features": [{"$type": f"app.bsky.richtext.facet#{kind}", **feature}],
     }
