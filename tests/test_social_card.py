@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import REPO
@@ -573,3 +575,76 @@ def test_a_line_measured_word_by_word_is_as_wide_as_pillow_lays_it_out(
     for line in [*LINES[:-2], "  two  spaces  ", "AV To Ty. “Yes,” Wa Vo"]:
         run = cards._Run(0, line)
         assert typeset.length(run) == typeset.fonts[0].getlength(line), line
+
+
+# -- the common case laid out word by word -------------------------------------------------
+
+TITLES = [
+    *LINES,
+    SAMPLES["latin"],
+    LONG_TITLE,
+    "Office affairs: the fluffy finance of fjords and the AVATAR Tower’s “Ty Vo Wa”",
+    "Zürich, Kraków and São Paulo: coöperation, naïve façades — and a résumé… (42%)",
+    "A",
+    "i j",
+]
+
+
+@pytest.mark.parametrize("bold", [True, False])
+@pytest.mark.parametrize("size", [72, 58, 36, 28])
+def test_a_word_laid_out_alone_is_as_wide_as_pillow_lays_it_out(bold: bool, size: int) -> None:
+    typeset = cards._Typeset(font_chain(CardStyle(), bold=bold), size)
+    words = {word for title in TITLES for word in title.split()}
+    laid_out = {word: typeset.word(word) for word in words}
+    assert sum(word is not None for word in laid_out.values()) > 0.8 * len(words)
+    for text, word in laid_out.items():
+        if word is not None:
+            assert word.width == typeset.fonts[0].getlength(text), text
+    # Not simple, or with a substitution in context: drawn by Pillow, whole.
+    assert typeset.word("e\u0301") is None and typeset.word("paral·lela") is None
+    assert typeset.words("Col·lecció paral·lela") is None and typeset.words("a  b") is None
+
+
+@pytest.mark.parametrize("bold", [True, False])
+@pytest.mark.parametrize("size", [72, 50, 36])
+def test_a_line_laid_out_word_by_word_is_placed_as_its_clusters(bold: bool, size: int) -> None:
+    typeset = cards._Typeset(font_chain(CardStyle(), bold=bold), size)
+    for line in TITLES:
+        if typeset.words(line) is None:
+            continue
+        clustered, clusters = typeset._clusters(cards._Run(0, line)) or (None, [])
+        assert clustered is not None
+        placed = clustered.placed(clusters, 10, 2 * size)
+        glyphs = typeset._glyphs(line, 10, 2 * size)
+        assert glyphs == [(coverage, box[0], box[1]) for coverage, box in placed], line
+        assert typeset.ink(line, 10, 1390, 2 * size) == cards._union(box for _, box in placed)
+
+
+@pytest.mark.parametrize("size", [72, 60, 36])
+@pytest.mark.parametrize("limit", [1056, 700, 300, 120])
+def test_words_wrap_by_their_widths_as_lines_measured_whole_do(size: int, limit: int) -> None:
+    typeset = cards._Typeset(font_chain(CardStyle(), bold=True), size)
+    for title in TITLES:
+        tokens = cards._tokens(title)
+        by_words = cards._wrap_words(tokens, typeset, limit)
+        if by_words is not None:
+            assert by_words == cards._wrap(tokens, cards._Fits(typeset, limit)), title
+
+
+@given(st.text(alphabet=st.sampled_from("ab é,\u00a0\u200d\t-"), max_size=30))
+def test_words_split_at_spaces_are_the_tokens_of_text_without_cjk(text: str) -> None:
+    assert cards._tokens(text) == cards._tokens_by_character(text)
+
+
+def test_text_every_character_of_which_the_first_font_has_is_kept_whole() -> None:
+    chain = font_chain(CardStyle(), bold=True)
+    for text in [*TITLES, "tab\there", "joiner\u200dhere", "no\u00a0break", "emoji 🚀"]:
+        kept, missing = cards._drawable(text, chain)
+        by_character = "".join(
+            " " if char.isspace() else char
+            for char in text
+            if char.isspace()
+            or (not cards._ignorable(char) and any(ord(char) in covered(path) for path in chain))
+        )
+        assert kept == by_character, text
+        assert missing == ("🚀" if "🚀" in text else "")

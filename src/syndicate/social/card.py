@@ -299,6 +299,11 @@ def _ignorable(char: str) -> bool:
 def _drawable(text: str, chain: Sequence[Path]) -> tuple[str, str]:
     """*text* without the characters no font in *chain* has, and those characters."""
     maps = [covered(path) for path in chain]
+    # The usual case: one space between words, nothing to leave out.  Whatever is not
+    # printable is a control, format, surrogate, private use or unassigned character, or
+    # a space other than " ".
+    if text.isprintable() and maps[0].issuperset(map(ord, text)):
+        return text, ""
     kept, missing = [], []
     for char in text:
         if char.isspace():
@@ -450,6 +455,7 @@ class _Clusters:
         # alternatives in order.
         either = "|".join([*map(re.escape, clustering.ligatures), "."])
         self._split = re.compile(either, re.DOTALL).findall
+        self.ligatures = clustering.ligatures
         self.contexts = clustering.contexts
         self._advances: dict[tuple[str, str], float] = {}
         self._glyphs: dict[str, tuple[PILImage.Image | None, int, int]] = {}
@@ -518,6 +524,29 @@ def _clusters(path: Path, font: ImageFont.FreeTypeFont) -> _Clusters | None:
     return None if clustering is None else _Clusters(font, clustering)
 
 
+#: A glyph's coverage and where its top left corner goes.
+_Glyph = tuple["PILImage.Image", int, int]
+#: A cluster's pen from the start of its word, its coverage, and its top left corner from
+#: the pen on the baseline.
+_Placed = tuple[float, "PILImage.Image", int, int]
+
+
+class _Word(NamedTuple):
+    """A word drawn by clusters, laid out once at a size and reused by every line it is in."""
+
+    #: Its width as Pillow lays it out, which its clusters' advances add up to.
+    width: float
+    #: Each cluster with ink: its pen from the word's start, its coverage and its top left
+    #: corner from the pen on the baseline.
+    glyphs: tuple[_Placed, ...]
+    #: The glyphs that can be the leftmost and the rightmost, wherever the word starts.
+    first: tuple[_Placed, ...]
+    last: tuple[_Placed, ...]
+    #: The top of the highest glyph and the bottom of the lowest, from the baseline.
+    top: int
+    bottom: int
+
+
 class _Typeset:
     """A chain of fonts at one size: measures and draws one line of text."""
 
@@ -533,6 +562,16 @@ class _Typeset:
         # Fitting a title measures its lines, and drawing them measures them again.
         self._lengths: dict[_Run, float] = {}
         self._checked: dict[_Run, bool] = {}
+        self._words: dict[str, _Word | None] = {}
+        self._placed: dict[tuple[str, int, int], list[_Glyph]] = {}
+        # Words are laid out alone when the first font is drawn by clusters and nothing in
+        # it joins or moves glyphs across a space (the tests check the shipped fonts).
+        first = self.clustered[0]
+        self._by_words = (
+            first is not None
+            and ord(" ") in covered(chain[0])
+            and not any(" " in text for text in (*first.ligatures, *first.contexts))
+        )
 
     def _clusters(self, run: _Run) -> tuple[_Clusters, list[str]] | None:
         clustered = self.clustered[run.font]
@@ -555,9 +594,13 @@ class _Typeset:
         is measured word by word: nothing in those fonts kerns or substitutes across a
         space (the tests check their tables), so the words and spaces add up to the line,
         to the 64th of a pixel, and a title tried at several sizes measures each word
-        once instead of every line it could make."""
+        once instead of every line it could make.  A word that :meth:`word` lays out is
+        as wide as its clusters' advances, without asking Pillow."""
         clustered = self.clustered[run.font]
         text = run.text
+        word = self.word(text) if run.font == 0 else None
+        if word is not None:
+            return word.width
         if " " in text != " " and clustered is not None and clustered.split(text) is not None:
             words = text.split(" ")
             space = self.length(_Run(run.font, " "))
@@ -565,8 +608,8 @@ class _Typeset:
         return self.fonts[run.font].getlength(text)
 
     def _drawn_by_clusters(self, run: _Run) -> tuple[_Clusters, list[str]] | None:
-        """The run's clusters, when their advances add up to the run's width as Pillow
-        lays it out (else something more than pair kerning moved a glyph)."""
+        """The run's clusters, when their advances add up to the run's width as measured
+        (for a run Pillow measured, else something more than pair kerning moved a glyph)."""
         split = self._clusters(run)
         if split is None:
             return None
@@ -579,6 +622,119 @@ class _Typeset:
 
     def width(self, text: str) -> float:
         return sum(self.length(run) for run in _runs(text, self.chain))
+
+    def word(self, text: str) -> _Word | None:
+        """*text*, one word, laid out alone: None unless it is simple text that the first
+        font has and draws by clusters, whose advances do not change next to a space.
+
+        Its width is its clusters' advances added up, not measured again by Pillow: with
+        nothing but pair kerning and listed ligatures in the font (the tests check its
+        tables, and that the two agree), they are how Pillow lays the word out, and a new
+        word costs no layout of its own."""
+        try:
+            return self._words[text]
+        except KeyError:
+            pass
+        found = None
+        clustered = self.clustered[0]
+        if (
+            self._by_words
+            and clustered is not None
+            and text
+            and covered(self.chain[0]).issuperset(map(ord, text))
+        ):
+            clusters = clustered.split(text)
+            if clusters is not None:
+                found = self._laid_out(clustered, clusters)
+        if len(self._words) >= 16384:
+            self._words.clear()
+        self._words[text] = found
+        return found
+
+    @staticmethod
+    def _laid_out(clustered: _Clusters, clusters: Sequence[str]) -> _Word | None:
+        advance = clustered.advance
+        if advance(clusters[-1], " ") != advance(clusters[-1], "") or advance(
+            " ", clusters[0]
+        ) != advance(" ", ""):
+            return None
+        pens, end = clustered.pens(clusters)
+        glyphs = []
+        for cluster, pen in zip(clusters, pens, strict=True):
+            coverage, left, top = clustered.glyph(cluster)
+            if coverage is not None:
+                glyphs.append((pen, coverage, left, top))
+        if not glyphs:
+            return _Word(end, (), (), (), 0, 0)
+        # Where a glyph goes is its pen rounded, less than half a pixel away: only a glyph
+        # less than a pixel from the leftmost (rightmost) can be it wherever the word starts.
+        lefts = [pen + left for pen, _, left, _ in glyphs]
+        rights = [pen + left + coverage.width for pen, coverage, left, _ in glyphs]
+        return _Word(
+            end,
+            tuple(glyphs),
+            tuple(glyphs[i] for i, x in enumerate(lefts) if x < min(lefts) + 1),
+            tuple(glyphs[i] for i, x in enumerate(rights) if x > max(rights) - 1),
+            min(top for _, _, _, top in glyphs),
+            max(top + coverage.height for _, coverage, _, top in glyphs),
+        )
+
+    def words(self, text: str) -> list[_Word] | None:
+        """*text*'s words laid out alone (see :meth:`word`), when the line is nothing
+        else: words with one space between them, no context that changes glyphs."""
+        if not self._by_words:
+            return None
+        words = []
+        for part in text.split(" "):
+            word = self.word(part)
+            if word is None:
+                return None
+            words.append(word)
+        clustered = self.clustered[0]
+        if clustered is None or any(part in text for part in clustered.contexts):
+            return None
+        return words
+
+    def _words_ink(self, words: Sequence[_Word], left: int, baseline: int) -> _Box:
+        """The box the glyphs of *words* cover, placed as :meth:`_glyphs` places them."""
+        space = self.length(_Run(0, " "))
+        floor = math.floor
+        x0 = y0 = 1 << 30
+        x1 = y1 = -(1 << 30)
+        start = 0.0
+        for word in words:
+            if word.glyphs:
+                for pen, _, x, _ in word.first:
+                    x0 = min(x0, left + floor(start + pen + 0.5) + x)
+                for pen, coverage, x, _ in word.last:
+                    x1 = max(x1, left + floor(start + pen + 0.5) + x + coverage.width)
+                y0, y1 = min(y0, baseline + word.top), max(y1, baseline + word.bottom)
+            start += word.width + space
+        return (x0, y0, x1, y1) if x1 > x0 else (0, 0, 0, 0)
+
+    def _glyphs(self, text: str, left: int, baseline: int) -> list[_Glyph] | None:
+        """Each glyph of a line laid out word by word, where it goes: the same places as
+        :meth:`_Clusters.placed` gives for the whole line, as its pens are the words' pens
+        after the words and spaces before them (sums of 64ths of a pixel: exact)."""
+        key = (text, left, baseline)
+        found = self._placed.get(key)
+        if found is not None:
+            return found
+        words = self.words(text)
+        if words is None:
+            return None
+        space = self.length(_Run(0, " "))
+        found = []
+        start = 0.0
+        floor = math.floor
+        for word in words:
+            for pen, coverage, x, y in word.glyphs:
+                found.append((coverage, left + floor(start + pen + 0.5) + x, baseline + y))
+            start += word.width + space
+        if len(self._placed) >= 64:
+            self._placed.clear()
+        self._placed[key] = found
+        return found
 
     def place(self, text: str, left: int, right: int) -> list[tuple[int, _Run]]:
         """Where each run goes: aligned left, or right for right-to-left text."""
@@ -599,6 +755,9 @@ class _Typeset:
 
     def ink(self, text: str, left: int, right: int, baseline: int) -> tuple[int, int, int, int]:
         """The box the line's ink covers, drawn with its baseline at *baseline*."""
+        words = self.words(text)
+        if words is not None:
+            return self._words_ink(words, left, baseline)
         boxes = []
         for x, run in self.place(text, left, right):
             split = self._drawn_by_clusters(run)
@@ -615,6 +774,11 @@ class _Typeset:
         from PIL import ImageDraw
 
         left, right, baseline = box
+        glyphs = self._glyphs(text, left, baseline)
+        if glyphs is not None:
+            for coverage, x, y in glyphs:
+                layer.paste(255, (x, y, x + coverage.width, y + coverage.height), coverage)
+            return
         draw = ImageDraw.Draw(layer)
         for x, run in self.place(text, left, right):
             split = self._drawn_by_clusters(run)
@@ -651,20 +815,29 @@ class _Token(NamedTuple):
     space_before: bool
 
 
+_CJK_RANGES = (
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x2E80, 0x9FFF),  # CJK radicals, punctuation, kana, ideographs
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF00, 0xFFEF),  # fullwidth forms
+    (0x20000, 0x3FFFF),  # CJK extensions
+)
+_CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]")
+
+
 def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x1100 <= code <= 0x11FF  # Hangul Jamo
-        or 0x2E80 <= code <= 0x9FFF  # CJK radicals, punctuation, kana, ideographs
-        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
-        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
-        or 0xFF00 <= code <= 0xFFEF  # fullwidth forms
-        or 0x20000 <= code <= 0x3FFFF  # CJK extensions
-    )
+    return _CJK.match(char) is not None
 
 
 def _tokens(text: str) -> list[_Token]:
     """Words, and CJK characters one by one (closing punctuation kept with the one before)."""
+    if _CJK.search(text) is None:  # the usual case: words between spaces
+        return [_Token(word, index > 0) for index, word in enumerate(text.split(" ")) if word]
+    return _tokens_by_character(text)
+
+
+def _tokens_by_character(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     word = ""
     space = False
@@ -755,6 +928,33 @@ def _wrap(tokens: Sequence[_Token], fits: _Fits) -> list[list[_Token]]:
     return lines
 
 
+def _wrap_words(
+    tokens: Sequence[_Token], typeset: _Typeset, limit: int
+) -> list[list[_Token]] | None:
+    """What :func:`_wrap` gives for words that :meth:`_Typeset.word` lays out alone, one
+    space apart, from their widths: a line is as wide as its words and spaces (what
+    :meth:`_Typeset.length` measures, added in the same order).  None for other text, or
+    a word wider than a line."""
+    words = [typeset.word(token.text) for token in tokens]
+    if any(word is None for word in words) or not all(t.space_before for t in tokens[1:]):
+        return None
+    space = typeset.length(_Run(0, " "))
+    lines: list[list[_Token]] = []
+    start, width = 0, 0.0
+    for index, word in enumerate(words):
+        assert word is not None
+        if index > start:
+            if width + word.width + space * (index - start) <= limit:
+                width += word.width
+                continue
+            lines.append(list(tokens[start:index]))
+        if word.width > limit:
+            return None
+        start, width = index, word.width
+    lines.append(list(tokens[start:]))
+    return lines
+
+
 def _truncate(line: list[_Token], fits: _Fits) -> str:
     """*line* cut at its end until it fits with "…" after it: by words, else graphemes."""
     tokens = list(line)
@@ -789,7 +989,7 @@ def _fit_title(
     while True:
         typeset = _typeset(tuple(chain), size)
         fits = _Fits(typeset, right - left)
-        wrapped = _wrap(tokens, fits)
+        wrapped = _wrap_words(tokens, typeset, right - left) or _wrap(tokens, fits)
         lines = [_join(line) for line in wrapped]
         smallest = size - frame.title_step < frame.title_min
         step = round(size * frame.line_height)
