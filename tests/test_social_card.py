@@ -4,6 +4,7 @@ font coverage per script, article images, and the key that decides re-rendering.
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -648,3 +649,58 @@ def test_text_every_character_of_which_the_first_font_has_is_kept_whole() -> Non
         )
         assert kept == by_character, text
         assert missing == ("🚀" if "🚀" in text else "")
+
+
+BANDED = [SAMPLES["latin"], LONG_TITLE, SAMPLES["arabic"], SAMPLES["cjk"], "Ǻ\u0301\u0301 ÿ̧ gjpqy"]
+
+
+@pytest.mark.parametrize("scanlines", [True, False])
+def test_text_is_cut_into_bands_of_rows_that_hold_all_its_ink(scanlines: bool) -> None:
+    frame = cards._load_frame()
+    area = cards._title_area(frame)
+    chain = font_chain(DEFAULT, bold=True)
+    left, top, right, bottom = area
+    for text in BANDED:
+        title = cards._fit_title(text, chain, area, frame)
+        typeset = cards._typeset(chain, title.size)
+        lines = list(zip(title.lines, title.baselines, strict=True))
+        inks = cards._text_inks(typeset, lines, area, cards.FOREGROUND, scanlines)
+        # As drawn on one layer the size of the area, onto the card.
+        layer = Image.new("L", (right - left, bottom - top))
+        for line, baseline in lines:
+            typeset.draw(layer, line, (0, right - left, baseline - top))
+        expected = Image.new("L", (SIZE[0] + 1, SIZE[1]))
+        expected.paste(layer, (left + 1, top))
+        found = Image.new("L", expected.size)
+        for ink in inks:
+            assert ink.colour == cards.FOREGROUND
+            found.paste(ink.coverage, (ink.x + 1, ink.y))
+            if scanlines:
+                assert (ink.x, ink.coverage.width) == (-1, SIZE[0] + 1)
+        assert found.tobytes() == expected.tobytes(), text
+        spans = sorted((ink.y, ink.y + ink.coverage.height) for ink in inks)
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), text
+        if text == LONG_TITLE:  # the rows between lines are left to the backdrop
+            assert len(inks) == len(title.lines) > 1
+
+
+def test_ink_on_rows_of_the_backdrop_alike_is_painted_as_on_a_canvas() -> None:
+    frame = cards._load_frame()
+    chain = font_chain(DEFAULT, bold=False)
+    backdrop = cards._backdrop("Test Times", DEFAULT, frame, chain, None)
+    assert backdrop.marks == ((1, 1 + frame.stripe, cards._INDEX[cards.ACCENT][255]),)
+    assert backdrop.alike < cards._title_area(frame)[1]
+    area = cards._title_area(frame)
+    typeset = cards._typeset(font_chain(DEFAULT, bold=True), 60)
+    for line in ["Office affairs: the fluffy finance", "Jäger — “quoted”"]:
+        (ink,) = cards._text_inks(typeset, [(line, 300)], area, cards.FOREGROUND, True)
+        rows = cards._on_alike_rows(ink, backdrop)
+        assert rows is not None
+        height = ink.coverage.height
+        band = backdrop.scan.crop((0, ink.y, SIZE[0] + 1, ink.y + height))
+        cards._paint(band, ink._replace(x=0, y=0), DEFAULT)
+        assert rows.tobytes() == band.tobytes()
+    # Ink where the stripe is: painted over the backdrop, not on alike rows.
+    stripe = Image.new("L", (SIZE[0] + 1, 4))
+    stripe.paste(200, (5, 0, 9, 4))
+    assert cards._on_alike_rows(cards._Ink(stripe, -1, 400, cards.META), backdrop) is None

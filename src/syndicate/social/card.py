@@ -38,8 +38,11 @@ Speed
     :data:`LEVELS`), then painted in its colour; so a plain card has at most 256 colours
     (the background and 85 steps from it to each of the accent, the title and the footer
     colours) and is written as a palette PNG, one byte per pixel, by
-    :mod:`syndicate.social.png`, which compresses the rows every card shares only once.
-    A card with an article's image, or with a logo, has more colours: an RGB PNG.
+    :mod:`syndicate.social.png`, which compresses the rows every card shares only once:
+    a card compresses only the rows its lines of text are on, drawn straight onto rows
+    as wide as the PNG's scanlines.  A title in Noto Sans is laid out word by word, each
+    word's clusters placed and measured once per size and reused by every title it is
+    in.  A card with an article's image, or with a logo, has more colours: an RGB PNG.
 
 Determinism
     The PNG has no timestamp or text chunks, so the same inputs give the same bytes: the
@@ -84,7 +87,7 @@ SIZE = (1200, 630)
 
 #: The revision of how a card is drawn and encoded, part of :func:`card_key`: raising it
 #: renders again the cards an earlier renderer left in the output folder.
-RENDERER = 2
+RENDERER = 3
 
 #: Fonts looked for on the machine, in order, for the scripts the shipped fonts lack (CJK).
 #: Only the first one found is used.
@@ -481,8 +484,9 @@ class _Clusters:
         if found is None:
             if len(self._advances) >= 65536:
                 self._advances.clear()
-            length = self.font.getlength
-            found = length(cluster + following) - (length(following) if following else 0)
+            found = self.font.getlength(cluster + following)
+            if following:  # less its own advance, kept like any other
+                found -= self.advance(following, "")
             self._advances[key] = found
         return found
 
@@ -598,7 +602,7 @@ class _Typeset:
         as wide as its clusters' advances, without asking Pillow."""
         clustered = self.clustered[run.font]
         text = run.text
-        word = self.word(text) if run.font == 0 else None
+        word = self.word(text) if run.font == 0 and " " not in text else None
         if word is not None:
             return word.width
         if " " in text != " " and clustered is not None and clustered.split(text) is not None:
@@ -1193,8 +1197,17 @@ class _Backdrop(NamedTuple):
     logo: PILImage.Image | None
     site: _Ink | None
     problems: tuple[str, ...]
-    #: Rows of ``plain`` (palette indices) already compressed, by (top, bottom): each
-    #: card compresses only the rows its own text is on.
+    #: What a card's rows are cut from: ``plain`` widened into its own scanlines
+    #: (:func:`png.widened`) when it is palette indices, else ``plain``.
+    scan: PILImage.Image
+    #: Where the rows begin that are all alike down to the bottom (the stripe and the
+    #: background, below the header).
+    alike: int
+    #: What those rows show but the background, as runs of one palette index in ``scan``:
+    #: (first column, last column + 1, index).  Empty for RGB.
+    marks: tuple[tuple[int, int, int], ...]
+    #: Rows of ``plain`` already compressed, by (top, bottom): each card compresses only
+    #: the rows its own text is on.
     rows: dict[tuple[int, int], png.Piece]
 
 
@@ -1243,11 +1256,26 @@ def _backdrop(
         plain.paste(picture, (m, m), picture)
     if ink is not None:
         _paint(plain, ink, style)
-    return _Backdrop(plain, picture, ink, tuple(problems), {})
+    scan = png.widened(plain) if plain.mode == "L" else plain
+    pixels = plain.tobytes()
+    row = len(pixels) // SIZE[1]
+    alike = SIZE[1] - 1
+    last = pixels[alike * row :]
+    while alike and pixels[(alike - 1) * row : alike * row] == last:
+        alike -= 1
+    marks = []
+    if plain.mode == "L":
+        for value, run in itertools.groupby(enumerate(b"\0" + last), key=lambda pixel: pixel[1]):
+            columns = [column for column, _ in run]
+            if value:
+                marks.append((columns[0], columns[-1] + 1, value))
+    return _Backdrop(plain, picture, ink, tuple(problems), scan, alike, tuple(marks), {})
 
 
 def _shared_rows(backdrop: _Backdrop, top: int, bottom: int) -> png.Piece:
     """Rows *top* to *bottom* of the plain backdrop, compressed (once)."""
+    if top > backdrop.alike:  # the same rows as the first ones alike
+        top, bottom = backdrop.alike, backdrop.alike + bottom - top
     piece = backdrop.rows.get((top, bottom))
     if piece is None:
         if len(backdrop.rows) >= 4096:  # a bound that real cards never reach
@@ -1257,24 +1285,124 @@ def _shared_rows(backdrop: _Backdrop, top: int, bottom: int) -> png.Piece:
     return piece
 
 
-def _plain_png(
-    canvas: PILImage.Image, backdrop: _Backdrop, inks: Sequence[_Ink], style: CardStyle
-) -> bytes:
-    """A card on the plain backdrop as PNG: the rows its *inks* are on compressed now, the
-    others taken from the backdrop's.  Palette indices make a palette PNG."""
-    width, height = canvas.size
+def _plain_png(backdrop: _Backdrop, inks: Sequence[_Ink], style: CardStyle) -> bytes:
+    """A card on the plain backdrop as PNG: the rows its *inks* are on cut from the
+    backdrop, painted and compressed now, the others taken from the backdrop's.  Palette
+    indices make a palette PNG."""
+    scan = backdrop.scan
+    palette = backdrop.plain.mode == "L"
+    height = SIZE[1]
+    bands: list[tuple[int, int, list[_Ink]]] = []  # rows that inks are on, and the inks
+    for ink in sorted(inks, key=lambda ink: ink.y):
+        top, bottom = ink.y, ink.y + ink.coverage.height
+        if bands and top < bands[-1][1]:
+            bands[-1] = (bands[-1][0], max(bottom, bands[-1][1]), [*bands[-1][2], ink])
+        else:
+            bands.append((top, bottom, [ink]))
     pieces = []
     row = 0
-    spans = sorted((ink.y, ink.y + ink.coverage.height) for ink in inks)
-    for top, bottom in [*spans, (height, height)]:
-        start = max(top, row)
-        if start > row:
-            pieces.append(_shared_rows(backdrop, row, start))
-        if bottom > start:
-            pieces.append(png.compress(canvas.crop((0, start, width, bottom))))
-        row = max(row, bottom)
-    palette = _palette(style) if canvas.mode == "L" else b""
-    return png.write(canvas.size, canvas.mode, pieces, palette)
+    for top, bottom, painted in bands:
+        if top > row:
+            pieces.append(_shared_rows(backdrop, row, top))
+        band = None
+        if palette and len(painted) == 1 and top >= backdrop.alike:
+            band = _on_alike_rows(painted[0], backdrop)
+        if band is None:
+            band = scan.crop((0, top, scan.width, bottom))
+            for ink in sorted(painted, key=inks.index):  # in the order given, as on a canvas
+                _paint(band, ink._replace(x=ink.x + palette, y=ink.y - top), style)
+        pieces.append(png.compress_rows(band) if palette else png.compress(band))
+        row = bottom
+    if row < height:
+        pieces.append(_shared_rows(backdrop, row, height))
+    return png.write(SIZE, backdrop.plain.mode, pieces, _palette(style) if palette else b"")
+
+
+def _on_alike_rows(ink: _Ink, backdrop: _Backdrop) -> PILImage.Image | None:
+    """The rows of a palette card that *ink* is on, as scanlines (a :func:`png.widened`
+    image), when it is whole scanlines on rows of the backdrop that are alike (see
+    :attr:`_Backdrop.alike`) and covers none of what they show: its palette indices, and
+    the backdrop's marks where it has no ink.  None otherwise."""
+    coverage = ink.coverage
+    width, height = coverage.size
+    if ink.x != -1 or width != backdrop.scan.width:
+        return None
+    for start, end, _ in backdrop.marks:
+        if coverage.crop((start, 0, end, height)).getbbox() is not None:
+            return None
+    rows = coverage.point(_INDEX[ink.colour])
+    for start, end, value in backdrop.marks:
+        rows.paste(value, (start, 0, end, height))
+    return rows
+
+
+def _text_inks(
+    typeset: _Typeset,
+    lines: Sequence[tuple[str, int]],
+    area: _Box,
+    colour: int,
+    scanlines: bool,
+    between: tuple[int, int] | None = None,
+) -> list[_Ink]:
+    """*lines*, each with its baseline on the card, drawn inside *area* (nothing reaches
+    past it) from its left to its right edge, or *between* those columns of the card, as
+    one ink for each band of rows they are on: the rows between lines have
+    nothing of the card's own.  Each ink is cropped to what it covers, or, for
+    *scanlines* (a palette card), is the whole width of the card's rows, one column wider
+    as :func:`png.widened` makes them, ready to be painted in palette indices."""
+    from PIL import Image
+
+    left, top, right, bottom = area
+    offset = 1 if scanlines else -left  # where the card's first column is on the layer
+    layer = Image.new("L", (SIZE[0] + 1 if scanlines else right - left, bottom - top))
+    start, end = between or (left, right)
+    boxes = []
+    for line, baseline in lines:
+        where = (start + offset, end + offset, baseline - top)
+        typeset.draw(layer, line, where)
+        boxes.append(typeset.ink(line, *where))
+    if scanlines:  # the filter type's column, left of the card's first
+        layer.paste(0, (0, 0, 1, layer.height))
+    # Lines laid out word by word are the glyphs pasted in their boxes; others are
+    # Pillow's, whose boxes are looked at again.
+    exact = all(typeset.words(line) is not None for line, _ in lines)
+    found = None
+    if not exact:
+        if scanlines:  # as on a layer the size of the area
+            layer.paste(0, (0, 0, left + offset, layer.height))
+            layer.paste(0, (right + offset, 0, layer.width, layer.height))
+        found = layer.getbbox()
+        if found is None:
+            return []
+    spans = sorted((max(box[1], 0), min(box[3], layer.height)) for box in boxes)
+    bands: list[tuple[int, int]] = []
+    for first, last in spans:
+        if first >= last:
+            continue
+        if bands and (
+            first <= bands[-1][1]
+            or (
+                found is not None
+                and layer.crop((0, bands[-1][1], layer.width, first)).getbbox() is not None
+            )
+        ):
+            bands[-1] = (bands[-1][0], max(last, bands[-1][1]))
+        else:
+            bands.append((first, last))
+    if found is not None:  # with whatever the boxes left out above and below
+        bands = bands or [(found[1], found[3])]
+        bands[0] = (min(found[1], bands[0][0]), bands[0][1])
+        bands[-1] = (bands[-1][0], max(found[3], bands[-1][1]))
+    if scanlines:
+        return [
+            _Ink(layer.crop((0, first, layer.width, last)), -1, top + first, colour)
+            for first, last in bands
+        ]
+    inks = [
+        _ink(layer.crop((0, first, layer.width, last)), left, top + first, colour)
+        for first, last in bands
+    ]
+    return [ink for ink in inks if ink is not None]
 
 
 _DEFAULT_STYLE = CardStyle()
@@ -1287,7 +1415,6 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
     the plain design (or no logo) and a line in :attr:`Layout.problems`.  A font or layout
     file that cannot be read is the publication's configuration: a :class:`RenderError`.
     """
-    from PIL import Image
 
     frame = _load_frame()
     width, height = SIZE
@@ -1304,22 +1431,21 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
             problems.append(f"{card.image}: cannot read the image, the card is plain: {error}")
     backdrop = _backdrop(card.site, style, frame, text_chain, file_digest(style.logo))
     problems += backdrop.problems
-    if photo is None:
-        canvas = backdrop.plain.copy()
-    else:
-        canvas = photo
-        _paint_stripe(canvas, frame, style)
+    if photo is not None:
+        _paint_stripe(photo, frame, style)
         if backdrop.logo is not None:
-            canvas.paste(backdrop.logo, (m, m), backdrop.logo)
+            photo.paste(backdrop.logo, (m, m), backdrop.logo)
         if backdrop.site is not None:
-            _paint(canvas, backdrop.site, style)
+            _paint(photo, backdrop.site, style)
 
     def text(value: str, chain: Sequence[Path], what: str) -> str:
         kept, problem = _clean(value, chain, what)
         problems.extend([problem] if problem else [])
         return kept
 
-    inks = []
+    # A palette card's text is drawn on rows as wide as its scanlines.
+    scanlines = photo is None and backdrop.plain.mode == "L"
+    inks: list[_Ink] = []
     # Footer: author and date.
     meta = _typeset(text_chain, frame.meta_size)
     parts = [text(card.author, text_chain, "author"), text(card.date, text_chain, "date")]
@@ -1327,30 +1453,25 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
     area = _title_area(frame)
     if meta_line:
         baseline = height - m - (frame.footer - meta.ascent - meta.descent) // 2 - meta.descent
-        band = Image.new("L", (width, height - area[3]))  # everything below the title
-        meta.draw(band, meta_line, (m, width - m, baseline - area[3]))
-        inks.append(_ink(band, 0, area[3], META))
+        below = (0, area[3], width, height)  # everything below the title
+        inks += _text_inks(meta, [(meta_line, baseline)], below, META, scanlines, (m, width - m))
 
-    # The title, between them, drawn on a layer the size of its area: nothing can reach
-    # past it.
+    # The title, between them.
     title = _fit_title(text(card.title, title_chain, "title"), title_chain, area, frame)
     typeset = _typeset(title_chain, title.size)
-    layer = Image.new("L", (area[2] - area[0], area[3] - area[1]))
-    for line, baseline in zip(title.lines, title.baselines, strict=True):
-        typeset.draw(layer, line, (0, area[2] - area[0], baseline - area[1]))
-    inks.append(_ink(layer, area[0], area[1], FOREGROUND))
+    lines = list(zip(title.lines, title.baselines, strict=True))
+    inks += _text_inks(typeset, lines, area, FOREGROUND, scanlines)
 
-    drawn = [ink for ink in inks if ink is not None]
-    for ink in drawn:
-        _paint(canvas, ink, style)
     if photo is None:
-        data = _plain_png(canvas, backdrop, drawn, style)
+        data = _plain_png(backdrop, inks, style)
     else:
+        for ink in inks:
+            _paint(photo, ink, style)
         # A photo compresses best with a filter chosen row by row, as Pillow does; zlib's
         # run-length strategy at level 1 makes files about as small as its default level
         # 6, in half the time.
         buffer = io.BytesIO()
-        canvas.save(buffer, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
+        photo.save(buffer, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
         data = buffer.getvalue()
     layout = Layout(
         title_box=title.box,
