@@ -4,10 +4,13 @@ font coverage per script, article images, and the key that decides re-rendering.
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import REPO
@@ -573,3 +576,131 @@ def test_a_line_measured_word_by_word_is_as_wide_as_pillow_lays_it_out(
     for line in [*LINES[:-2], "  two  spaces  ", "AV To Ty. “Yes,” Wa Vo"]:
         run = cards._Run(0, line)
         assert typeset.length(run) == typeset.fonts[0].getlength(line), line
+
+
+# -- the common case laid out word by word -------------------------------------------------
+
+TITLES = [
+    *LINES,
+    SAMPLES["latin"],
+    LONG_TITLE,
+    "Office affairs: the fluffy finance of fjords and the AVATAR Tower’s “Ty Vo Wa”",
+    "Zürich, Kraków and São Paulo: coöperation, naïve façades — and a résumé… (42%)",
+    "A",
+    "i j",
+]
+
+
+@pytest.mark.parametrize("bold", [True, False])
+@pytest.mark.parametrize("size", [72, 58, 36, 28])
+def test_a_word_laid_out_alone_is_as_wide_as_pillow_lays_it_out(bold: bool, size: int) -> None:
+    typeset = cards._Typeset(font_chain(CardStyle(), bold=bold), size)
+    words = {word for title in TITLES for word in title.split()}
+    laid_out = {word: typeset.word(word) for word in words}
+    assert sum(word is not None for word in laid_out.values()) > 0.8 * len(words)
+    for text, word in laid_out.items():
+        if word is not None:
+            assert word.width == typeset.fonts[0].getlength(text), text
+    # Not simple, or with a substitution in context: drawn by Pillow, whole.
+    assert typeset.word("e\u0301") is None and typeset.word("paral·lela") is None
+    assert typeset.words("Col·lecció paral·lela") is None and typeset.words("a  b") is None
+
+
+@pytest.mark.parametrize("bold", [True, False])
+@pytest.mark.parametrize("size", [72, 50, 36])
+def test_a_line_laid_out_word_by_word_is_placed_as_its_clusters(bold: bool, size: int) -> None:
+    typeset = cards._Typeset(font_chain(CardStyle(), bold=bold), size)
+    for line in TITLES:
+        if typeset.words(line) is None:
+            continue
+        clustered, clusters = typeset._clusters(cards._Run(0, line)) or (None, [])
+        assert clustered is not None
+        placed = clustered.placed(clusters, 10, 2 * size)
+        glyphs = typeset._glyphs(line, 10, 2 * size)
+        assert glyphs == [(coverage, box[0], box[1]) for coverage, box in placed], line
+        assert typeset.ink(line, 10, 1390, 2 * size) == cards._union(box for _, box in placed)
+
+
+@pytest.mark.parametrize("size", [72, 60, 36])
+@pytest.mark.parametrize("limit", [1056, 700, 300, 120])
+def test_words_wrap_by_their_widths_as_lines_measured_whole_do(size: int, limit: int) -> None:
+    typeset = cards._Typeset(font_chain(CardStyle(), bold=True), size)
+    for title in TITLES:
+        tokens = cards._tokens(title)
+        by_words = cards._wrap_words(tokens, typeset, limit)
+        if by_words is not None:
+            assert by_words == cards._wrap(tokens, cards._Fits(typeset, limit)), title
+
+
+@given(st.text(alphabet=st.sampled_from("ab é,\u00a0\u200d\t-"), max_size=30))
+def test_words_split_at_spaces_are_the_tokens_of_text_without_cjk(text: str) -> None:
+    assert cards._tokens(text) == cards._tokens_by_character(text)
+
+
+def test_text_every_character_of_which_the_first_font_has_is_kept_whole() -> None:
+    chain = font_chain(CardStyle(), bold=True)
+    for text in [*TITLES, "tab\there", "joiner\u200dhere", "no\u00a0break", "emoji 🚀"]:
+        kept, missing = cards._drawable(text, chain)
+        by_character = "".join(
+            " " if char.isspace() else char
+            for char in text
+            if char.isspace()
+            or (not cards._ignorable(char) and any(ord(char) in covered(path) for path in chain))
+        )
+        assert kept == by_character, text
+        assert missing == ("🚀" if "🚀" in text else "")
+
+
+BANDED = [SAMPLES["latin"], LONG_TITLE, SAMPLES["arabic"], SAMPLES["cjk"], "Ǻ\u0301\u0301 ÿ̧ gjpqy"]
+
+
+@pytest.mark.parametrize("scanlines", [True, False])
+def test_text_is_cut_into_bands_of_rows_that_hold_all_its_ink(scanlines: bool) -> None:
+    frame = cards._load_frame()
+    area = cards._title_area(frame)
+    chain = font_chain(DEFAULT, bold=True)
+    left, top, right, bottom = area
+    for text in BANDED:
+        title = cards._fit_title(text, chain, area, frame)
+        typeset = cards._typeset(chain, title.size)
+        lines = list(zip(title.lines, title.baselines, strict=True))
+        inks = cards._text_inks(typeset, lines, area, cards.FOREGROUND, scanlines)
+        # As drawn on one layer the size of the area, onto the card.
+        layer = Image.new("L", (right - left, bottom - top))
+        for line, baseline in lines:
+            typeset.draw(layer, line, (0, right - left, baseline - top))
+        expected = Image.new("L", (SIZE[0] + 1, SIZE[1]))
+        expected.paste(layer, (left + 1, top))
+        found = Image.new("L", expected.size)
+        for ink in inks:
+            assert ink.colour == cards.FOREGROUND
+            found.paste(ink.coverage, (ink.x + 1, ink.y))
+            if scanlines:
+                assert (ink.x, ink.coverage.width) == (-1, SIZE[0] + 1)
+        assert found.tobytes() == expected.tobytes(), text
+        spans = sorted((ink.y, ink.y + ink.coverage.height) for ink in inks)
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), text
+        if text == LONG_TITLE:  # the rows between lines are left to the backdrop
+            assert len(inks) == len(title.lines) > 1
+
+
+def test_ink_on_rows_of_the_backdrop_alike_is_painted_as_on_a_canvas() -> None:
+    frame = cards._load_frame()
+    chain = font_chain(DEFAULT, bold=False)
+    backdrop = cards._backdrop("Test Times", DEFAULT, frame, chain, None)
+    assert backdrop.marks == ((1, 1 + frame.stripe, cards._INDEX[cards.ACCENT][255]),)
+    assert backdrop.alike < cards._title_area(frame)[1]
+    area = cards._title_area(frame)
+    typeset = cards._typeset(font_chain(DEFAULT, bold=True), 60)
+    for line in ["Office affairs: the fluffy finance", "Jäger — “quoted”"]:
+        (ink,) = cards._text_inks(typeset, [(line, 300)], area, cards.FOREGROUND, True)
+        rows = cards._on_alike_rows(ink, backdrop)
+        assert rows is not None
+        height = ink.coverage.height
+        band = backdrop.scan.crop((0, ink.y, SIZE[0] + 1, ink.y + height))
+        cards._paint(band, ink._replace(x=0, y=0), DEFAULT)
+        assert rows.tobytes() == band.tobytes()
+    # Ink where the stripe is: painted over the backdrop, not on alike rows.
+    stripe = Image.new("L", (SIZE[0] + 1, 4))
+    stripe.paste(200, (5, 0, 9, 4))
+    assert cards._on_alike_rows(cards._Ink(stripe, -1, 400, cards.META), backdrop) is None

@@ -96,3 +96,20 @@ def test_rows_that_do_not_make_the_image_are_an_error() -> None:
         png.write((4, 1), "L", [png.compress(row)], b"\0" * 4)
     with pytest.raises(ValueError, match="palette"):
         png.write((4, 1), "RGB", [png.compress(row.convert("RGB"))], PALETTE)
+
+
+def test_rows_cut_from_a_widened_image_are_its_own_scanlines() -> None:
+    width, height = 37, 40
+    image = Image.frombytes("L", (width, height), pixels(width, height, seed=2))
+    wide = png.widened(image)
+    assert wide.size == (width + 1, height)
+    assert wide.tobytes() == png.scanlines(image)
+    # Pieces of either kind follow one another.
+    pieces = [
+        png.compress_rows(wide.crop((0, 0, width + 1, 15))),
+        png.compress(image.crop((0, 15, width, 16))),
+        png.compress_rows(wide.crop((0, 16, width + 1, height))),
+    ]
+    assert decode(png.write(image.size, "L", pieces, PALETTE)).tobytes() == image.tobytes()
+    with pytest.raises(ValueError, match="palette indices"):
+        png.widened(image.convert("RGB"))

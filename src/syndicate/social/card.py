@@ -38,8 +38,11 @@ Speed
     :data:`LEVELS`), then painted in its colour; so a plain card has at most 256 colours
     (the background and 85 steps from it to each of the accent, the title and the footer
     colours) and is written as a palette PNG, one byte per pixel, by
-    :mod:`syndicate.social.png`, which compresses the rows every card shares only once.
-    A card with an article's image, or with a logo, has more colours: an RGB PNG.
+    :mod:`syndicate.social.png`, which compresses the rows every card shares only once:
+    a card compresses only the rows its lines of text are on, drawn straight onto rows
+    as wide as the PNG's scanlines.  A title in Noto Sans is laid out word by word, each
+    word's clusters placed and measured once per size and reused by every title it is
+    in.  A card with an article's image, or with a logo, has more colours: an RGB PNG.
 
 Determinism
     The PNG has no timestamp or text chunks, so the same inputs give the same bytes: the
@@ -84,7 +87,7 @@ SIZE = (1200, 630)
 
 #: The revision of how a card is drawn and encoded, part of :func:`card_key`: raising it
 #: renders again the cards an earlier renderer left in the output folder.
-RENDERER = 2
+RENDERER = 3
 
 #: Fonts looked for on the machine, in order, for the scripts the shipped fonts lack (CJK).
 #: Only the first one found is used.
@@ -299,6 +302,11 @@ def _ignorable(char: str) -> bool:
 def _drawable(text: str, chain: Sequence[Path]) -> tuple[str, str]:
     """*text* without the characters no font in *chain* has, and those characters."""
     maps = [covered(path) for path in chain]
+    # The usual case: one space between words, nothing to leave out.  Whatever is not
+    # printable is a control, format, surrogate, private use or unassigned character, or
+    # a space other than " ".
+    if text.isprintable() and maps[0].issuperset(map(ord, text)):
+        return text, ""
     kept, missing = [], []
     for char in text:
         if char.isspace():
@@ -450,6 +458,7 @@ class _Clusters:
         # alternatives in order.
         either = "|".join([*map(re.escape, clustering.ligatures), "."])
         self._split = re.compile(either, re.DOTALL).findall
+        self.ligatures = clustering.ligatures
         self.contexts = clustering.contexts
         self._advances: dict[tuple[str, str], float] = {}
         self._glyphs: dict[str, tuple[PILImage.Image | None, int, int]] = {}
@@ -475,8 +484,9 @@ class _Clusters:
         if found is None:
             if len(self._advances) >= 65536:
                 self._advances.clear()
-            length = self.font.getlength
-            found = length(cluster + following) - (length(following) if following else 0)
+            found = self.font.getlength(cluster + following)
+            if following:  # less its own advance, kept like any other
+                found -= self.advance(following, "")
             self._advances[key] = found
         return found
 
@@ -518,6 +528,29 @@ def _clusters(path: Path, font: ImageFont.FreeTypeFont) -> _Clusters | None:
     return None if clustering is None else _Clusters(font, clustering)
 
 
+#: A glyph's coverage and where its top left corner goes.
+_Glyph = tuple["PILImage.Image", int, int]
+#: A cluster's pen from the start of its word, its coverage, and its top left corner from
+#: the pen on the baseline.
+_Placed = tuple[float, "PILImage.Image", int, int]
+
+
+class _Word(NamedTuple):
+    """A word drawn by clusters, laid out once at a size and reused by every line it is in."""
+
+    #: Its width as Pillow lays it out, which its clusters' advances add up to.
+    width: float
+    #: Each cluster with ink: its pen from the word's start, its coverage and its top left
+    #: corner from the pen on the baseline.
+    glyphs: tuple[_Placed, ...]
+    #: The glyphs that can be the leftmost and the rightmost, wherever the word starts.
+    first: tuple[_Placed, ...]
+    last: tuple[_Placed, ...]
+    #: The top of the highest glyph and the bottom of the lowest, from the baseline.
+    top: int
+    bottom: int
+
+
 class _Typeset:
     """A chain of fonts at one size: measures and draws one line of text."""
 
@@ -533,6 +566,16 @@ class _Typeset:
         # Fitting a title measures its lines, and drawing them measures them again.
         self._lengths: dict[_Run, float] = {}
         self._checked: dict[_Run, bool] = {}
+        self._words: dict[str, _Word | None] = {}
+        self._placed: dict[tuple[str, int, int], list[_Glyph]] = {}
+        # Words are laid out alone when the first font is drawn by clusters and nothing in
+        # it joins or moves glyphs across a space (the tests check the shipped fonts).
+        first = self.clustered[0]
+        self._by_words = (
+            first is not None
+            and ord(" ") in covered(chain[0])
+            and not any(" " in text for text in (*first.ligatures, *first.contexts))
+        )
 
     def _clusters(self, run: _Run) -> tuple[_Clusters, list[str]] | None:
         clustered = self.clustered[run.font]
@@ -555,9 +598,13 @@ class _Typeset:
         is measured word by word: nothing in those fonts kerns or substitutes across a
         space (the tests check their tables), so the words and spaces add up to the line,
         to the 64th of a pixel, and a title tried at several sizes measures each word
-        once instead of every line it could make."""
+        once instead of every line it could make.  A word that :meth:`word` lays out is
+        as wide as its clusters' advances, without asking Pillow."""
         clustered = self.clustered[run.font]
         text = run.text
+        word = self.word(text) if run.font == 0 and " " not in text else None
+        if word is not None:
+            return word.width
         if " " in text != " " and clustered is not None and clustered.split(text) is not None:
             words = text.split(" ")
             space = self.length(_Run(run.font, " "))
@@ -565,8 +612,8 @@ class _Typeset:
         return self.fonts[run.font].getlength(text)
 
     def _drawn_by_clusters(self, run: _Run) -> tuple[_Clusters, list[str]] | None:
-        """The run's clusters, when their advances add up to the run's width as Pillow
-        lays it out (else something more than pair kerning moved a glyph)."""
+        """The run's clusters, when their advances add up to the run's width as measured
+        (for a run Pillow measured, else something more than pair kerning moved a glyph)."""
         split = self._clusters(run)
         if split is None:
             return None
@@ -579,6 +626,119 @@ class _Typeset:
 
     def width(self, text: str) -> float:
         return sum(self.length(run) for run in _runs(text, self.chain))
+
+    def word(self, text: str) -> _Word | None:
+        """*text*, one word, laid out alone: None unless it is simple text that the first
+        font has and draws by clusters, whose advances do not change next to a space.
+
+        Its width is its clusters' advances added up, not measured again by Pillow: with
+        nothing but pair kerning and listed ligatures in the font (the tests check its
+        tables, and that the two agree), they are how Pillow lays the word out, and a new
+        word costs no layout of its own."""
+        try:
+            return self._words[text]
+        except KeyError:
+            pass
+        found = None
+        clustered = self.clustered[0]
+        if (
+            self._by_words
+            and clustered is not None
+            and text
+            and covered(self.chain[0]).issuperset(map(ord, text))
+        ):
+            clusters = clustered.split(text)
+            if clusters is not None:
+                found = self._laid_out(clustered, clusters)
+        if len(self._words) >= 16384:
+            self._words.clear()
+        self._words[text] = found
+        return found
+
+    @staticmethod
+    def _laid_out(clustered: _Clusters, clusters: Sequence[str]) -> _Word | None:
+        advance = clustered.advance
+        if advance(clusters[-1], " ") != advance(clusters[-1], "") or advance(
+            " ", clusters[0]
+        ) != advance(" ", ""):
+            return None
+        pens, end = clustered.pens(clusters)
+        glyphs = []
+        for cluster, pen in zip(clusters, pens, strict=True):
+            coverage, left, top = clustered.glyph(cluster)
+            if coverage is not None:
+                glyphs.append((pen, coverage, left, top))
+        if not glyphs:
+            return _Word(end, (), (), (), 0, 0)
+        # Where a glyph goes is its pen rounded, less than half a pixel away: only a glyph
+        # less than a pixel from the leftmost (rightmost) can be it wherever the word starts.
+        lefts = [pen + left for pen, _, left, _ in glyphs]
+        rights = [pen + left + coverage.width for pen, coverage, left, _ in glyphs]
+        return _Word(
+            end,
+            tuple(glyphs),
+            tuple(glyphs[i] for i, x in enumerate(lefts) if x < min(lefts) + 1),
+            tuple(glyphs[i] for i, x in enumerate(rights) if x > max(rights) - 1),
+            min(top for _, _, _, top in glyphs),
+            max(top + coverage.height for _, coverage, _, top in glyphs),
+        )
+
+    def words(self, text: str) -> list[_Word] | None:
+        """*text*'s words laid out alone (see :meth:`word`), when the line is nothing
+        else: words with one space between them, no context that changes glyphs."""
+        if not self._by_words:
+            return None
+        words = []
+        for part in text.split(" "):
+            word = self.word(part)
+            if word is None:
+                return None
+            words.append(word)
+        clustered = self.clustered[0]
+        if clustered is None or any(part in text for part in clustered.contexts):
+            return None
+        return words
+
+    def _words_ink(self, words: Sequence[_Word], left: int, baseline: int) -> _Box:
+        """The box the glyphs of *words* cover, placed as :meth:`_glyphs` places them."""
+        space = self.length(_Run(0, " "))
+        floor = math.floor
+        x0 = y0 = 1 << 30
+        x1 = y1 = -(1 << 30)
+        start = 0.0
+        for word in words:
+            if word.glyphs:
+                for pen, _, x, _ in word.first:
+                    x0 = min(x0, left + floor(start + pen + 0.5) + x)
+                for pen, coverage, x, _ in word.last:
+                    x1 = max(x1, left + floor(start + pen + 0.5) + x + coverage.width)
+                y0, y1 = min(y0, baseline + word.top), max(y1, baseline + word.bottom)
+            start += word.width + space
+        return (x0, y0, x1, y1) if x1 > x0 else (0, 0, 0, 0)
+
+    def _glyphs(self, text: str, left: int, baseline: int) -> list[_Glyph] | None:
+        """Each glyph of a line laid out word by word, where it goes: the same places as
+        :meth:`_Clusters.placed` gives for the whole line, as its pens are the words' pens
+        after the words and spaces before them (sums of 64ths of a pixel: exact)."""
+        key = (text, left, baseline)
+        found = self._placed.get(key)
+        if found is not None:
+            return found
+        words = self.words(text)
+        if words is None:
+            return None
+        space = self.length(_Run(0, " "))
+        found = []
+        start = 0.0
+        floor = math.floor
+        for word in words:
+            for pen, coverage, x, y in word.glyphs:
+                found.append((coverage, left + floor(start + pen + 0.5) + x, baseline + y))
+            start += word.width + space
+        if len(self._placed) >= 64:
+            self._placed.clear()
+        self._placed[key] = found
+        return found
 
     def place(self, text: str, left: int, right: int) -> list[tuple[int, _Run]]:
         """Where each run goes: aligned left, or right for right-to-left text."""
@@ -599,6 +759,9 @@ class _Typeset:
 
     def ink(self, text: str, left: int, right: int, baseline: int) -> tuple[int, int, int, int]:
         """The box the line's ink covers, drawn with its baseline at *baseline*."""
+        words = self.words(text)
+        if words is not None:
+            return self._words_ink(words, left, baseline)
         boxes = []
         for x, run in self.place(text, left, right):
             split = self._drawn_by_clusters(run)
@@ -615,6 +778,11 @@ class _Typeset:
         from PIL import ImageDraw
 
         left, right, baseline = box
+        glyphs = self._glyphs(text, left, baseline)
+        if glyphs is not None:
+            for coverage, x, y in glyphs:
+                layer.paste(255, (x, y, x + coverage.width, y + coverage.height), coverage)
+            return
         draw = ImageDraw.Draw(layer)
         for x, run in self.place(text, left, right):
             split = self._drawn_by_clusters(run)
@@ -651,20 +819,29 @@ class _Token(NamedTuple):
     space_before: bool
 
 
+_CJK_RANGES = (
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x2E80, 0x9FFF),  # CJK radicals, punctuation, kana, ideographs
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF00, 0xFFEF),  # fullwidth forms
+    (0x20000, 0x3FFFF),  # CJK extensions
+)
+_CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]")
+
+
 def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x1100 <= code <= 0x11FF  # Hangul Jamo
-        or 0x2E80 <= code <= 0x9FFF  # CJK radicals, punctuation, kana, ideographs
-        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
-        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
-        or 0xFF00 <= code <= 0xFFEF  # fullwidth forms
-        or 0x20000 <= code <= 0x3FFFF  # CJK extensions
-    )
+    return _CJK.match(char) is not None
 
 
 def _tokens(text: str) -> list[_Token]:
     """Words, and CJK characters one by one (closing punctuation kept with the one before)."""
+    if _CJK.search(text) is None:  # the usual case: words between spaces
+        return [_Token(word, index > 0) for index, word in enumerate(text.split(" ")) if word]
+    return _tokens_by_character(text)
+
+
+def _tokens_by_character(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     word = ""
     space = False
@@ -755,6 +932,33 @@ def _wrap(tokens: Sequence[_Token], fits: _Fits) -> list[list[_Token]]:
     return lines
 
 
+def _wrap_words(
+    tokens: Sequence[_Token], typeset: _Typeset, limit: int
+) -> list[list[_Token]] | None:
+    """What :func:`_wrap` gives for words that :meth:`_Typeset.word` lays out alone, one
+    space apart, from their widths: a line is as wide as its words and spaces (what
+    :meth:`_Typeset.length` measures, added in the same order).  None for other text, or
+    a word wider than a line."""
+    words = [typeset.word(token.text) for token in tokens]
+    if any(word is None for word in words) or not all(t.space_before for t in tokens[1:]):
+        return None
+    space = typeset.length(_Run(0, " "))
+    lines: list[list[_Token]] = []
+    start, width = 0, 0.0
+    for index, word in enumerate(words):
+        assert word is not None
+        if index > start:
+            if width + word.width + space * (index - start) <= limit:
+                width += word.width
+                continue
+            lines.append(list(tokens[start:index]))
+        if word.width > limit:
+            return None
+        start, width = index, word.width
+    lines.append(list(tokens[start:]))
+    return lines
+
+
 def _truncate(line: list[_Token], fits: _Fits) -> str:
     """*line* cut at its end until it fits with "…" after it: by words, else graphemes."""
     tokens = list(line)
@@ -789,7 +993,7 @@ def _fit_title(
     while True:
         typeset = _typeset(tuple(chain), size)
         fits = _Fits(typeset, right - left)
-        wrapped = _wrap(tokens, fits)
+        wrapped = _wrap_words(tokens, typeset, right - left) or _wrap(tokens, fits)
         lines = [_join(line) for line in wrapped]
         smallest = size - frame.title_step < frame.title_min
         step = round(size * frame.line_height)
@@ -993,8 +1197,17 @@ class _Backdrop(NamedTuple):
     logo: PILImage.Image | None
     site: _Ink | None
     problems: tuple[str, ...]
-    #: Rows of ``plain`` (palette indices) already compressed, by (top, bottom): each
-    #: card compresses only the rows its own text is on.
+    #: What a card's rows are cut from: ``plain`` widened into its own scanlines
+    #: (:func:`png.widened`) when it is palette indices, else ``plain``.
+    scan: PILImage.Image
+    #: Where the rows begin that are all alike down to the bottom (the stripe and the
+    #: background, below the header).
+    alike: int
+    #: What those rows show but the background, as runs of one palette index in ``scan``:
+    #: (first column, last column + 1, index).  Empty for RGB.
+    marks: tuple[tuple[int, int, int], ...]
+    #: Rows of ``plain`` already compressed, by (top, bottom): each card compresses only
+    #: the rows its own text is on.
     rows: dict[tuple[int, int], png.Piece]
 
 
@@ -1043,11 +1256,26 @@ def _backdrop(
         plain.paste(picture, (m, m), picture)
     if ink is not None:
         _paint(plain, ink, style)
-    return _Backdrop(plain, picture, ink, tuple(problems), {})
+    scan = png.widened(plain) if plain.mode == "L" else plain
+    pixels = plain.tobytes()
+    row = len(pixels) // SIZE[1]
+    alike = SIZE[1] - 1
+    last = pixels[alike * row :]
+    while alike and pixels[(alike - 1) * row : alike * row] == last:
+        alike -= 1
+    marks = []
+    if plain.mode == "L":
+        for value, run in itertools.groupby(enumerate(b"\0" + last), key=lambda pixel: pixel[1]):
+            columns = [column for column, _ in run]
+            if value:
+                marks.append((columns[0], columns[-1] + 1, value))
+    return _Backdrop(plain, picture, ink, tuple(problems), scan, alike, tuple(marks), {})
 
 
 def _shared_rows(backdrop: _Backdrop, top: int, bottom: int) -> png.Piece:
     """Rows *top* to *bottom* of the plain backdrop, compressed (once)."""
+    if top > backdrop.alike:  # the same rows as the first ones alike
+        top, bottom = backdrop.alike, backdrop.alike + bottom - top
     piece = backdrop.rows.get((top, bottom))
     if piece is None:
         if len(backdrop.rows) >= 4096:  # a bound that real cards never reach
@@ -1057,24 +1285,124 @@ def _shared_rows(backdrop: _Backdrop, top: int, bottom: int) -> png.Piece:
     return piece
 
 
-def _plain_png(
-    canvas: PILImage.Image, backdrop: _Backdrop, inks: Sequence[_Ink], style: CardStyle
-) -> bytes:
-    """A card on the plain backdrop as PNG: the rows its *inks* are on compressed now, the
-    others taken from the backdrop's.  Palette indices make a palette PNG."""
-    width, height = canvas.size
+def _plain_png(backdrop: _Backdrop, inks: Sequence[_Ink], style: CardStyle) -> bytes:
+    """A card on the plain backdrop as PNG: the rows its *inks* are on cut from the
+    backdrop, painted and compressed now, the others taken from the backdrop's.  Palette
+    indices make a palette PNG."""
+    scan = backdrop.scan
+    palette = backdrop.plain.mode == "L"
+    height = SIZE[1]
+    bands: list[tuple[int, int, list[_Ink]]] = []  # rows that inks are on, and the inks
+    for ink in sorted(inks, key=lambda ink: ink.y):
+        top, bottom = ink.y, ink.y + ink.coverage.height
+        if bands and top < bands[-1][1]:
+            bands[-1] = (bands[-1][0], max(bottom, bands[-1][1]), [*bands[-1][2], ink])
+        else:
+            bands.append((top, bottom, [ink]))
     pieces = []
     row = 0
-    spans = sorted((ink.y, ink.y + ink.coverage.height) for ink in inks)
-    for top, bottom in [*spans, (height, height)]:
-        start = max(top, row)
-        if start > row:
-            pieces.append(_shared_rows(backdrop, row, start))
-        if bottom > start:
-            pieces.append(png.compress(canvas.crop((0, start, width, bottom))))
-        row = max(row, bottom)
-    palette = _palette(style) if canvas.mode == "L" else b""
-    return png.write(canvas.size, canvas.mode, pieces, palette)
+    for top, bottom, painted in bands:
+        if top > row:
+            pieces.append(_shared_rows(backdrop, row, top))
+        band = None
+        if palette and len(painted) == 1 and top >= backdrop.alike:
+            band = _on_alike_rows(painted[0], backdrop)
+        if band is None:
+            band = scan.crop((0, top, scan.width, bottom))
+            for ink in sorted(painted, key=inks.index):  # in the order given, as on a canvas
+                _paint(band, ink._replace(x=ink.x + palette, y=ink.y - top), style)
+        pieces.append(png.compress_rows(band) if palette else png.compress(band))
+        row = bottom
+    if row < height:
+        pieces.append(_shared_rows(backdrop, row, height))
+    return png.write(SIZE, backdrop.plain.mode, pieces, _palette(style) if palette else b"")
+
+
+def _on_alike_rows(ink: _Ink, backdrop: _Backdrop) -> PILImage.Image | None:
+    """The rows of a palette card that *ink* is on, as scanlines (a :func:`png.widened`
+    image), when it is whole scanlines on rows of the backdrop that are alike (see
+    :attr:`_Backdrop.alike`) and covers none of what they show: its palette indices, and
+    the backdrop's marks where it has no ink.  None otherwise."""
+    coverage = ink.coverage
+    width, height = coverage.size
+    if ink.x != -1 or width != backdrop.scan.width:
+        return None
+    for start, end, _ in backdrop.marks:
+        if coverage.crop((start, 0, end, height)).getbbox() is not None:
+            return None
+    rows = coverage.point(_INDEX[ink.colour])
+    for start, end, value in backdrop.marks:
+        rows.paste(value, (start, 0, end, height))
+    return rows
+
+
+def _text_inks(
+    typeset: _Typeset,
+    lines: Sequence[tuple[str, int]],
+    area: _Box,
+    colour: int,
+    scanlines: bool,
+    between: tuple[int, int] | None = None,
+) -> list[_Ink]:
+    """*lines*, each with its baseline on the card, drawn inside *area* (nothing reaches
+    past it) from its left to its right edge, or *between* those columns of the card, as
+    one ink for each band of rows they are on: the rows between lines have
+    nothing of the card's own.  Each ink is cropped to what it covers, or, for
+    *scanlines* (a palette card), is the whole width of the card's rows, one column wider
+    as :func:`png.widened` makes them, ready to be painted in palette indices."""
+    from PIL import Image
+
+    left, top, right, bottom = area
+    offset = 1 if scanlines else -left  # where the card's first column is on the layer
+    layer = Image.new("L", (SIZE[0] + 1 if scanlines else right - left, bottom - top))
+    start, end = between or (left, right)
+    boxes = []
+    for line, baseline in lines:
+        where = (start + offset, end + offset, baseline - top)
+        typeset.draw(layer, line, where)
+        boxes.append(typeset.ink(line, *where))
+    if scanlines:  # the filter type's column, left of the card's first
+        layer.paste(0, (0, 0, 1, layer.height))
+    # Lines laid out word by word are the glyphs pasted in their boxes; others are
+    # Pillow's, whose boxes are looked at again.
+    exact = all(typeset.words(line) is not None for line, _ in lines)
+    found = None
+    if not exact:
+        if scanlines:  # as on a layer the size of the area
+            layer.paste(0, (0, 0, left + offset, layer.height))
+            layer.paste(0, (right + offset, 0, layer.width, layer.height))
+        found = layer.getbbox()
+        if found is None:
+            return []
+    spans = sorted((max(box[1], 0), min(box[3], layer.height)) for box in boxes)
+    bands: list[tuple[int, int]] = []
+    for first, last in spans:
+        if first >= last:
+            continue
+        if bands and (
+            first <= bands[-1][1]
+            or (
+                found is not None
+                and layer.crop((0, bands[-1][1], layer.width, first)).getbbox() is not None
+            )
+        ):
+            bands[-1] = (bands[-1][0], max(last, bands[-1][1]))
+        else:
+            bands.append((first, last))
+    if found is not None:  # with whatever the boxes left out above and below
+        bands = bands or [(found[1], found[3])]
+        bands[0] = (min(found[1], bands[0][0]), bands[0][1])
+        bands[-1] = (bands[-1][0], max(found[3], bands[-1][1]))
+    if scanlines:
+        return [
+            _Ink(layer.crop((0, first, layer.width, last)), -1, top + first, colour)
+            for first, last in bands
+        ]
+    inks = [
+        _ink(layer.crop((0, first, layer.width, last)), left, top + first, colour)
+        for first, last in bands
+    ]
+    return [ink for ink in inks if ink is not None]
 
 
 _DEFAULT_STYLE = CardStyle()
@@ -1087,7 +1415,6 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
     the plain design (or no logo) and a line in :attr:`Layout.problems`.  A font or layout
     file that cannot be read is the publication's configuration: a :class:`RenderError`.
     """
-    from PIL import Image
 
     frame = _load_frame()
     width, height = SIZE
@@ -1104,22 +1431,21 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
             problems.append(f"{card.image}: cannot read the image, the card is plain: {error}")
     backdrop = _backdrop(card.site, style, frame, text_chain, file_digest(style.logo))
     problems += backdrop.problems
-    if photo is None:
-        canvas = backdrop.plain.copy()
-    else:
-        canvas = photo
-        _paint_stripe(canvas, frame, style)
+    if photo is not None:
+        _paint_stripe(photo, frame, style)
         if backdrop.logo is not None:
-            canvas.paste(backdrop.logo, (m, m), backdrop.logo)
+            photo.paste(backdrop.logo, (m, m), backdrop.logo)
         if backdrop.site is not None:
-            _paint(canvas, backdrop.site, style)
+            _paint(photo, backdrop.site, style)
 
     def text(value: str, chain: Sequence[Path], what: str) -> str:
         kept, problem = _clean(value, chain, what)
         problems.extend([problem] if problem else [])
         return kept
 
-    inks = []
+    # A palette card's text is drawn on rows as wide as its scanlines.
+    scanlines = photo is None and backdrop.plain.mode == "L"
+    inks: list[_Ink] = []
     # Footer: author and date.
     meta = _typeset(text_chain, frame.meta_size)
     parts = [text(card.author, text_chain, "author"), text(card.date, text_chain, "date")]
@@ -1127,30 +1453,25 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
     area = _title_area(frame)
     if meta_line:
         baseline = height - m - (frame.footer - meta.ascent - meta.descent) // 2 - meta.descent
-        band = Image.new("L", (width, height - area[3]))  # everything below the title
-        meta.draw(band, meta_line, (m, width - m, baseline - area[3]))
-        inks.append(_ink(band, 0, area[3], META))
+        below = (0, area[3], width, height)  # everything below the title
+        inks += _text_inks(meta, [(meta_line, baseline)], below, META, scanlines, (m, width - m))
 
-    # The title, between them, drawn on a layer the size of its area: nothing can reach
-    # past it.
+    # The title, between them.
     title = _fit_title(text(card.title, title_chain, "title"), title_chain, area, frame)
     typeset = _typeset(title_chain, title.size)
-    layer = Image.new("L", (area[2] - area[0], area[3] - area[1]))
-    for line, baseline in zip(title.lines, title.baselines, strict=True):
-        typeset.draw(layer, line, (0, area[2] - area[0], baseline - area[1]))
-    inks.append(_ink(layer, area[0], area[1], FOREGROUND))
+    lines = list(zip(title.lines, title.baselines, strict=True))
+    inks += _text_inks(typeset, lines, area, FOREGROUND, scanlines)
 
-    drawn = [ink for ink in inks if ink is not None]
-    for ink in drawn:
-        _paint(canvas, ink, style)
     if photo is None:
-        data = _plain_png(canvas, backdrop, drawn, style)
+        data = _plain_png(backdrop, inks, style)
     else:
+        for ink in inks:
+            _paint(photo, ink, style)
         # A photo compresses best with a filter chosen row by row, as Pillow does; zlib's
         # run-length strategy at level 1 makes files about as small as its default level
         # 6, in half the time.
         buffer = io.BytesIO()
-        canvas.save(buffer, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
+        photo.save(buffer, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
         data = buffer.getvalue()
     layout = Layout(
         title_box=title.box,
