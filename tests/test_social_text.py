@@ -115,6 +115,20 @@ def test_x_counts_match_twitter_text_for_known_strings() -> None:
         assert count("x", text) == twitter_text.parse_tweet(text).weightedLength, text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.ALÀ",  # X links "0.AL": the letter after it counts on its own
+        "À0.AL",  # and "0.AL" here, the letter before it on its own
+        "see café.com today",  # a name in another script is part of the link
+        "example.com.",
+        "e.g. this",
+    ],
+)
+def test_x_counts_text_that_looks_like_a_domain_as_x_does(text: str) -> None:
+    assert count("x", text) == twitter_text.parse_tweet(text).weightedLength
+
+
 def test_mastodon_counts_a_remote_mention_as_the_local_part() -> None:
     assert count("mastodon", "via @news@mastodon.social") == len("via @news")
     assert count("mastodon", "@news") == 5

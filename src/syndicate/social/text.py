@@ -196,7 +196,14 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
 # top-level domain is one it knows.  Without X's list of domains, such text counts as a
 # link (23) or as its own length, whichever is more, so a count is never below X's own.
 BARE_DOMAIN = regex.compile(
-    r"(?i)(?<![\w@.:/\-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?![\w\-]|\.\w)"
+    # Before and after it, what twitter-text allows around a domain: anything but ASCII
+    # letters and digits and a few signs (so "0.ALÀ" holds "0.AL", as X reads it).
+    # Its names may be in any script, as in "café.com"; its top-level domain is ASCII
+    # (X links no other without "https://"), and ends where ASCII letters do.
+    r"(?i)(?<![a-z0-9@＠$#＃\u202a-\u202e])"
+    r"(?:[\p{L}\p{N}\p{M}](?:[\p{L}\p{N}\p{M}\-]*[\p{L}\p{N}\p{M}])?\.)+"
+    r"(?:xn--[a-z0-9-]*[a-z0-9]|[a-z]{2,})"
+    r"(?![a-z0-9@+\-])"
     r"(?:/[a-z0-9!*';:=+,.$/%#\[\]\-_~@|&()?]*[a-z0-9+\-=_#/&])?"
 )
 
@@ -229,9 +236,13 @@ def _x_weight(text: str) -> int:
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     urls = dict(_url_spans(text))
     for start, end in _bare_domains(text, urls).items():
-        # Plain ASCII weighs 100 a character: one longer than a link already counts more.
-        if end - start < _X_URL_LENGTH:
-            urls[start] = end
+        # Letters outside ASCII at its start X may leave out of the link ("À0.AL" is "À"
+        # and the link "0.AL"): they count on their own.  The text counts as a link or as
+        # text, whichever weighs more.
+        begin = next((i for i in range(start, end) if text[i] < "\x80"), end)
+        as_link = _x_plain_weight(text[start:begin]) + _X_URL_LENGTH * _X_SCALE
+        if begin < end and as_link >= _x_plain_weight(text[start:end]):
+            urls[begin] = end
     weighted = 0
     position = 0
     for start, end in [*sorted(urls.items()), (len(text), len(text))]:
