@@ -633,30 +633,36 @@ def result_row(result: SizeResult, limit: int) -> str:
     return md_row([*head, *cells, *rest])
 
 
-def incremental_verdict(articles: int, scenario: Scenario, wall: float) -> str:
-    """The issue's target for a warm or one-edit build of this size: met or missed."""
-    if articles not in INCREMENTAL_TARGETS or not scenario.runs:
+def incremental_verdict(result: SizeResult, scenario: Scenario, wall: float) -> str:
+    """The issue's target for a warm or one-edit build of this size: met or missed.  The
+    times are targets for the feeds; a full build (``--full``) is held to its files, and
+    its warm build to rendering no card."""
+    if result.articles not in INCREMENTAL_TARGETS or not scenario.runs:
         return "–"
-    max_wall = INCREMENTAL_TARGETS[articles][0 if scenario.kind == "warm" else 1]
+    full = bool(result.feeds_runs)
+    max_wall = INCREMENTAL_TARGETS[result.articles][0 if scenario.kind == "warm" else 1]
     changed = sum(len(r.changes) for r in scenario.runs)
     unexpected = sum(len(r.unexpected) for r in scenario.runs)
     stale = sum(len(r.stale) for r in scenario.runs)
-    misses = ["time"] if wall > max_wall else []
+    cards = sum(r.cards for r in scenario.runs)
+    timed = "" if full else f"< {max_wall:g} s, "
+    misses = ["time"] if wall > max_wall and not full else []
     if scenario.kind == "warm":
-        goal = f"< {max_wall:g} s, 0 files rewritten"
+        goal = timed + ("0 cards rendered, " if full else "") + "0 files rewritten"
         misses += [f"{changed} file change(s)"] if changed else []
+        misses += [f"{cards} card(s) rendered"] if cards else []
     else:
-        goal = f"< {max_wall:g} s, only affected files rewritten"
+        goal = timed + "only affected files rewritten"
         misses += [f"{unexpected} other file(s) rewritten"] if unexpected else []
         misses += [f"{stale} stale feed(s)"] if stale else []
     return f"{goal}: met" if not misses else f"{goal}: **missed** ({', '.join(misses)})"
 
 
-def incremental_missed(articles: int, scenario: Scenario) -> bool:
+def incremental_missed(result: SizeResult, scenario: Scenario) -> bool:
     if not scenario.runs:
         return False
     wall = statistics.median(r.run.wall for r in scenario.runs)
-    return "missed" in incremental_verdict(articles, scenario, wall)
+    return "missed" in incremental_verdict(result, scenario, wall)
 
 
 def incremental_row(result: SizeResult, scenario: Scenario) -> str:
@@ -683,7 +689,7 @@ def incremental_row(result: SizeResult, scenario: Scenario) -> str:
         stale = sum(len(r.stale) for r in runs)
         only = "yes" if not other else f"**no** ({other} other)"
         cells.append(only + (f", **{stale} stale**" if stale else ""))
-    return md_row([*head, *cells, incremental_verdict(result.articles, scenario, wall)])
+    return md_row([*head, *cells, incremental_verdict(result, scenario, wall)])
 
 
 def change_list(changes: Sequence[Change]) -> str:
@@ -955,7 +961,7 @@ def missed_target(results: list[SizeResult], limit: int) -> bool:
         ratio = full_ratio(result)
         if ratio is not None and ratio > FULL_RATIO:
             return True
-        if any(incremental_missed(result.articles, s) for s in result.incremental):
+        if any(incremental_missed(result, s) for s in result.incremental):
             return True
     return False
 
