@@ -139,9 +139,9 @@ class BuildCache:
     _dirty: set[str] = field(default_factory=set)
     #: The article files (see :func:`shard`) with a record added, changed or removed.
     _dirty_shards: set[int] = field(default_factory=set)
-    #: Bodies rendered by this build, by slug: their key, HTML and summary (the strings the
-    #: build holds anyway), written to the pack when the cache is saved.
-    _new_bodies: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: Bodies rendered by this build, by slug: their records (:func:`body_record`),
+    #: appended to the pack when the cache is saved.
+    _new_bodies: dict[str, bytes] = field(default_factory=dict)
     _pack: Any = None
 
     @classmethod
@@ -188,9 +188,10 @@ class BuildCache:
             return None
         return document
 
-    def store_body(self, slug: str, key: str, html: str, summary: str, links: object) -> None:
-        """Keep a rendered body, to append to the pack with the rest of the cache at the end."""
-        self._new_bodies[slug] = (key, html, summary)
+    def store_body(self, slug: str, key: str, record: bytes, links: object) -> None:
+        """Keep a rendered body (its :func:`body_record`), to append to the pack with the
+        rest of the cache at the end."""
+        self._new_bodies[slug] = record
         self.bodies[slug] = {"key": key, "links": links}
         self.changed("bodies")
 
@@ -237,7 +238,7 @@ class BuildCache:
         try:
             while descriptor >= 0 and placed < len(slugs):
                 batch = slugs[placed : placed + _BATCH]
-                chunks = [_body_record(*new[slug]) for slug in batch]
+                chunks = [new[slug] for slug in batch]
                 data = b"".join(chunks)
                 if os.write(descriptor, data) != len(data):
                     break
@@ -292,7 +293,8 @@ class BuildCache:
 _BATCH = 256
 
 
-def _body_record(key: str, html: str, summary: str) -> bytes:
+def body_record(key: str, html: str, summary: str) -> bytes:
+    """A rendered body as the pack holds it: a JSON document that names its own key."""
     document = {"key": key, "html": html, "summary": summary}
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 

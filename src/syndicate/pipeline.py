@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import feeds, markdown, templating
-from .cache import BuildCache, digest, file_signature
+from .cache import BuildCache, body_record, digest, file_signature
 from .config import Config, load_config, read_config
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
@@ -313,13 +313,13 @@ class Bodies:
         if todo:
             jobs = [(article, self.publication.urls[article.slug]) for article in todo]
             # The link map goes to each worker once, not with every chunk of jobs.
-            render = partial(_render, site_url=self.site_url)
+            recording = self.cache is not None
+            render = partial(_render, site_url=self.site_url, recording=recording)
             results = parallel_map(render, jobs, shared=self.links.map)
-            for article, (body, seen) in zip(todo, results, strict=True):
+            for article, (body, seen, key, record) in zip(todo, results, strict=True):
                 self.rendered[article.slug] = body
                 if self.cache is not None:
-                    key = body_key(article, self.publication.urls[article.slug], self.site_url)
-                    self.cache.store_body(article.slug, key, body.html, body.summary, seen)
+                    self.cache.store_body(article.slug, key, record, seen)
                     self._keys.pop(article.slug, None)
                     self.cache.rendered += 1
         return self.rendered
@@ -343,11 +343,17 @@ def render_bodies(
 
 
 def _render(
-    job: tuple[Article, str], site_url: str
-) -> tuple[markdown.Rendered, dict[str, str | None]]:
+    job: tuple[Article, str], site_url: str, recording: bool = False
+) -> tuple[markdown.Rendered, dict[str, str | None], str, bytes]:
+    """An article's body, the links it resolved and, with *recording*, its key and its
+    record for the cache's pack, written here, on a worker's core."""
     article, url = job
     recorded = _Recorded(shared())
-    return markdown.render(article, url, site_url, recorded), recorded.seen
+    body = markdown.render(article, url, site_url, recorded)
+    if not recording:
+        return body, recorded.seen, "", b""
+    key = body_key(article, url, site_url)
+    return body, recorded.seen, key, body_record(key, body.html, body.summary)
 
 
 def feed_key(plan: feeds.FeedPlan, publication: Publication, bodies: Bodies) -> str | None:
