@@ -153,10 +153,15 @@ def _source(article: Article, config: Config) -> str:
     return source_name(article.source, config.root)
 
 
-def new_id(config: Config, article: Article) -> str:
-    """A tag URI (RFC 4151) for a newly published article: readable and globally unique."""
-    host = urlsplit(config.site.url).hostname or "localhost"
-    return f"tag:{host},{article.date.astimezone(UTC):%Y-%m-%d}:{article.slug}"
+def new_id(config: Config, article: Article, host: str | None = None) -> str:
+    """A tag URI (RFC 4151) for a newly published article: readable and globally unique.
+    *host* is the site's (looked up once for many articles)."""
+    if host is None:
+        host = urlsplit(config.site.url).hostname or "localhost"
+    day = article.date.astimezone(UTC)
+    # isoformat() is strftime's "%Y-%m-%d", faster, but for years before 1000 ("0005").
+    stamp = day.date().isoformat() if day.year >= 1000 else f"{day:%Y-%m-%d}"
+    return f"tag:{host},{stamp}:{article.slug}"
 
 
 def assign_ids(
@@ -206,19 +211,21 @@ def assign_ids(
 
     used = {r.id for r in state.records} | set(taken)
     records: dict[str, Record] = {}
+    host = urlsplit(config.site.url).hostname or "localhost"
     for article in articles:
         source = source_of[article.slug]
+        date_key = _date_key(article)
         record: Record | None = by_source.get(source)
         if record is not None and record.id in claimed:
             record = None
-        if record is None:
-            candidates = orphans.get((_date_key(article), article.title), [])
+        if record is None and orphans:
+            candidates = orphans.get((date_key, article.title), [])
             record = next((r for r in candidates if r.id not in claimed), None)
         if article.slug not in ids:
             if record is not None and record.id not in taken:
                 ids[article.slug] = record.id
             else:
-                ids[article.slug] = _unique(new_id(config, article), used)
+                ids[article.slug] = _unique(new_id(config, article, host), used)
             taken[ids[article.slug]] = source
             used.add(ids[article.slug])
         if record is not None:
@@ -236,7 +243,7 @@ def assign_ids(
             id=ids[article.slug],
             source=source,
             title=article.title,
-            date=_date_key(article),
+            date=date_key,
             url=urls[article.slug],
         )
     # Articles that were published and are gone (deleted, drafted again) keep their ids.
