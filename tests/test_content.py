@@ -9,6 +9,7 @@ file where YAML or the loader has a say.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import tempfile
 from collections.abc import Mapping
@@ -650,3 +651,14 @@ def test_any_front_matter_text_gives_a_report_not_an_exception(block: str, body:
 @given(st.text())
 def test_any_file_gives_a_report_not_an_exception(text: str) -> None:
     assert_checks_cleanly(text)
+
+
+def test_an_article_crosses_to_a_worker_process_and_back_whole(
+    publication: MakePublication,
+) -> None:
+    text = article("Hello", image="/assets/gone.png").replace("---\n", "---\nextra: [1, 2]\n", 1)
+    [loaded], _ = load(publication, {"content/a.md": text})
+    again = pickle.loads(pickle.dumps(loaded))
+    assert again == loaded and again.image == loaded.image
+    for name in ("text", "lines", "extra", "place", "source"):
+        assert getattr(again, name) == getattr(loaded, name), name
