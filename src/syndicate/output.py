@@ -159,16 +159,6 @@ class Pieces(Mapping[str, bytes]):
         return (self[name],)
 
 
-def unchanged(path: Path | str, data: bytes | Sequence[bytes]) -> bool:
-    """Whether the file at *path* holds *data* (bytes, or pieces of bytes)."""
-    pieces = (data,) if isinstance(data, bytes) else data
-    try:
-        size = os.stat(path).st_size
-    except OSError:
-        return False
-    return _holds(path, pieces, size)
-
-
 def _holds(path: Path | str, pieces: Sequence[bytes], size: int) -> bool:
     """Whether the file at *path*, of *size* bytes, holds *pieces*."""
     if size != sum(map(len, pieces)):
