@@ -32,6 +32,7 @@ from .state import State, assign_ids, read_state
 from .workers import parallel_map, shared
 
 if TYPE_CHECKING:  # each loads when a build needs it, not on start-up
+    from .article_files import Made
     from .delivery.send import Delivery, Progress
     from .email.render import RenderedDigest
 
@@ -403,11 +404,15 @@ class OutputFiles(Pieces):
         config: Config,
         feeds_made: Sequence[feeds.Feed],
         others: Mapping[str, bytes],
-        streamed: Mapping[str, bytes] | None = None,
+        streamed: Made | None = None,
     ) -> None:
         self.config = config
         self.others = others
-        self.streamed = streamed if streamed is not None else {}
+        if streamed is None:
+            from .article_files import Made
+
+            streamed = Made([], None)
+        self.streamed = streamed
         self.made = tuple(feeds_made)
         self._feeds = {
             feed.folder + name: (feed, name) for name in feeds.FORMATS for feed in feeds_made
@@ -448,13 +453,11 @@ class OutputFiles(Pieces):
 
     def problems(self) -> list[Diagnostic]:
         """What the files read so far found wrong (a card that could not draw a title)."""
-        return list(getattr(self.streamed, "diagnostics", ()))
+        return list(self.streamed.diagnostics)
 
     def close(self) -> None:
         """Stop the workers still making files (when not every file was read)."""
-        close = getattr(self.streamed, "close", None)
-        if close is not None:
-            close()
+        self.streamed.close()
 
 
 @dataclass(frozen=True, slots=True)
