@@ -48,18 +48,8 @@ def parallel_map(
     goes to each worker process once rather than with every chunk of items (with the
     "fork" start method, not even once: the worker inherits it).
     """
-    workers = min(cores(), 8)
-    if workers < 2 or len(items) < min_items:
-        _share(shared)
-        try:
-            return [function(item) for item in items]
-        finally:
-            _share(None)
-    from concurrent.futures import ProcessPoolExecutor  # loads only when there is a pool
-
-    chunk = max(1, len(items) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,)) as pool:
-        return list(pool.map(function, items, chunksize=chunk))
+    with Stream(function, items, min_items=min_items, shared=shared, steady=False) as results:
+        return list(results)
 
 
 class Stream(Generic[R]):
@@ -69,7 +59,8 @@ class Stream(Generic[R]):
 
     :meth:`close` stops the workers, and must be called (a ``with`` block does it), even
     when not every result was taken.  Without enough work for a pool, each result is made
-    when it is taken.
+    when it is taken.  *steady* sends the items in small chunks, so that results come
+    back steadily rather than in a few large batches (each worker takes four).
     """
 
     def __init__(
@@ -79,16 +70,18 @@ class Stream(Generic[R]):
         *,
         min_items: int = MIN_ITEMS,
         shared: Any = None,
+        steady: bool = True,
     ) -> None:
         workers = min(cores(), 8)
         self._pool: Any = None
         if workers < 2 or len(items) < min_items:
             self._results: Iterator[R] = _serially(function, items, shared)
             return
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor  # loads only when there is a pool
 
-        # Small chunks: results come back steadily, not in a few large batches.
-        chunk = max(1, min(len(items) // (workers * 4), 32))
+        chunk = max(1, len(items) // (workers * 4))
+        if steady:
+            chunk = min(chunk, 32)
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,))
         self._pool = pool
         self._results = pool.map(function, items, chunksize=chunk)
