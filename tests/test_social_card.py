@@ -519,22 +519,13 @@ def test_fonts_drawn_by_clusters_kern_by_pairs_and_substitute_as_listed(name: st
     with TTFont(path, lazy=True) as font:
         classes = font["GDEF"].table.GlyphClassDef.classDefs
         marks = {glyph for glyph, kind in classes.items() if kind == 3}
-        table = font["GPOS"].table
-        for record in table.FeatureList.FeatureRecord:
-            if record.FeatureTag != "kern":
-                continue
-            for index in record.Feature.LookupListIndex:
-                lookup = table.LookupList.Lookup[index]
-                for sub in lookup.SubTable:
-                    kind = lookup.LookupType
-                    if kind == 9:
-                        sub, kind = sub.ExtSubTable, sub.ExtensionLookupType
-                    if kind == 2:  # a pair moves the pen after its first glyph, only
-                        assert sub.ValueFormat1 in (0, 4) and sub.ValueFormat2 == 0
-                    else:  # in context: only around marks, which are never clustered
-                        assert kind == 8
-                        inputs = {g for coverage in sub.InputCoverage for g in coverage.glyphs}
-                        assert inputs <= marks
+        for kind, sub in cards.subtables(font["GPOS"].table, {"kern"}):
+            if kind == 2:  # a pair moves the pen after its first glyph, only
+                assert sub.ValueFormat1 in (0, 4) and sub.ValueFormat2 == 0
+            else:  # in context: only around marks, which are never clustered
+                assert kind == 8
+                inputs = {g for coverage in sub.InputCoverage for g in coverage.glyphs}
+                assert inputs <= marks
 
 
 @pytest.mark.parametrize("name", cards.CLUSTERED_FONTS)
@@ -548,23 +539,18 @@ def test_fonts_drawn_by_clusters_neither_kern_nor_substitute_across_a_space(name
     assert not any(" " in text for text in (*clustering.ligatures, *clustering.contexts))
     with TTFont(path, lazy=True) as font:
         space = font.getBestCmap()[ord(" ")]
-        table = font["GPOS"].table
-        for lookup in table.LookupList.Lookup:
-            for sub in lookup.SubTable:
-                kind = lookup.LookupType
-                if kind == 9:
-                    sub, kind = sub.ExtSubTable, sub.ExtensionLookupType
-                if kind != 2:
-                    continue
-                assert space not in sub.Coverage.glyphs
-                if sub.Format == 1:
-                    for pairs in sub.PairSet:
-                        assert all(pair.SecondGlyph != space for pair in pairs.PairValueRecord)
-                else:  # by class: the space's class (0 when it has none) moves nothing
-                    column = sub.ClassDef2.classDefs.get(space, 0)
-                    for row in sub.Class1Record:
-                        value = row.Class2Record[column].Value1
-                        assert value is None or not getattr(value, "XAdvance", 0)
+        for kind, sub in cards.subtables(font["GPOS"].table):
+            if kind != 2:
+                continue
+            assert space not in sub.Coverage.glyphs
+            if sub.Format == 1:
+                for pairs in sub.PairSet:
+                    assert all(pair.SecondGlyph != space for pair in pairs.PairValueRecord)
+            else:  # by class: the space's class (0 when it has none) moves nothing
+                column = sub.ClassDef2.classDefs.get(space, 0)
+                for row in sub.Class1Record:
+                    value = row.Class2Record[column].Value1
+                    assert value is None or not getattr(value, "XAdvance", 0)
 
 
 @pytest.mark.parametrize("bold", [True, False])

@@ -66,12 +66,12 @@ import tomllib
 import unicodedata
 import warnings
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..config import CardConfig
 from ..errors import RenderError
@@ -387,6 +387,27 @@ class _Clustering(NamedTuple):
     contexts: tuple[str, ...]
 
 
+def subtables(table: Any, features: Container[str] | None = None) -> Iterator[tuple[int, Any]]:
+    """Each subtable of the lookups of a GSUB or GPOS *table* (fontTools), with its lookup
+    type, an extension subtable opened to the one it holds; only the lookups of
+    *features* when they are given."""
+    if features is None:
+        lookups = list(table.LookupList.Lookup)
+    else:
+        lookups = [
+            table.LookupList.Lookup[index]
+            for record in table.FeatureList.FeatureRecord
+            if record.FeatureTag in features
+            for index in record.Feature.LookupListIndex
+        ]
+    for lookup in lookups:
+        for sub in lookup.SubTable:
+            if hasattr(sub, "ExtSubTable"):  # GSUB's type 7, GPOS's type 9
+                yield sub.ExtensionLookupType, sub.ExtSubTable
+            else:
+                yield lookup.LookupType, sub
+
+
 @lru_cache(maxsize=8)
 def _clustering(path: Path) -> _Clustering | None:
     """The ligatures and contextual substitutions of simple text in the font at *path*;
@@ -414,25 +435,17 @@ def _clustering(path: Path) -> _Clustering | None:
         found: set[str] = set()
         contexts: set[str] = set()
         try:
-            for record in table.FeatureList.FeatureRecord:
-                if record.FeatureTag not in _SUBSTITUTIONS:
-                    continue
-                for index in record.Feature.LookupListIndex:
-                    lookup = table.LookupList.Lookup[index]
-                    for sub in lookup.SubTable:
-                        kind = lookup.LookupType
-                        if kind == 7:
-                            sub, kind = sub.ExtSubTable, sub.ExtensionLookupType
-                        if kind == 4:  # ligatures
-                            for first, ligatures in sub.ligatures.items():
-                                for ligature in ligatures:
-                                    found |= spelled([[first], *[[c] for c in ligature.Component]])
-                        elif kind == 6 and sub.Format == 3:  # in context, by coverage
-                            around = [*reversed(sub.BacktrackCoverage), *sub.InputCoverage]
-                            around += sub.LookAheadCoverage
-                            contexts |= spelled([coverage.glyphs for coverage in around])
-                        elif kind not in (1, 2, 3):  # one glyph for one (or more), in any context
-                            return None
+            for kind, sub in subtables(table, _SUBSTITUTIONS):
+                if kind == 4:  # ligatures
+                    for first, ligatures in sub.ligatures.items():
+                        for ligature in ligatures:
+                            found |= spelled([[first], *[[c] for c in ligature.Component]])
+                elif kind == 6 and sub.Format == 3:  # in context, by coverage
+                    around = [*reversed(sub.BacktrackCoverage), *sub.InputCoverage]
+                    around += sub.LookAheadCoverage
+                    contexts |= spelled([coverage.glyphs for coverage in around])
+                elif kind not in (1, 2, 3):  # one glyph for one (or more), in any context
+                    return None
         except ValueError:
             return None
     ligatures = sorted((text for text in found if len(text) > 1), key=lambda t: (-len(t), t))
