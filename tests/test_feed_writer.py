@@ -292,6 +292,20 @@ def test_a_format_forgotten_is_written_again_the_same(
     assert again == rss and again is not rss
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feed_and_config())
+def test_entries_serialised_in_a_worker_make_the_same_feed(
+    configs: dict[tuple[str, str, str], Config], case: tuple[feeds.Feed, dict[str, str]]
+) -> None:
+    # With a feed limit, the workers that render the bodies serialise the entries too
+    # (entry_pieces), and the feeds are put together from what they sent.
+    feed, site = case
+    config = configs[site["timezone"], site["language"], site["author"]]
+    made = {entry.id: feeds.entry_pieces(entry, config) for entry in feed.entries}
+    writer = feeds.EntryWriter(config, made)
+    assert feeds.render_feed(feed, config, writer) == reference(feed, config)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | xml_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(xml_text, inner, max_size=4),

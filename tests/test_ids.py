@@ -18,6 +18,7 @@ from conftest import NOW, MakePublication, article, mtimes, tree
 from syndicate.cli import main
 from syndicate.errors import ContentError
 from syndicate.pipeline import build, check
+from syndicate.state import STATE_VERSION, DigestRecord, Record, State
 
 STATE = ".syndicate/state.json"
 
@@ -341,6 +342,39 @@ def test_building_twice_leaves_the_state_byte_identical(publication: MakePublica
     build(root, NOW)
     assert (root / STATE).read_bytes() == data
     assert mtimes(root / ".syndicate") == stamps
+
+
+STATES = {
+    "empty": State(),
+    "records, one gone": State(
+        records=(
+            Record(
+                "tag:x,2025:b", "content/b.md", 'Quotes " and \\ and ünïcode ✓', "2025-02-01", "u"
+            ),
+            Record(
+                "urn:a", "content/a.md", "Line\nbreak\ttab \u2028", "2025-01-01", "v", gone=True
+            ),
+        ),
+        outputs=("rss.xml", "atom.xml"),
+    ),
+    "digests": State(
+        records=(Record("i", "s", "t", "d", "u"),),
+        digests=(DigestRecord("2025-w01", ("i",), "2025-01-06T09:00:00+00:00"),),
+    ),
+}
+
+
+@pytest.mark.parametrize("state", STATES.values(), ids=STATES.keys())
+def test_the_state_file_is_indented_json_sorted_by_source(state: State) -> None:
+    document: dict[str, Any] = {
+        "version": STATE_VERSION,
+        "articles": [r.to_json() for r in sorted(state.records, key=lambda r: (r.source, r.id))],
+        "outputs": sorted(state.outputs),
+    }
+    if state.digests:
+        document["digests"] = [d.to_json() for d in state.digests]
+    expected = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    assert state.to_json() == expected.encode("utf-8")
 
 
 CORRUPT = {

@@ -31,9 +31,11 @@ def _now() -> datetime:
 
 
 def _show(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], *, err: bool) -> None:
+    if not diagnostics:
+        return
     here = Path.cwd()
-    for diagnostic in diagnostics:
-        click.echo(diagnostic.format(relative_to=here), err=err)
+    # One write for them all: a publication can have thousands of warnings.
+    click.echo("\n".join(d.format(relative_to=here) for d in diagnostics), err=err)
 
 
 def _count(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:

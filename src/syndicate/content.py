@@ -30,7 +30,7 @@ from . import simple_yaml
 from .cache import BuildCache, Encoded, digest, encoded
 from .config import Config
 from .errors import Diagnostic, Severity
-from .workers import parallel_map
+from .workers import Stream
 
 #: Front-matter keys syndicate reads; any other key is kept in ``Article.extra``.
 KNOWN_KEYS = frozenset(
@@ -671,24 +671,28 @@ def _read_article(
 # --- the whole publication -------------------------------------------------
 
 
-def article_paths(content_dir: Path) -> Iterator[tuple[Path, bool]]:
-    """Every ``*.md`` below *content_dir*, in a stable order, and whether it is a symbolic
-    link; names starting with "." or "_" (editor files, Hugo's ``_index.md``) are skipped."""
-    folders = [str(content_dir)]
+def article_paths(content_dir: Path, root: Path) -> Iterator[tuple[Path, bool, str]]:
+    """Every ``*.md`` below *content_dir*, in a stable order, whether it is a symbolic
+    link, and its :func:`source_name` below *root*; names starting with "." or "_" (editor
+    files, Hugo's ``_index.md``) are skipped."""
+    folders = [content_dir]
     while folders:
         folder = folders.pop()
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
+        # A child of a Path is made twice as fast as a Path parsed from text.
+        prefix = "" if folder == root else source_name(folder, root) + "/"
         below = []
         for entry in entries:
-            if entry.name.startswith((".", "_")):
+            name = entry.name
+            if name.startswith((".", "_")):
                 continue
             if entry.is_dir(follow_symlinks=False):  # as os.walk: links to folders are not entered
-                below.append(entry.path)
+                below.append(folder / name)
             elif entry.is_dir():
                 continue
-            elif entry.name.endswith(".md"):
-                yield Path(entry.path), entry.is_symlink()
+            elif name.endswith(".md"):
+                yield folder / name, entry.is_symlink(), prefix + name
         folders.extend(reversed(below))
 
 
@@ -722,11 +726,12 @@ def load_articles(
         return [], [Diagnostic.error(where, 0, "the content folder does not exist")]
     diagnostics.extend(outside_links(config.content.dir, config.root))
     root = config.root.resolve()
-    paths = [
-        path
-        for path, link in article_paths(config.content.dir)
+    listed = [
+        (path, name)
+        for path, link, name in article_paths(config.content.dir, config.root)
         if not link or path.resolve().is_relative_to(root)
     ]
+    paths = [path for path, _ in listed]
     results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(paths)
     names: dict[int, str] = {}
     present: set[str] = set()
@@ -735,8 +740,8 @@ def load_articles(
     if cache is not None:
         settings = digest(repr(config.site), repr(config.content), _static_signature(config))
         trusted = time_ns() - 2_000_000_000  # see _signature
-        for index, path in enumerate(paths):
-            name = names[index] = source_name(path, config.root)
+        for index, (path, name) in enumerate(listed):
+            names[index] = name
             present.add(name)
             entry = cache.articles.get(name)
             if not isinstance(entry, dict) or entry.get("settings") != settings:
@@ -765,15 +770,17 @@ def load_articles(
                     continue
     missing = [index for index, result in enumerate(results) if result is None]
     recording = (settings, trusted) if cache is not None else None
-    read = partial(_read_for_build, config=config, recording=recording)
-    parsed = parallel_map(read, [paths[i] for i in missing])
-    for index, (article, found, record) in zip(missing, parsed, strict=True):
-        results[index] = (article, found)
-        if cache is not None and record is not None:
-            name = names[index]
-            cache.articles[name] = record
-            cache.changed_article(name)
-            cache.parsed += 1
+    read = partial(_read_to_send, config=config, recording=recording)
+    # Each result is taken as it comes, while the workers read the rest.
+    with Stream(read, [paths[i] for i in missing], steady=False) as parsed:
+        for index, sent in zip(missing, parsed, strict=True):
+            article, found, record = _received(paths[index], sent)
+            results[index] = (article, found)
+            if cache is not None and record is not None:
+                name = names[index]
+                cache.articles[name] = record
+                cache.changed_article(name)
+                cache.parsed += 1
     if cache is not None:
         gone = [name for name in cache.articles if name not in present]
         for name in gone:
@@ -808,6 +815,34 @@ def _read_for_build(
     content = article.place[2] if article is not None and article.place else digest(data)
     record = {"settings": settings, "stat": _signature(status, trusted), "hash": content}
     return article, found, encoded({**record, **_to_record(article, found)})
+
+
+#: What a worker sends back of an article it read: the article's fields and the
+#: diagnostics' lines, severities and messages without the file's path, which the main
+#: process has (a path is a third of the cost of carrying an article between processes),
+#: and the cache's record.
+_Sent = tuple[tuple[Any, ...] | None, list[tuple[int, str, str]], Encoded | None]
+
+
+def _read_to_send(path: Path, config: Config, recording: tuple[str, int] | None) -> _Sent:
+    """:func:`_read_for_build` in a worker, its result made cheap to send."""
+    article, found, record = _read_for_build(path, config, recording)
+    fields = None if article is None else _article_fields(article)[1:]
+    return fields, [(d.line, d.severity.value, d.message) for d in found], record
+
+
+def _received(path: Path, sent: _Sent) -> tuple[Article | None, list[Diagnostic], Encoded | None]:
+    """What :func:`_read_to_send` sent, for the file at *path*, as it was read."""
+    fields, found, record = sent
+    article = None if fields is None else Article(path, *fields)
+    return (
+        article,
+        [Diagnostic(path, line, _SEVERITY[kind], text) for line, kind, text in found],
+        record,
+    )
+
+
+_SEVERITY = {severity.value: severity for severity in Severity}
 
 
 def source_name(path: Path, root: Path) -> str:

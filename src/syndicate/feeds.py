@@ -11,7 +11,7 @@ is given, and the generator is named.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -203,11 +203,16 @@ def _atom_entry(entry: Entry, config: Config) -> str:
 
 
 class EntryWriter:
-    """Serialises each entry once per format, for every feed of a build that shows it."""
+    """Serialises each entry once per format, for every feed of a build that shows it.
+    *made* are entries already serialised (by :func:`entry_pieces`, in a worker), by id."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, made: Mapping[str, Sequence[bytes]] | None = None) -> None:
         self.config = config
-        self._done: dict[str, dict[str, bytes]] = {name: {} for name in FORMATS}
+        made = made or {}
+        self._done: dict[str, dict[str, bytes]] = {
+            name: {id: pieces[index] for id, pieces in made.items()}
+            for index, name in enumerate(FORMATS)
+        }
 
     def piece(self, entry: Entry, name: str) -> bytes:
         """*entry* in the format of the file *name* (entry ids are unique within a build)."""
@@ -227,6 +232,12 @@ class EntryWriter:
         """Let go of the entries written in the format of *name*: no more feeds of that
         format will be rendered."""
         self._done[name].clear()
+
+
+def entry_pieces(entry: Entry, config: Config) -> tuple[bytes, ...]:
+    """*entry* in each of the :data:`FORMATS`, as :class:`EntryWriter` writes it."""
+    writer = EntryWriter(config)
+    return tuple(writer.piece(entry, name) for name in FORMATS)
 
 
 def feed_url(config: Config, feed: Feed | FeedPlan, name: str) -> str:

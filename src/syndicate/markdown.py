@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -105,7 +106,7 @@ def _attributes() -> dict[str, set[str]]:
 def _text(fragment: str) -> str:
     """An HTML fragment as plain text: tags dropped (a ``<script>``'s text with them),
     character references decoded."""
-    return unescape(nh3.clean(fragment, tags=set()))
+    return unescape(_cleaners().text.clean(fragment))
 
 
 def _same_title(heading: str, title: str) -> bool:
@@ -201,11 +202,35 @@ def _sanitise(
 def _clean(
     html: str, article: Article, url: str, site_url: str, links: Mapping[Path, str] | None
 ) -> str:
-    return nh3.clean(
-        html,
-        attributes=_attributes(),
-        attribute_filter=_Links(article, url, site_url, {} if links is None else links),
-        url_schemes=set(URL_SCHEMES),
-        link_rel="noopener noreferrer",
-        filter_style_properties={"text-align"},
-    )
+    cleaners = _cleaners()
+    cleaners.links = _Links(article, url, site_url, {} if links is None else links)
+    try:
+        return cleaners.html.clean(html)
+    finally:
+        cleaners.links = None
+
+
+class _Cleaners(threading.local):
+    """The sanitisers, each configured once (for a thread) rather than for every call,
+    which takes a third of a call's time: the HTML one, whose attribute filter resolves
+    the links of the article being cleaned (:attr:`links`), and the one for plain text."""
+
+    def __init__(self) -> None:
+        self.links: _Links | None = None
+        self.html = nh3.Cleaner(
+            attributes=_attributes(),
+            attribute_filter=self._filter,
+            url_schemes=set(URL_SCHEMES),
+            link_rel="noopener noreferrer",
+            filter_style_properties={"text-align"},
+        )
+        self.text = nh3.Cleaner(tags=set())
+
+    def _filter(self, tag: str, attribute: str, value: str) -> str | None:
+        assert self.links is not None
+        return self.links(tag, attribute, value)
+
+
+@lru_cache(maxsize=1)
+def _cleaners() -> _Cleaners:
+    return _Cleaners()

@@ -10,7 +10,6 @@ from markupsafe import Markup
 
 from .config import Config
 from .content import Article, category_slug
-from .email.render import format_date
 from .feeds import FeedPlan, feed_links
 from .markdown import Rendered
 from .social.meta import card_metadata
@@ -43,7 +42,7 @@ def render_pages(
         {
             "title": rendered.subject,
             "url": rendered.web_url,
-            "date": format_date(rendered.digest.date, config),
+            "date": _format_date(rendered.digest.date, config),
             "date_iso": rendered.digest.date.astimezone(config.site.timezone).isoformat(),
             "articles": len(rendered.digest.articles),
             "sent": rendered.digest.sent,
@@ -61,6 +60,13 @@ def render_pages(
     if config.email is not None:
         files["digests/index.html"] = render_template(config, "site/digests.html.j2", **context)
     return {name: html.encode("utf-8") for name, html in files.items()}
+
+
+def _format_date(moment: datetime, config: Config) -> str:
+    # The email package loads only for a build with dates to write (pages or a newsletter).
+    from .email.render import format_date
+
+    return format_date(moment, config)
 
 
 def page_path(config: Config, url: str) -> str:
@@ -81,7 +87,7 @@ class Days:
         day = moment.astimezone(self.config.site.timezone).date()
         found = self.written.get(day)
         if found is None:
-            found = self.written[day] = format_date(moment, self.config)
+            found = self.written[day] = _format_date(moment, self.config)
         return found
 
 

@@ -261,6 +261,9 @@ class Bodies:
         self.links = _Links(publication)
         self.site_url = publication.config.site.url
         self.rendered: dict[str, markdown.Rendered] = {}
+        #: Feed entries the workers serialised with their bodies, by entry id, in each of
+        #: the feed formats (see :meth:`render`).
+        self.entries: dict[str, tuple[bytes, ...]] = {}
         self._keys: dict[str, str | None] = {}
         self._entry_keys: dict[str, tuple[str, str]] = {}
 
@@ -296,8 +299,12 @@ class Bodies:
             self._entry_keys[article.slug] = known
         return known[1]
 
-    def render(self, articles: Iterable[Article]) -> dict[str, markdown.Rendered]:
-        """The bodies of *articles*, by slug."""
+    def render(
+        self, articles: Iterable[Article], *, entries: Set[str] = frozenset()
+    ) -> dict[str, markdown.Rendered]:
+        """The bodies of *articles*, by slug.  The feed entries of the articles whose slugs
+        are in *entries* are serialised by the worker that renders the body, on its core,
+        into :attr:`entries`."""
         wanted = {a.slug: a for a in articles if a.slug not in self.rendered}
         todo: list[Article] = []
         for slug, article in wanted.items():
@@ -312,13 +319,22 @@ class Bodies:
             html = markdown.resanitise(stored["html"], article, url, self.site_url, self.links)
             self.rendered[slug] = markdown.Rendered(html, stored["summary"])
         if todo:
-            jobs = [(article, self.publication.urls[article.slug]) for article in todo]
-            # The link map goes to each worker once, not with every chunk of jobs.
+            ids = self.publication.ids
+            jobs = [
+                (a, self.publication.urls[a.slug], ids[a.slug] if a.slug in entries else None)
+                for a in todo
+            ]
+            # The link map and the config go to each worker once, not with every chunk.
             recording = self.cache is not None
             render = partial(_render, site_url=self.site_url, recording=recording)
-            results = parallel_map(render, jobs, shared=self.links.map)
-            for article, (body, seen, key, record) in zip(todo, results, strict=True):
+            shared = (self.links.map, self.publication.config)
+            results = parallel_map(render, jobs, shared=shared)
+            for (article, _, entry_id), (body, seen, key, record, pieces) in zip(
+                jobs, results, strict=True
+            ):
                 self.rendered[article.slug] = body
+                if entry_id is not None and pieces is not None:
+                    self.entries[entry_id] = pieces
                 if self.cache is not None:
                     self.cache.store_body(article.slug, key, record, seen)
                     self._keys.pop(article.slug, None)
@@ -344,17 +360,24 @@ def render_bodies(
 
 
 def _render(
-    job: tuple[Article, str], site_url: str, recording: bool = False
-) -> tuple[markdown.Rendered, dict[str, str | None], str, bytes]:
-    """An article's body, the links it resolved and, with *recording*, its key and its
-    record for the cache's pack, written here, on a worker's core."""
-    article, url = job
-    recorded = _Recorded(shared())
+    job: tuple[Article, str, str | None], site_url: str, recording: bool = False
+) -> tuple[markdown.Rendered, dict[str, str | None], str, bytes, tuple[bytes, ...] | None]:
+    """An article's body, the links it resolved, with *recording* its key and its record
+    for the cache's pack, and given the id of its feed entry, the entry in each feed
+    format: all written here, on a worker's core."""
+    article, url, entry_id = job
+    links, config = shared()
+    recorded = _Recorded(links)
     body = markdown.render(article, url, site_url, recorded)
+    pieces = None
+    if entry_id is not None:
+        html = body.html if config.feeds.full_content else None
+        entry = feeds.Entry(article, entry_id, url, body.summary, html)
+        pieces = feeds.entry_pieces(entry, config)
     if not recording:
-        return body, recorded.seen, "", b""
+        return body, recorded.seen, "", b"", pieces
     key = body_key(article, url, site_url)
-    return body, recorded.seen, key, body_record(key, body.html, body.summary)
+    return body, recorded.seen, key, body_record(key, body.html, body.summary), pieces
 
 
 def feed_key(plan: feeds.FeedPlan, publication: Publication, bodies: Bodies) -> str | None:
@@ -405,24 +428,25 @@ class OutputFiles(Pieces):
         feeds_made: Sequence[feeds.Feed],
         others: Mapping[str, bytes],
         streamed: Made | None = None,
+        entries: Mapping[str, Sequence[bytes]] | None = None,
     ) -> None:
         self.config = config
+        #: Entries serialised already (see :meth:`Bodies.render`), by id.
+        self.entries = entries or {}
         self.others = others
-        if streamed is None:
-            from .article_files import Made
-
-            streamed = Made([], None)
+        #: None for a build without pages and cards (article_files need not even load).
         self.streamed = streamed
         self.made = tuple(feeds_made)
         self._feeds = {
             feed.folder + name: (feed, name) for name in feeds.FORMATS for feed in feeds_made
         }
-        self._writer = feeds.EntryWriter(config)
+        self._writer = feeds.EntryWriter(config, self.entries)
         self._format = feeds.FORMATS[0]
 
     def adding(self, more: Mapping[str, bytes]) -> OutputFiles:
         """These files and *more*."""
-        return OutputFiles(self.config, self.made, {**self.others, **more}, self.streamed)
+        others = {**self.others, **more}
+        return OutputFiles(self.config, self.made, others, self.streamed, self.entries)
 
     def __getitem__(self, name: str) -> bytes:
         return b"".join(self.pieces(name))
@@ -430,7 +454,7 @@ class OutputFiles(Pieces):
     def pieces(self, name: str) -> Sequence[bytes]:
         found = self._feeds.get(name)
         if found is None:
-            if name in self.streamed:
+            if self.streamed is not None and name in self.streamed:
                 return (self.streamed[name],)
             return (self.others[name],)
         feed, kind = found
@@ -440,24 +464,31 @@ class OutputFiles(Pieces):
         return feeds.render_pieces(feed, kind, self.config, self._writer)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._feeds or name in self.streamed or name in self.others
+        return (
+            name in self._feeds
+            or (self.streamed is not None and name in self.streamed)
+            or name in self.others
+        )
 
     def __iter__(self) -> Iterator[str]:
         yield from self._feeds
         self._writer.forget(self._format)  # every feed read: let go of the last format's
-        yield from self.streamed
+        if self.streamed is not None:
+            yield from self.streamed
         yield from self.others
 
     def __len__(self) -> int:
-        return len(self._feeds) + len(self.streamed) + len(self.others)
+        streamed = len(self.streamed) if self.streamed is not None else 0
+        return len(self._feeds) + streamed + len(self.others)
 
     def problems(self) -> list[Diagnostic]:
         """What the files read so far found wrong (a card that could not draw a title)."""
-        return list(self.streamed.diagnostics)
+        return list(self.streamed.diagnostics) if self.streamed is not None else []
 
     def close(self) -> None:
         """Stop the workers still making files (when not every file was read)."""
-        self.streamed.close()
+        if self.streamed is not None:
+            self.streamed.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,7 +546,11 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
         stale_plans.append(plan)
     # Pages and social files render the bodies they need themselves (see article_files).
     shown = [a for p in stale_plans for a in p.articles]
-    bodies.render([*shown, *in_emails])
+    # With a limit, the feeds show few entries: each is serialised where its body is
+    # rendered.  Without one, every entry of every feed would be held in three formats at
+    # once; they are serialised as the files are written, a format at a time.
+    serialised = {a.slug for a in shown} if config.feeds.limit else frozenset()
+    bodies.render([*shown, *in_emails], entries=serialised)
     rendered = bodies.rendered
     made: list[feeds.Feed] = []
     for plan in stale_plans:
@@ -539,26 +574,39 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
     files: dict[str, bytes] = {}
     bodies.forget_unpublished()
     from . import pages
-    from .email.render import email_pictures, render_digest
 
     diagnostics: list[Diagnostic] = []
-    pictures = email_pictures(config, in_emails)
-    files.update(pictures.files)
-    diagnostics.extend(pictures.diagnostics)
-    emails = [
-        render_digest(config, d, publication.urls, rendered, pictures.images)
-        for d in (*sent, *pending)
-    ]
+    emails: list[RenderedDigest] = []
+    if sent or pending:  # the email package loads only for a build with a newsletter
+        from .email.render import email_pictures, render_digest
+
+        pictures = email_pictures(config, in_emails)
+        files.update(pictures.files)
+        diagnostics.extend(pictures.diagnostics)
+        emails = [
+            render_digest(config, d, publication.urls, rendered, pictures.images)
+            for d in (*sent, *pending)
+        ]
     for email in emails:
         files[f"digests/{email.digest.id}/index.html"] = email.web.encode("utf-8")
         diagnostics.extend(email.diagnostics)
     files.update(pages.render_pages(config, plans, publication, emails))
+    outputs = OutputFiles(config, made, files, None, bodies.entries)
+    if not (config.site.pages or config.social.platforms):  # feeds only: no page, no card
+        return Outputs(
+            outputs,
+            tuple(emails),
+            tuple(diagnostics),
+            0,
+            kept=frozenset(kept),
+            output_keys=output_keys,
+        )
     from .article_files import article_files
 
     feed_names = {plan.folder + name for plan in plans for name in feeds.FORMATS}
     own = article_files(publication, bodies, cache, taken=files.keys() | feed_names)
     return Outputs(
-        OutputFiles(config, made, files, own.made),
+        OutputFiles(config, made, files, own.made, bodies.entries),
         tuple(emails),
         tuple(diagnostics),
         own.cards,

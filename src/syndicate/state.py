@@ -80,14 +80,32 @@ class State:
         return replace(self, digests=(*self.digests, record))
 
     def to_json(self) -> bytes:
-        document: dict[str, object] = {
-            "version": STATE_VERSION,
-            "articles": [r.to_json() for r in sorted(self.records, key=lambda r: (r.source, r.id))],
-            "outputs": sorted(self.outputs),
-        }
+        """The state file: ``json.dumps(document, indent=2, ensure_ascii=False)``, each
+        article record written out directly (a publication has thousands)."""
+        records = sorted(self.records, key=lambda r: (r.source, r.id))
+        parts = [
+            f'{{\n  "version": {json_indented(STATE_VERSION)},\n  "articles": ',
+            "[" + ",".join(map(_record_json, records)) + "\n  ]" if records else "[]",
+            f',\n  "outputs": {json_indented(sorted(self.outputs), 1)}',
+        ]
         if self.digests:
-            document["digests"] = [d.to_json() for d in self.digests]
-        return (json_indented(document) + "\n").encode("utf-8")
+            parts.append(f',\n  "digests": {json_indented([d.to_json() for d in self.digests], 1)}')
+        parts.append("\n}\n")
+        return "".join(parts).encode("utf-8")
+
+
+def _record_json(record: Record) -> str:
+    """An article record as an item of the state's "articles" list."""
+    text = _string
+    gone = ',\n      "gone": true' if record.gone else ""
+    return (
+        f'\n    {{\n      "id": {text(record.id)},\n      "source": {text(record.source)},'
+        f'\n      "title": {text(record.title)},\n      "date": {text(record.date)},'
+        f'\n      "url": {text(record.url)}{gone}\n    }}'
+    )
+
+
+_string = json.encoder.encode_basestring
 
 
 def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
