@@ -89,6 +89,8 @@ def to_html(text: str) -> str:
     """CommonMark with GFM tables and strikethrough, raw HTML kept: not yet safe."""
     render, options = _comrak()
     html: str = render(text, **options)
+    if " align=" not in html:  # no table cell aligned (most articles): no need to look
+        return html
     return _ALIGN.sub(r'<\1 style="text-align:\2">', html)
 
 

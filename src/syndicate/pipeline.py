@@ -9,6 +9,7 @@ nothing when any check fails.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import time
@@ -195,11 +196,12 @@ class _Links(Mapping[Path, str]):
             real = str(content.resolve()) + os.sep
             top = str(content) + os.sep
             self._map = _ByPath()
-            for article in self.publication.published:
-                source = str(article.source)
+            sources = [str(article.source) for article in self.publication.published]
+            linked = _symbolic_links({os.path.dirname(source) for source in sources})
+            for article, source in zip(self.publication.published, sources, strict=True):
                 # Only the content folder and a linked file can hold a symbolic link (the
                 # walk does not enter linked folders): no resolve() per article.
-                if source.startswith(top) and not os.path.islink(source):
+                if source.startswith(top) and source not in linked:
                     path = real + source[len(top) :]
                 else:
                     path = str(article.source.resolve())
@@ -214,6 +216,15 @@ class _Links(Mapping[Path, str]):
 
     def __len__(self) -> int:
         return len(self.map)
+
+
+def _symbolic_links(folders: Iterable[str]) -> set[str]:
+    """The symbolic links in *folders*: a listing of each, rather than a look at each file."""
+    found: set[str] = set()
+    for folder in folders:
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            found.update(entry.path for entry in entries if entry.is_symlink())
+    return found
 
 
 class _Recorded(Mapping[Path, str]):

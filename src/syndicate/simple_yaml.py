@@ -16,6 +16,7 @@ PyYAML gives (a property test holds it to that).
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +26,8 @@ _AWKWARD = re.compile(
 )
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?")
 _ITEM = re.compile(r"( *)- +(.*)")
+#: A day as YAML's timestamps write it; PyYAML resolves it to a date, and nothing else.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: A plain scalar can start with none of these (YAML's indicators) in block context.
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 #: Nor, in a flow sequence, hold any of these.
@@ -47,6 +50,13 @@ def _scalar(text: str, *, plain: bool) -> Any:
     """The value of a scalar as PyYAML builds it (a quoted one is always text)."""
     if not plain:
         return text
+    if len(text) == 10 and _DAY.fullmatch(text):
+        # A day, the date nearly every article has: what PyYAML's timestamp constructor
+        # builds, without its regular expression and arithmetic in Python.
+        try:
+            return date.fromisoformat(text)
+        except ValueError:  # 2025-02-30: PyYAML reports it
+            raise _Other from None
     yaml, resolvers, constructor = _yaml()
     # Resolver.resolve, without its generality: a plain scalar's type is found by the
     # implicit resolvers registered for its first character.
