@@ -221,6 +221,31 @@ def test_files_in_pieces_are_compared_and_written_piece_by_piece(tmp_path: Path)
     assert (folder / "feed.xml").read_bytes() == b"<a>two</a>"
 
 
+def test_a_file_of_thousands_of_pieces_is_written_whole(tmp_path: Path) -> None:
+    # More pieces than one writev() takes, some empty, one larger than a pipe's buffer.
+    pieces = [f"<item>{i}</item>\n".encode() * (i % 7) for i in range(5000)]
+    pieces[2500] = b"x" * 3_000_000
+    first = write_files(tmp_path / "feeds", _InPieces({"feed.xml": pieces}))
+    assert first.written == ("feed.xml",)
+    assert (tmp_path / "feeds/feed.xml").read_bytes() == b"".join(pieces)
+
+
+def test_a_write_that_stops_short_is_taken_up_where_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # writev() may write less than it was given (a signal arrived): the rest follows.
+    real = os.writev
+
+    def short(descriptor: int, buffers: list[bytes]) -> int:
+        data = b"".join(buffers)
+        return real(descriptor, [data[: len(data) // 3 + 1]])
+
+    monkeypatch.setattr(os, "writev", short)
+    pieces = [bytes([65 + i % 26]) * i for i in range(3000)]
+    write_files(tmp_path / "feeds", _InPieces({"feed.xml": pieces}))
+    assert (tmp_path / "feeds/feed.xml").read_bytes() == b"".join(pieces)
+
+
 def test_output_paths_cannot_leave_the_output_folder(tmp_path: Path) -> None:
     for name in ("../x", "/etc/passwd", "a/../../x", "a\\..\\x", "x\x00"):
         with pytest.raises(OutputError):
