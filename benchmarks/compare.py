@@ -35,6 +35,7 @@ from run import (
     Measurement,
     choose_rss_method,
     command_output,
+    compile_syndicate,
     machine_lines,
     mb,
     md_row,
@@ -340,7 +341,7 @@ def make_tools(args: argparse.Namespace) -> tuple[list[Tool], list[str]]:
         "pelican": find_script(args.pelican, "pelican"),
     }
     makers = {"syndicate": syndicate_tool, "hugo": hugo_tool, "pelican": pelican_tool}
-    tools = [makers[name](found[name], args) for name in args.tools if found[name] is not None]
+    tools = [makers[name](exe, args) for name in args.tools if (exe := found[name]) is not None]
     return tools, [name for name in args.tools if found[name] is None]
 
 
@@ -617,6 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("compare.py: syndicate not found (install the project or --syndicate)")
     for name in missing:
         progress(f"{name} is not installed: skipped")
+    compile_syndicate()
     with working_folder(args.workdir) as workdir:
         results = [r for n in args.sizes for r in bench_size(n, tools, args, workdir, use_time)]
     text = report(results, tools, missing, args, rss_method)

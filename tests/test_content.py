@@ -662,3 +662,8 @@ def test_an_article_crosses_to_a_worker_process_and_back_whole(
     assert again == loaded and again.image == loaded.image
     for name in ("text", "lines", "extra", "place", "source"):
         assert getattr(again, name) == getattr(loaded, name), name
+
+
+@given(st.text(alphabet=st.sampled_from("ab <é✓\n\t\r\x00\x01\x1f\x7f\ud800\udfff\ufffe\uffff")))
+def test_text_loses_exactly_the_characters_no_feed_can_carry(text: str) -> None:
+    assert content.drop_not_xml(text) == content.NOT_XML.sub("", text)

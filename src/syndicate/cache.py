@@ -103,7 +103,11 @@ def encoded(entry: Mapping[str, Any]) -> Encoded:
     """*entry* as JSON, as a cache file holds it."""
     # Keys in their order, not sorted: a front matter's unknown keys keep the order they
     # were written in, which a template looping over them shows.
-    return Encoded(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+    return Encoded(_encode(entry))
+
+
+#: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``, its encoder made once.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _write(path: Path, entries: Mapping[str, Any]) -> None:

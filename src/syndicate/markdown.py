@@ -27,7 +27,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import nh3
 
-from .content import NOT_XML, Article, make_summary
+from .content import NOT_XML, Article, drop_not_xml, make_summary
 
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _LANGUAGE_CLASS = re.compile(r"^language-[A-Za-z0-9_+\-]{1,40}$")
@@ -198,7 +198,7 @@ def _sanitise(
 ) -> str:
     # A character reference such as &#1; comes out of the sanitiser as the character,
     # which no feed can carry: it goes.
-    return NOT_XML.sub("", _clean(html, article, url, site_url, links))
+    return drop_not_xml(_clean(html, article, url, site_url, links))
 
 
 def _clean(
