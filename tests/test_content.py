@@ -9,6 +9,7 @@ file where YAML or the loader has a say.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 import tempfile
@@ -37,6 +38,7 @@ from syndicate.content import (
     parse_date,
     select,
 )
+from syndicate.errors import Diagnostic
 from syndicate.markdown import render
 from syndicate.pipeline import build, check
 
@@ -667,3 +669,18 @@ def test_an_article_crosses_to_a_worker_process_and_back_whole(
 @given(st.text(alphabet=st.sampled_from("ab <é✓\n\t\r\x00\x01\x1f\x7f\ud800\udfff\ufffe\uffff")))
 def test_text_loses_exactly_the_characters_no_feed_can_carry(text: str) -> None:
     assert content.drop_not_xml(text) == content.NOT_XML.sub("", text)
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "é x", ".."]), max_size=4),
+    st.lists(st.sampled_from(["a", "b", "c"]), max_size=3),
+)
+def test_a_diagnostic_shows_its_path_relative_to_the_folder_asked(
+    below: list[str], top: list[str]
+) -> None:
+    path = Path("/", *below, "post.md")
+    folder = Path("/", *top)
+    shown = Diagnostic.warning(path, 3, "x").format(relative_to=folder)
+    top = f"{folder}{os.sep}"
+    expected = str(path)[len(top) :] if str(path).startswith(top) else os.path.relpath(path, top)
+    assert shown == f"{expected}:3: warning: x"

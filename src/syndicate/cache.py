@@ -106,6 +106,8 @@ def encoded(entry: Mapping[str, Any]) -> Encoded:
     return Encoded(_encode(entry))
 
 
+#: A text as ``json.dumps(text, ensure_ascii=False)`` writes it (the C encoder's own).
+_string = json.encoder.encode_basestring
 #: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``, its encoder made once.
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -115,8 +117,7 @@ def _write(path: Path, entries: Mapping[str, Any]) -> None:
 
     if any(isinstance(entry, Encoded) for entry in entries.values()):
         listed = ",".join(
-            f"{json.dumps(name, ensure_ascii=False)}:"
-            + (entry if isinstance(entry, Encoded) else encoded(entry))
+            f"{_string(name)}:" + (entry if isinstance(entry, Encoded) else encoded(entry))
             for name, entry in sorted(entries.items())
         )
         head = json.dumps({"layout": LAYOUT, "version": __version__})[1:-1]

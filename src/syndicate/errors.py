@@ -11,6 +11,7 @@ import enum
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -45,13 +46,26 @@ class Diagnostic:
         shown = str(self.path)
         if relative_to is not None:
             top = str(relative_to) + os.sep
-            shown = shown[len(top) :] if shown.startswith(top) else os.path.relpath(shown, top)
+            shown = shown[len(top) :] if shown.startswith(top) else _relative(shown, top)
         shown = one_line(shown)
         where = f"{shown}:{self.line}" if self.line > 0 else shown
         return f"{where}: {self.severity.value}: {one_line(self.message)}"
 
     def __str__(self) -> str:
         return self.format()
+
+
+def _relative(path: str, top: str) -> str:
+    """``os.path.relpath(path, top)``, worked out once for each folder (thousands of
+    warnings come from a few folders)."""
+    folder, name = os.path.split(path)
+    above = _relative_folder(folder, top)
+    return name if above == "." else os.path.join(above, name)
+
+
+@lru_cache(maxsize=256)
+def _relative_folder(folder: str, top: str) -> str:
+    return os.path.relpath(folder, top)
 
 
 def one_line(text: str) -> str:
