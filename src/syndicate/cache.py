@@ -301,7 +301,11 @@ _BATCH = 256
 def body_record(key: str, html: str, summary: str) -> bytes:
     """A rendered body as the pack holds it: a JSON document that names its own key."""
     document = {"key": key, "html": html, "summary": summary}
-    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    return _encode_spaced(document).encode("utf-8")
+
+
+#: ``json.dumps(value, ensure_ascii=False)``, its encoder made once (not once a body).
+_encode_spaced = json.JSONEncoder(ensure_ascii=False).encode
 
 
 #: The files the article records are spread over.

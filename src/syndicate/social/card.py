@@ -1561,8 +1561,12 @@ class CardKeys:
     def __call__(self, card: CardInput) -> str:
         parts = [card.site, card.title, card.author, card.date, file_digest(card.image)]
         hasher = self._started.copy()
-        hasher.update(json.dumps(parts, ensure_ascii=False).encode("utf-8"))
+        hasher.update(_encode(parts).encode("utf-8"))
         return hasher.hexdigest()
+
+
+#: ``json.dumps(value, ensure_ascii=False)``, its encoder made once (not once a card).
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def card_key(card: CardInput, style: CardStyle, version: str) -> str:
