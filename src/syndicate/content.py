@@ -8,7 +8,6 @@ offending front-matter key, and all of them are reported together.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import mimetypes
 import operator
@@ -321,12 +320,13 @@ class _Problem(Exception):
         self.message = message
 
 
-def _read_text(path: Path, max_bytes: int) -> tuple[bytes, str, bool]:
-    """The bytes and text of an article's file, and whether it may hold a character no
-    feed can carry (a control character, U+FFFE or U+FFFF): looked for in the bytes, ten
-    times faster than in the text."""
+def _read_text(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result, str, bool]:
+    """The bytes of an article's file, its status as it was before they were read, its
+    text, and whether it may hold a character no feed can carry (a control character,
+    U+FFFE or U+FFFF): looked for in the bytes, ten times faster than in the text."""
     with open(path, "rb", buffering=0) as file:  # unbuffered: one read of the whole file
-        size = os.fstat(file.fileno()).st_size
+        status = os.fstat(file.fileno())
+        size = status.st_size
         if size > max_bytes:
             raise _Problem(
                 1,
@@ -345,7 +345,7 @@ def _read_text(path: Path, max_bytes: int) -> tuple[bytes, str, bool]:
         ) from None
     if not text.strip():
         raise _Problem(1, "empty file")
-    return data, text, _suspect(data)
+    return data, status, text, _suspect(data)
 
 
 #: The bytes of the control characters NOT_XML matches (UTF-8 has no lone surrogates).
@@ -521,13 +521,15 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
 
 def _read_article(
     path: Path, config: Config, *, keep_body: bool = True
-) -> tuple[Article | None, list[Diagnostic], bytes | None]:
-    """An article, its diagnostics and the bytes of its file (None if it could not be read).
-    Without *keep_body*, the article's body is read again from the file when needed."""
+) -> tuple[Article | None, list[Diagnostic], tuple[bytes, os.stat_result] | None]:
+    """An article, its diagnostics, and the bytes of its file with the file's status before
+    they were read (None if it could not be read).  Without *keep_body*, the article's
+    body is read again from the file when needed."""
     out: list[Diagnostic] = []
-    file_bytes: bytes | None = None
+    read: tuple[bytes, os.stat_result] | None = None
     try:
-        file_bytes, text, suspect = _read_text(path, config.content.max_bytes)
+        file_bytes, status, text, suspect = _read_text(path, config.content.max_bytes)
+        read = file_bytes, status
         fm = _split(text)
         bad = NOT_XML.search(fm.body) if suspect else None
         if bad:
@@ -537,7 +539,7 @@ def _read_article(
                 _cannot_carry(bad.group()),
             )
     except _Problem as problem:
-        return None, [Diagnostic.error(path, problem.line, problem.message)], file_bytes
+        return None, [Diagnostic.error(path, problem.line, problem.message)], read
     except OSError as error:
         return None, [Diagnostic.error(path, 1, f"cannot read: {error.strerror or error}")], None
     data, lines = fm.data, fm.lines
@@ -663,7 +665,7 @@ def _read_article(
         warn(key, f'unknown front-matter key "{key}" (kept, not published)')
 
     if any(d.is_error for d in out) or published is None or updated is None:
-        return None, out, file_bytes
+        return None, out, read
     article = Article(
         source=path,
         slug=slug,
@@ -683,7 +685,7 @@ def _read_article(
         lines=dict(lines),
         extra={k: v for k, v in fm.data.items() if k not in KNOWN_KEYS},
     )
-    return article, out, file_bytes
+    return article, out, read
 
 
 # --- the whole publication -------------------------------------------------
@@ -822,13 +824,11 @@ def _read_for_build(
     *recording* (the digest of the settings reading depends on, and the time before
     which a file's times are trusted: see :func:`_signature`), what the build cache keeps
     of it too, written as JSON here, on a worker's core."""
-    status = None
-    if recording is not None:
-        with contextlib.suppress(OSError):
-            status = os.stat(path)  # before reading: a later change changes its times
-    article, found, data = _read_article(path, config, keep_body=False)
-    if recording is None or status is None or data is None:
+    article, found, read = _read_article(path, config, keep_body=False)
+    if recording is None or read is None:
         return article, found, None
+    # The file's times from before its bytes were read: a later change changes them.
+    data, status = read
     settings, trusted = recording
     content = article.place[2] if article is not None and article.place else digest(data)
     record = {"settings": settings, "stat": _signature(status, trusted), "hash": content}
