@@ -329,8 +329,8 @@ def _write(path: str, pieces: Sequence[bytes]) -> None:
     which could be a hard link to a file of the current folder."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
-        write_all(descriptor, pieces)
-        _start_writeback(descriptor)
+        if write_all(descriptor, pieces) >= _EARLY_WRITEBACK:
+            _start_writeback(descriptor)
     finally:
         os.close(descriptor)
 
@@ -339,24 +339,37 @@ def _write(path: str, pieces: Sequence[bytes]) -> None:
 _IOV_MAX = min(os.sysconf("SC_IOV_MAX"), 1024) if hasattr(os, "sysconf") else 1024
 
 
-def write_all(descriptor: int, pieces: Sequence[bytes]) -> None:
-    """Write *pieces*, one after the other, to the file open at *descriptor*: with
-    ``writev`` a thousand at a time (a feed with every entry is tens of thousands of
-    pieces: copied once, by the kernel, rather than through a buffer of 8 KB)."""
+def write_all(descriptor: int, pieces: Sequence[bytes]) -> int:
+    """Write *pieces*, one after the other, to the file open at *descriptor*, and say how
+    many bytes that was: with ``writev`` a thousand at a time (a feed with every entry is
+    tens of thousands of pieces: copied once, by the kernel, rather than through a buffer
+    of 8 KB)."""
+    total = 0
     if not hasattr(os, "writev"):  # not on Windows
         for piece in pieces:
             _write_fully(descriptor, memoryview(piece))
-        return
+            total += len(piece)
+        return total
     for start in range(0, len(pieces), _IOV_MAX):
         batch = pieces[start : start + _IOV_MAX]
+        size = sum(map(len, batch))
         written = os.writev(descriptor, batch)
-        if written != sum(map(len, batch)):  # stopped short (a signal): the rest in turn
+        if written != size:  # stopped short (a signal): the rest in turn
             _write_fully(descriptor, memoryview(b"".join(batch))[written:])
+        total += size
+    return total
 
 
 def _write_fully(descriptor: int, data: memoryview) -> None:
     while data:
         data = data[os.write(descriptor, data) :]
+
+
+#: Files from this size up start on their way to the disk as soon as they are written.
+#: For the thousands of small files of a full site (pages, cards), one request to the disk
+#: each costs more than it saves: a third of a cold build's system time, measured on
+#: 40,000 files; the flush before the swap writes them together.
+_EARLY_WRITEBACK = 1 << 20
 
 
 def _start_writeback(descriptor: int) -> None:
