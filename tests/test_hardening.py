@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,26 @@ def test_a_link_inside_the_publication_is_fine(publication: MakePublication) -> 
     root = publication({"content/a.md": article(), "drafts/b.md": article("B")})
     (root / "content/b.md").symlink_to(root / "drafts/b.md")
     assert check(root, NOW).published == 2
+
+
+def test_a_markdown_link_through_a_symbolic_link_reaches_the_article(
+    publication: MakePublication,
+) -> None:
+    # b.md is a link to drafts/b.md: a link to either file is a link to the article.
+    root = publication(
+        {
+            "content/a.md": article(
+                "A", "2025-01-02", body="See [b](b.md) and [b](../drafts/b.md)."
+            ),
+            "drafts/b.md": article("B", "2025-01-01", slug="bee"),
+        }
+    )
+    (root / "content/b.md").symlink_to(root / "drafts/b.md")
+    build(root, NOW)
+    items = json.loads((root / "feeds/feed.json").read_bytes())["items"]
+    a = next(item for item in items if item["title"] == "A")
+    bee = next(item["url"] for item in items if item["title"] == "B")
+    assert a["content_html"].count(f'href="{bee}"') == 2
 
 
 def test_a_static_file_linked_from_outside_is_refused(
