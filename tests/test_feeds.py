@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tree
+from syndicate import pipeline
 from syndicate.pipeline import build
 from validators import atom_problems, json_feed_problems, rss_problems
 
@@ -50,6 +51,16 @@ def test_example_feeds_match_the_golden_files(tmp_path: Path, update_golden: boo
 
 def test_committed_feeds_folder_is_what_publish_writes(tmp_path: Path) -> None:
     assert tree(example(tmp_path)) == tree(REPO / "feeds"), "run `make publish` and commit feeds/"
+
+
+@pytest.mark.parametrize("in_workers", [0, 3])
+def test_entries_are_the_same_whoever_serialises_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_workers: int
+) -> None:
+    # The workers that render the bodies serialise up to WORKER_ENTRIES entries; the rest
+    # are serialised as the feed files are written.  None, some or all: the same files.
+    monkeypatch.setattr(pipeline, "WORKER_ENTRIES", in_workers)
+    assert feed_files(example(tmp_path)) == tree(GOLDEN)
 
 
 def test_example_writes_site_and_category_feeds_in_three_formats(tmp_path: Path) -> None:

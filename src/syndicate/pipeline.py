@@ -528,6 +528,11 @@ def newsletter(publication: Publication) -> tuple[list[Digest], list[Digest]]:
     return sent_digests(published, ids, state), due(email, published, ids, state)
 
 
+#: Feed entries serialised by the workers that render their bodies, at most: each is held
+#: in three formats until the feeds are written (about 17 kB for an article of 600 words).
+WORKER_ENTRIES = 2_000
+
+
 def render_outputs(publication: Publication, cache: BuildCache | None = None) -> Outputs:
     """Render every output.  Pure but for the cache: reads templates and images, writes
     nothing but the cache.
@@ -558,9 +563,12 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
     # Pages and social files render the bodies they need themselves (see article_files).
     shown = [a for p in stale_plans for a in p.articles]
     # With a limit, the feeds show few entries: each is serialised where its body is
-    # rendered.  Without one, every entry of every feed would be held in three formats at
-    # once; they are serialised as the files are written, a format at a time.
-    serialised = {a.slug for a in shown} if config.feeds.limit else frozenset()
+    # rendered, in the three formats at once (up to WORKER_ENTRIES of them, in the order
+    # the feeds list them).  The others, and every entry when the feeds show all, are serialised
+    # as the files are written, a format at a time: no more than one format of them is
+    # held at once (in workers, every entry of 10,000 would cost 23 MB more for no time).
+    distinct = dict.fromkeys(a.slug for a in shown) if config.feeds.limit else {}
+    serialised = set(list(distinct)[:WORKER_ENTRIES])
     bodies.render([*shown, *in_emails], entries=serialised)
     rendered = bodies.rendered
     made: list[feeds.Feed] = []
