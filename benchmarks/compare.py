@@ -3,9 +3,11 @@
 For each corpus size this generates one publication (see ``corpus.py``), writes converted
 copies of it for Hugo and Pelican (outside the timing), then for each feed limit times
 ``--repeat`` cold builds with every tool that is installed, deleting outputs and caches
-before every run. It reports wall time, CPU time, peak memory (measured as ``run.py`` does)
-and the files written, the ratios against syndicate, and what each tool's feeds contain, so
-a reader can check that the builds did equivalent work.
+before every run, the tools taking turns (one build of each, then the next round) so that
+the machine's ups and downs fall on all of them alike. It reports wall time, CPU time,
+peak memory (measured as ``run.py`` does) and the files written, the ratios against
+syndicate, and what each tool's feeds contain, so a reader can check that the builds did
+equivalent work.
 
 Usage::
 
@@ -408,33 +410,60 @@ def make_cold(site: Path, names: Sequence[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def bench_tool(
-    tool: Tool, site: Path, result: ToolResult, args: argparse.Namespace, use_time: bool
+def bench_run(
+    tool: Tool,
+    site: Path,
+    result: ToolResult,
+    attempt: int,
+    args: argparse.Namespace,
+    use_time: bool,
 ) -> None:
-    """Run ``tool.repeat`` cold builds of ``site``, then count and check what the last wrote."""
+    """One cold build of ``site`` by ``tool``, added to ``result`` (or its note, on failure)."""
     measure = measure_with_gnu_time if use_time else measure_with_python
     log = site / f"build-{tool.name}-{result.limit}.log"
-    log.unlink(missing_ok=True)
-    tool.configure(site, result.limit)
-    for attempt in range(1, tool.repeat + 1):
-        make_cold(site, tool.outputs)
-        with tempfile.TemporaryDirectory(prefix=f"{tool.name}-cache-") as cache:
-            try:
-                run = measure(tool.command(site, Path(cache)), log, args.timeout)
-            except subprocess.TimeoutExpired:
-                result.note = f"run {attempt} timed out after {args.timeout:g} s ({log})"
-                break
-        progress(
-            f"{tool.name}, {result.articles} articles, limit {result.limit}: run {attempt}: "
-            f"{run.wall:.2f} s, {mb(run.rss_kib):.0f} MB largest process, "
-            f"{mb(run.tree_kib):.0f} MB all processes"
-        )
-        if run.code != 0:
-            result.note = f"run {attempt} exited with {run.code}: {tail(log, 3)}"
-            break
-        result.runs.append(run)
-    result.files, result.bytes = output_stats(site / tool.output)
-    result.check = tool.check(site / tool.output)
+    make_cold(site, tool.outputs)
+    with tempfile.TemporaryDirectory(prefix=f"{tool.name}-cache-") as cache:
+        try:
+            run = measure(tool.command(site, Path(cache)), log, args.timeout)
+        except subprocess.TimeoutExpired:
+            result.note = f"run {attempt} timed out after {args.timeout:g} s ({log})"
+            return
+    progress(
+        f"{tool.name}, {result.articles} articles, limit {result.limit}: run {attempt}: "
+        f"{run.wall:.2f} s, {mb(run.rss_kib):.0f} MB largest process, "
+        f"{mb(run.tree_kib):.0f} MB all processes"
+    )
+    if run.code != 0:
+        result.note = f"run {attempt} exited with {run.code}: {tail(log, 3)}"
+        return
+    result.runs.append(run)
+
+
+def bench_limit(
+    tools: list[Tool],
+    sites: dict[str, Path],
+    n: int,
+    limit: int,
+    args: argparse.Namespace,
+    use_time: bool,
+) -> list[ToolResult]:
+    """Each tool's ``repeat`` cold builds with feed limit ``limit``, taken in turns (one
+    build of each tool, then the next round), so that whatever else the machine does
+    weighs on every tool alike; then what the last build of each wrote."""
+    results = {tool.name: ToolResult(tool.name, n, limit) for tool in tools}
+    for tool in tools:
+        (sites[tool.name] / f"build-{tool.name}-{limit}.log").unlink(missing_ok=True)
+        tool.configure(sites[tool.name], limit)
+    for attempt in range(1, max(tool.repeat for tool in tools) + 1):
+        for tool in tools:
+            result = results[tool.name]
+            if attempt <= tool.repeat and not result.note:
+                bench_run(tool, sites[tool.name], result, attempt, args, use_time)
+    for tool in tools:
+        out = sites[tool.name] / tool.output
+        results[tool.name].files, results[tool.name].bytes = output_stats(out)
+        results[tool.name].check = tool.check(out)
+    return list(results.values())
 
 
 def prepare_sites(n: int, args: argparse.Namespace, workdir: Path) -> dict[str, Path]:
@@ -451,13 +480,7 @@ def bench_size(
     n: int, tools: list[Tool], args: argparse.Namespace, workdir: Path, use_time: bool
 ) -> list[ToolResult]:
     sites = prepare_sites(n, args, workdir)
-    results = []
-    for limit in args.limits:
-        for tool in tools:
-            result = ToolResult(tool.name, n, limit)
-            bench_tool(tool, sites[tool.name], result, args, use_time)
-            results.append(result)
-    return results
+    return [r for limit in args.limits for r in bench_limit(tools, sites, n, limit, args, use_time)]
 
 
 # --- the report --------------------------------------------------------------------------
@@ -530,7 +553,7 @@ def report(
         SECTION_TITLE,
         "",
         f"Cold, feeds-only builds of the same generated corpus (seed {args.seed}); runs per "
-        f"tool: {repeats}. `Limit` is syndicate's `[feeds] limit` (Hugo "
+        f"tool: {repeats}, taken in turns. `Limit` is syndicate's `[feeds] limit` (Hugo "
         "`[services.rss] limit`, Pelican `FEED_MAX_ITEMS`); `all` = every entry.",
         "",
         *machine_lines(tools[0].exe, rss_method),
