@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +59,20 @@ def test_a_markdown_link_through_a_symbolic_link_reaches_the_article(
     a = next(item for item in items if item["title"] == "A")
     bee = next(item["url"] for item in items if item["title"] == "B")
     assert a["content_html"].count(f'href="{bee}"') == 2
+
+
+def test_the_link_map_sent_to_a_process_of_its_own_is_made_first(
+    publication: MakePublication,
+) -> None:
+    # A forked worker shares the publication and makes the map only if a body needs it;
+    # a process that does not share memory (spawn) gets the map itself.
+    root = publication({"content/a.md": article("A"), "content/b.md": article("B", slug="bee")})
+    found, _ = pipeline.load_publication(root, NOW)
+    assert found is not None
+    links = pipeline._Links(found)
+    sent = pickle.loads(pickle.dumps(links))
+    assert dict(sent) == dict(links.map) and len(sent) == 2
+    assert sent.get(root.resolve() / "content/b.md") == found.urls["bee"]
 
 
 def test_a_static_file_linked_from_outside_is_refused(

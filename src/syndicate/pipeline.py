@@ -211,8 +211,15 @@ class _Links(Mapping[Path, str]):
     def __getitem__(self, key: Path) -> str:
         return self.map[key]
 
+    def get(self, key: Path, default: Any = None) -> Any:
+        return self.map.get(key, default)
+
     def __iter__(self) -> Iterator[Path]:
         return (Path(key) for key in self.map)
+
+    def __reduce__(self) -> tuple[type[_ByPath], tuple[dict[str, str]]]:
+        # Sent to a process that does not share this one's memory: as the map, made here.
+        return _ByPath, (dict(self.map),)
 
     def __len__(self) -> int:
         return len(self.map)
@@ -335,10 +342,11 @@ class Bodies:
                 (a, self.publication.urls[a.slug], ids[a.slug] if a.slug in entries else None)
                 for a in todo
             ]
-            # The link map and the config go to each worker once, not with every chunk.
+            # The link map and the config go to each worker once, not with every chunk; a
+            # forked worker makes the map only if a body links to an article's file.
             recording = self.cache is not None
             render = partial(_render, site_url=self.site_url, recording=recording)
-            shared = (self.links.map, self.publication.config)
+            shared = (self.links, self.publication.config)
             results = parallel_map(render, jobs, shared=shared)
             for (article, _, entry_id), (body, seen, key, record, pieces) in zip(
                 jobs, results, strict=True
