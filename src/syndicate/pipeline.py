@@ -96,8 +96,12 @@ class Report:
 
 def permalink(config: Config, article: Article) -> str:
     """The absolute URL of *article*'s page, from ``[site] permalink``."""
+    template = config.site.permalink
+    if not any(field in template for field in ("{year", "{month", "{day")):
+        # The usual "/posts/{slug}/": no date to turn into the site's zone.
+        return config.site.url + template.format(slug=article.slug).lstrip("/")
     local = article.date.astimezone(config.site.timezone)
-    path = config.site.permalink.format(
+    path = template.format(
         slug=article.slug,
         year=f"{local.year:04d}",
         month=f"{local.month:02d}",

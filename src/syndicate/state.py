@@ -10,6 +10,7 @@ data, and is written atomically.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -195,7 +196,13 @@ def assign_ids(
     so their ids stay taken and a new article in a reused file name gets an id
     of its own.
     """
-    source_of = {a.slug: _source(a, config) for a in published}
+    top = str(config.root) + os.sep  # source_name(), for thousands of articles
+    source_of = {
+        a.slug: text[len(top) :].replace(os.sep, "/")
+        if (text := str(a.source)).startswith(top)
+        else _source(a, config)
+        for a in published
+    }
     articles = sorted(published, key=lambda a: source_of[a.slug])
     sources = set(source_of.values())
     by_source = {r.source: r for r in state.records if not r.gone}
@@ -243,7 +250,11 @@ def assign_ids(
             if record is not None and record.id not in taken:
                 ids[article.slug] = record.id
             else:
-                ids[article.slug] = _unique(new_id(config, article, host), used)
+                # new_id(), its day cut from the date key (both are the date in UTC).
+                fresh = f"tag:{host},{date_key[:10]}:{article.slug}"
+                if article.date.year < 1000:
+                    fresh = new_id(config, article, host)
+                ids[article.slug] = _unique(fresh, used)
             taken[ids[article.slug]] = source
             used.add(ids[article.slug])
         if record is not None:
