@@ -744,7 +744,6 @@ def load_articles(
     if not config.content.dir.is_dir():
         where = config.content.dir
         return [], [Diagnostic.error(where, 0, "the content folder does not exist")]
-    diagnostics.extend(outside_links(config.content.dir, config.root))
     root = config.root.resolve()
     listed = [
         (path, name)
@@ -793,6 +792,8 @@ def load_articles(
     read = partial(_read_to_send, config=config, recording=recording)
     # Each result is taken as it comes, while the workers read the rest.
     with Stream(read, [str(paths[i]) for i in missing], steady=False) as parsed:
+        # While the workers start: the links that lead out of the publication.
+        diagnostics.extend(outside_links(config.content.dir, config.root))
         for index, sent in zip(missing, parsed, strict=True):
             article, found, record = _received(paths[index], sent)
             results[index] = (article, found)
