@@ -162,22 +162,24 @@ def test_an_edited_title_draws_its_card_again(publication: MakePublication, tmp_
     assert tree(root / "feeds") == cold(root, tmp_path)
 
 
+def add_to_template(root: Path, name: str, text: str) -> None:
+    """Override the default template *name* in the publication: the same, then *text*."""
+    (root / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / "templates" / name).write_text((REPO / "templates" / name).read_text() + text)
+
+
 def test_a_changed_template_renders_again_only_what_it_renders(
     publication: MakePublication, tmp_path: Path
 ) -> None:
     root = three(publication, config=SITE)
     build(root, NOW)
-    (root / "templates/site").mkdir(parents=True)
-    default = (REPO / "templates/site/article.html.j2").read_text()
-    (root / "templates/site/article.html.j2").write_text(default + "<!-- changed -->\n")
+    add_to_template(root, "site/article.html.j2", "<!-- changed -->\n")
     report = build(root, NOW)
     assert (report.rendered, report.cards) == (0, 0)  # the feeds and the social files use none
     assert set(report.written) == article_files("a", "b", "c", kinds="page")
     assert tree(root / "feeds") == cold(root, tmp_path)
     # The pages include the card's <meta> snippet: both are made again, not the rest.
-    (root / "templates/social").mkdir(parents=True)
-    default = (REPO / "templates/social/meta.html.j2").read_text()
-    (root / "templates/social/meta.html.j2").write_text(default + "<!-- changed -->\n")
+    add_to_template(root, "social/meta.html.j2", "<!-- changed -->\n")
     report = build(root, NOW)
     assert set(report.written) == article_files("a", "b", "c", kinds="page html")
     assert tree(root / "feeds") == cold(root, tmp_path)
@@ -190,10 +192,8 @@ def test_front_matter_read_from_the_cache_keeps_the_order_it_was_written_in(
     root = publication({"content/a.md": text}, config=SITE)
     build(root, NOW)
     # A page template that shows the unknown keys, rendered from the cached front matter.
-    (root / "templates/site").mkdir(parents=True)
-    default = (REPO / "templates/site/article.html.j2").read_text()
     shown = "{% for key in article.extra %}<i>{{ key }}</i>{% endfor %}\n"
-    (root / "templates/site/article.html.j2").write_text(default + shown)
+    add_to_template(root, "site/article.html.j2", shown)
     assert build(root, NOW).parsed == 0
     page = (root / "feeds/posts/a/index.html").read_text()
     assert "<i>zeta</i><i>alpha</i>" in page
