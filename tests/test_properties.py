@@ -225,8 +225,13 @@ def publish(site: Site, article: Article) -> Made:
     digest = Digest("2025-05-01-0123456789", article.date, (article,), sent=False)
     email = render_digest(config, digest, {article.slug: url}, {article.slug: body}, {})
     files.update(pages.render_pages(config, plans, publication, [email]))
-    files.update(pages.render_article_pages(config, publication, {article.slug: body}))
-    files.update(pages.render_meta_snippets(config, publication, {article.slug: body}))
+    feeds_of = pages.category_feeds(config, [article])
+    files[pages.page_path(config, url)] = pages.render_article_page(
+        config, article, url, body, feeds_of, pages.Days(config)
+    )
+    files[pages.meta_snippet_path(article)] = pages.render_meta_snippet(
+        config, article, url, body.summary
+    )
     return Made(article, body, files, email)
 
 

@@ -136,21 +136,6 @@ def render_article_page(
     return html.encode("utf-8")
 
 
-def render_article_pages(
-    config: Config, publication: Publication, bodies: Mapping[str, Rendered]
-) -> dict[str, bytes]:
-    """A page at each published article's permalink, with its card metadata in the head."""
-    feeds = category_feeds(config, publication.published)
-    days = Days(config)
-    pages: dict[str, bytes] = {}
-    for article in publication.published:
-        url = publication.urls[article.slug]
-        pages[page_path(config, url)] = render_article_page(
-            config, article, url, bodies[article.slug], feeds, days
-        )
-    return pages
-
-
 def meta_snippet_path(article: Article) -> str:
     """Where the ``<meta>`` snippet of *article*'s card lives below the output folder."""
     return f"social/{article.slug}.html"
@@ -161,15 +146,3 @@ def render_meta_snippet(config: Config, article: Article, url: str, summary: str
     meta = card_metadata(config, article, url, summary)
     html = render_template(config, "social/meta.html.j2", og=meta.og, twitter=meta.twitter)
     return html.encode("utf-8")
-
-
-def render_meta_snippets(
-    config: Config, publication: Publication, bodies: Mapping[str, Rendered]
-) -> dict[str, bytes]:
-    """``social/<slug>.html``: each article's card ``<meta>`` tags, for a site template."""
-    return {
-        meta_snippet_path(article): render_meta_snippet(
-            config, article, publication.urls[article.slug], bodies[article.slug].summary
-        )
-        for article in publication.published
-    }
