@@ -10,7 +10,6 @@ data, and is written atomically.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -164,10 +163,6 @@ def _digest(item: Any) -> DigestRecord:
     return DigestRecord(item["id"], tuple(item["articles"]), item["sent"])
 
 
-def _date_key(article: Article) -> str:
-    return article.date.astimezone(UTC).isoformat()
-
-
 def _source(article: Article, config: Config) -> str:
     return source_name(article.source, config.root)
 
@@ -177,10 +172,14 @@ def new_id(config: Config, article: Article, host: str | None = None) -> str:
     *host* is the site's (looked up once for many articles)."""
     if host is None:
         host = urlsplit(config.site.url).hostname or "localhost"
-    day = article.date.astimezone(UTC)
+    return _tag(host, article.date.astimezone(UTC), article.slug)
+
+
+def _tag(host: str, day: datetime, slug: str) -> str:
+    """:func:`new_id` of the article *slug* published on *day* (in UTC)."""
     # isoformat() is strftime's "%Y-%m-%d", faster, but for years before 1000 ("0005").
     stamp = day.date().isoformat() if day.year >= 1000 else f"{day:%Y-%m-%d}"
-    return f"tag:{host},{stamp}:{article.slug}"
+    return f"tag:{host},{stamp}:{slug}"
 
 
 def assign_ids(
@@ -196,13 +195,7 @@ def assign_ids(
     so their ids stay taken and a new article in a reused file name gets an id
     of its own.
     """
-    top = str(config.root) + os.sep  # source_name(), for thousands of articles
-    source_of = {
-        a.slug: text[len(top) :].replace(os.sep, "/")
-        if (text := str(a.source)).startswith(top)
-        else _source(a, config)
-        for a in published
-    }
+    source_of = {a.slug: _source(a, config) for a in published}
     articles = sorted(published, key=lambda a: source_of[a.slug])
     sources = set(source_of.values())
     by_source = {r.source: r for r in state.records if not r.gone}
@@ -239,7 +232,8 @@ def assign_ids(
     host = urlsplit(config.site.url).hostname or "localhost"
     for article in articles:
         source = source_of[article.slug]
-        date_key = _date_key(article)
+        day = article.date.astimezone(UTC)
+        date_key = day.isoformat()  # the date a record keeps
         record: Record | None = by_source.get(source)
         if record is not None and record.id in claimed:
             record = None
@@ -250,11 +244,7 @@ def assign_ids(
             if record is not None and record.id not in taken:
                 ids[article.slug] = record.id
             else:
-                # new_id(), its day cut from the date key (both are the date in UTC).
-                fresh = f"tag:{host},{date_key[:10]}:{article.slug}"
-                if article.date.year < 1000:
-                    fresh = new_id(config, article, host)
-                ids[article.slug] = _unique(fresh, used)
+                ids[article.slug] = _unique(_tag(host, day, article.slug), used)
             taken[ids[article.slug]] = source
             used.add(ids[article.slug])
         if record is not None:
