@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .output import atomic_write, json_string, json_text
 
 CACHE_DIR = ".syndicate/cache"
 PACK = "bodies.pack"
@@ -106,18 +107,14 @@ def encoded(entry: Mapping[str, Any]) -> Encoded:
     return Encoded(_encode(entry))
 
 
-#: A text as ``json.dumps(text, ensure_ascii=False)`` writes it (the C encoder's own).
-_string = json.encoder.encode_basestring
 #: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``, its encoder made once.
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _write(path: Path, entries: Mapping[str, Any]) -> None:
-    from .output import atomic_write
-
     if any(isinstance(entry, Encoded) for entry in entries.values()):
         listed = ",".join(
-            f"{_string(name)}:" + (entry if isinstance(entry, Encoded) else encoded(entry))
+            f"{json_string(name)}:" + (entry if isinstance(entry, Encoded) else encoded(entry))
             for name, entry in sorted(entries.items())
         )
         head = json.dumps({"layout": LAYOUT, "version": __version__})[1:-1]
@@ -286,8 +283,6 @@ class BuildCache:
                     offset += len(chunk)
         except OSError:
             return
-        from .output import atomic_write
-
         with contextlib.suppress(OSError):
             atomic_write(path, b"".join(parts), durable=False)
             self.bodies = kept
@@ -301,11 +296,7 @@ _BATCH = 256
 def body_record(key: str, html: str, summary: str) -> bytes:
     """A rendered body as the pack holds it: a JSON document that names its own key."""
     document = {"key": key, "html": html, "summary": summary}
-    return _encode_spaced(document).encode("utf-8")
-
-
-#: ``json.dumps(value, ensure_ascii=False)``, its encoder made once (not once a body).
-_encode_spaced = json.JSONEncoder(ensure_ascii=False).encode
+    return json_text(document).encode("utf-8")
 
 
 #: The files the article records are spread over.

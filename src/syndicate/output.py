@@ -31,15 +31,17 @@ from pathlib import Path
 
 from .errors import OutputError
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
-#: Text as json.dumps writes it with ensure_ascii=False (the C encoder's own function).
-_string = json.encoder.encode_basestring
+#: ``json.dumps(value, ensure_ascii=False)``, its encoder made once (``json.dumps`` given
+#: an argument makes one for every call).
+json_text = json.JSONEncoder(ensure_ascii=False).encode
+#: A text as ``json.dumps(text, ensure_ascii=False)`` writes it (the C encoder's own).
+json_string = json.encoder.encode_basestring
 
 
 def _scalar(value: object) -> str:
     """A JSON scalar as json.dumps writes it."""
     if type(value) is str:
-        return _string(value)
+        return json_string(value)
     if value is None:
         return "null"
     if value is True:
@@ -48,7 +50,7 @@ def _scalar(value: object) -> str:
         return "false"
     if type(value) is int:
         return int.__repr__(value)
-    text: str = _encode(value)  # a float, or a subclass of str or int
+    text: str = json_text(value)  # a float, or a subclass of str or int
     return text
 
 
@@ -72,8 +74,8 @@ def json_indented(value: object, depth: int = 0) -> str:
         pad = _pad(deeper)
         inner = ",".join(
             [
-                f"{pad}{_string(key)}: "
-                f"{_string(item) if type(item) is str else json_indented(item, deeper)}"
+                f"{pad}{json_string(key)}: "
+                f"{json_string(item) if type(item) is str else json_indented(item, deeper)}"
                 for key, item in value.items()
             ]
         )
@@ -85,7 +87,7 @@ def json_indented(value: object, depth: int = 0) -> str:
         pad = _pad(deeper)
         inner = ",".join(
             [
-                f"{pad}{_string(item) if type(item) is str else json_indented(item, deeper)}"
+                f"{pad}{json_string(item) if type(item) is str else json_indented(item, deeper)}"
                 for item in value
             ]
         )

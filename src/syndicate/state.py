@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from .config import Config
 from .content import Article, source_name
 from .errors import Diagnostic
-from .output import json_indented
+from .output import json_indented, json_string
 
 STATE_VERSION = 1
 
@@ -96,16 +96,13 @@ class State:
 
 def _record_json(record: Record) -> str:
     """An article record as an item of the state's "articles" list."""
-    text = _string
+    text = json_string
     gone = ',\n      "gone": true' if record.gone else ""
     return (
         f'\n    {{\n      "id": {text(record.id)},\n      "source": {text(record.source)},'
         f'\n      "title": {text(record.title)},\n      "date": {text(record.date)},'
         f'\n      "url": {text(record.url)}{gone}\n    }}'
     )
-
-
-_string = json.encoder.encode_basestring
 
 
 def read_state(path: Path) -> tuple[State, list[Diagnostic]]:

@@ -75,6 +75,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..config import CardConfig
 from ..errors import RenderError
+from ..output import json_text
 from ..templating import default_templates
 from . import png
 
@@ -1561,12 +1562,8 @@ class CardKeys:
     def __call__(self, card: CardInput) -> str:
         parts = [card.site, card.title, card.author, card.date, file_digest(card.image)]
         hasher = self._started.copy()
-        hasher.update(_encode(parts).encode("utf-8"))
+        hasher.update(json_text(parts).encode("utf-8"))
         return hasher.hexdigest()
-
-
-#: ``json.dumps(value, ensure_ascii=False)``, its encoder made once (not once a card).
-_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def card_key(card: CardInput, style: CardStyle, version: str) -> str:
