@@ -13,7 +13,7 @@ import mimetypes
 import operator
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timezone, tzinfo
 from functools import lru_cache, partial
@@ -850,7 +850,7 @@ def _read_to_send(path: str, config: Config, recording: tuple[str, int] | None) 
     without it, before they are sent."""
     article, found, record = _read_for_build(cast(Path, path), config, recording)
     fields = None if article is None else _article_fields(article)[1:]
-    return fields, [(d.line, d.severity.value, d.message) for d in found], record
+    return fields, _without_path(found), record
 
 
 def _received(path: Path, sent: _Sent) -> tuple[Article | None, list[Diagnostic], Encoded | None]:
@@ -859,9 +859,21 @@ def _received(path: Path, sent: _Sent) -> tuple[Article | None, list[Diagnostic]
     article = None if fields is None else Article(path, *fields)
     return (
         article,
-        [Diagnostic(path, line, _SEVERITY[kind], text) for line, kind, text in found],
+        _with_path(path, found),
         record,
     )
+
+
+def _without_path(found: list[Diagnostic]) -> list[tuple[int, str, str]]:
+    """Diagnostics of one file as (line, severity, message), as a worker sends them and
+    the cache keeps them: the file is known."""
+    return [(d.line, d.severity.value, d.message) for d in found]
+
+
+def _with_path(path: Path, found: Iterable[Sequence[Any]]) -> list[Diagnostic]:
+    """What :func:`_without_path` made, for the file at *path*; an unknown severity is a
+    KeyError."""
+    return [Diagnostic(path, line, _SEVERITY[kind], text) for line, kind, text in found]
 
 
 _SEVERITY = {severity.value: severity for severity in Severity}
@@ -913,7 +925,7 @@ def _decode(data: bytes) -> str:
 def _to_record(article: Article | None, found: list[Diagnostic]) -> dict[str, Any]:
     """An article and its diagnostics as JSON; the body as a place in the file's text."""
     record: dict[str, Any] = {
-        "diagnostics": [[d.line, d.severity.value, d.message] for d in found],
+        "diagnostics": _without_path(found),
         "article": None,
     }
     if article is None:
@@ -974,10 +986,7 @@ def _from_record(
     try:
         if entry["diagnostics"] is None:
             return None
-        found = [
-            Diagnostic(path, line, Severity(severity), message)
-            for line, severity, message in entry["diagnostics"]
-        ]
+        found = _with_path(path, entry["diagnostics"])
         fields = entry["article"]
         if fields is None:
             return None, found
