@@ -1,8 +1,9 @@
 """Benchmark cold, warm and one-edit ``syndicate build`` runs on generated corpora.
 
 For each corpus size this generates a publication (see ``corpus.py``), then runs
-``syndicate -C DIR build`` ``--repeat`` times, deleting ``feeds/`` and ``.syndicate/`` before
-every run so that each build is cold. It reports wall time (median, min), CPU time, the peak
+``syndicate -C DIR build`` ``--repeat`` times, taking ``feeds/`` and ``.syndicate/`` away before
+every run so that each build is cold (moved aside, and deleted after the last run: see
+:func:`make_cold`). It reports wall time (median, min), CPU time, the peak
 memory of the build process (max RSS) and the feed files written, as a Markdown table.
 
 Then (unless ``--no-incremental``) it runs ``--repeat`` warm builds with nothing changed, and
@@ -238,10 +239,30 @@ def run_logged(cmd: Sequence[str], log: Path, timeout: float) -> int:
         return peak
 
 
+#: Where :func:`make_cold` puts what the builds left, deleted once every build has run.
+TRASH = ".trash"
+
+
 def make_cold(dest: Path) -> None:
-    """Delete everything a previous build left behind."""
+    """Take away everything a previous build left behind: moved into the work folder's
+    :data:`TRASH`, which :func:`empty_trash` deletes after the last measured build.
+
+    Deleting it here instead would charge the next build for the deletion: on ext4
+    without a journal (as on the machine of RESULTS.md), the kernel will not reuse an inode
+    freed in the last 5 to 305 seconds (``recently_deleted()`` in ``fs/ext4/ialloc.c``)
+    and checks the freed ones one by one for every file it creates.  After deleting a full
+    build's 40,000 files, creating a file took 400 µs instead of 30, 16 s of system time
+    over a full build.  A build on a fresh clone, as in CI, creates its files without that.
+    """
+    trash = dest.parent / TRASH
+    trash.mkdir(exist_ok=True)
     for name in ("feeds", ".syndicate"):
-        shutil.rmtree(dest / name, ignore_errors=True)
+        if (dest / name).exists():
+            os.rename(dest / name, tempfile.mkdtemp(dir=trash, prefix=name.lstrip(".")))
+
+
+def empty_trash(workdir: Path) -> None:
+    shutil.rmtree(workdir / TRASH, ignore_errors=True)
 
 
 def feed_stats(feeds: Path) -> tuple[int, int]:
@@ -985,7 +1006,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_time, rss_method = choose_rss_method(args.rss)
     compile_syndicate()
     with working_folder(args.workdir) as workdir:
-        results = [bench_size(n, args, workdir, use_time) for n in args.sizes]
+        empty_trash(workdir)  # a killed run's
+        try:
+            results = [bench_size(n, args, workdir, use_time) for n in args.sizes]
+        finally:
+            empty_trash(workdir)
     text = report(results, args, rss_method)
     print(text, end="")
     if args.output is not None:
