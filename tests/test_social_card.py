@@ -257,6 +257,26 @@ def test_a_webp_with_alpha_is_read(tmp_path: Path) -> None:
     assert red_side[0] > clear_side[0]
 
 
+def test_a_photo_taken_sideways_is_drawn_upright(tmp_path: Path) -> None:
+    # Stored as a camera held sideways writes it: a landscape whose top half is white,
+    # with EXIF orientation 6 (turn it a quarter clockwise to show it upright).
+    stored = Image.new("RGB", (1260, 600), "black")
+    stored.paste("white", (0, 0, 1260, 300))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    turned, plain = tmp_path / "turned.jpg", tmp_path / "plain.jpg"
+    stored.save(turned, exif=exif.tobytes())
+    stored.save(plain)
+    upright = render(article(image=turned))[0].convert("L")
+    as_stored = render(article(image=plain))[0].convert("L")
+    # Upright, the white half is the right one: the card's left edge is dark, its right lighter.
+    left, right = upright.getpixel((60, 315)), upright.getpixel((1140, 315))
+    assert isinstance(left, int) and isinstance(right, int) and right > left + 40
+    # Without the tag, the same pixels are shown as stored: the white half on top.
+    top, bottom = as_stored.getpixel((600, 60)), as_stored.getpixel((600, 570))
+    assert isinstance(top, int) and isinstance(bottom, int) and top > bottom + 40
+
+
 @pytest.mark.parametrize("content", [b"", b"not an image at all", b"RIFF\x10\x00\x00\x00WEBPVP8 "])
 def test_a_corrupt_image_gives_the_plain_design(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.webp"

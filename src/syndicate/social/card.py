@@ -1058,8 +1058,12 @@ def _open_image(path: Path) -> PILImage.Image:
         try:
             with Image.open(path) as picture:
                 picture.draft("RGB", SIZE)
-                upright = ImageOps.exif_transpose(picture)
-                return upright.convert("RGBA" if upright.has_transparency_data else "RGB")
+                picture.load()
+                # In place: otherwise a copy of the photo is made when there is nothing to
+                # turn, and converting to the mode it has makes another.
+                ImageOps.exif_transpose(picture, in_place=True)
+                mode = "RGBA" if picture.has_transparency_data else "RGB"
+                return picture if picture.mode == mode else picture.convert(mode)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise ValueError(str(error)) from None
 
