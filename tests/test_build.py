@@ -98,6 +98,26 @@ def test_files_in_feeds_that_syndicate_did_not_write_are_left_alone(
     assert (root / "feeds/CNAME").read_text() == "news.example.org\n"
 
 
+def test_a_change_keeps_every_other_file_and_folder_as_it_was(tmp_path: Path) -> None:
+    folder = tmp_path / "feeds"
+    write_files(folder, {"rss.xml": b"one", "posts/a/index.html": b"a", "deep/x/y/z.txt": b"z"})
+    (folder / "private").mkdir(mode=0o700)
+    (folder / "private/notes.txt").write_text("mine")
+    before = {p.relative_to(folder): (p.stat().st_ino, p.stat().st_mode) for p in folder.rglob("*")}
+    result = write_files(folder, {"rss.xml": b"two"})
+    assert result.written == ("rss.xml",)
+    after = {p.relative_to(folder): (p.stat().st_ino, p.stat().st_mode) for p in folder.rglob("*")}
+    assert after.keys() == before.keys()
+    # Files: the same inodes (hard links); folders: new ones, with the same permissions.
+    for name, (inode, mode) in before.items():
+        if name == Path("rss.xml"):
+            assert after[name][0] != inode and (folder / name).read_bytes() == b"two"
+        elif (folder / name).is_dir():
+            assert after[name][1] == mode
+        else:
+            assert after[name] == (inode, mode)
+
+
 def test_a_failed_check_writes_nothing(publication: MakePublication) -> None:
     root = two_articles(publication)
     build(root, NOW)

@@ -386,23 +386,26 @@ def _start_writeback(descriptor: int) -> None:
 def _link_tree(source: Path, destination: Path) -> None:
     """Mirror *source* at *destination*: the same folders, and a hard link (a copy where
     links are not possible) to every file."""
-    destination.mkdir(mode=stat.S_IMODE(source.stat().st_mode))
+    # Paths as text: a full site is tens of thousands of files.
+    top, mirror = str(source), str(destination)
+    os.mkdir(mirror, stat.S_IMODE(os.stat(top).st_mode))
     link = True
-    for parent, dirs, names in os.walk(source):
-        there = destination / os.path.relpath(parent, source)
+    for parent, dirs, names in os.walk(top):
+        there = mirror + parent[len(top) :]  # os.walk gives every folder as top + "/..."
         for name in dirs:
-            (there / name).mkdir(mode=stat.S_IMODE(os.stat(os.path.join(parent, name)).st_mode))
+            mode = stat.S_IMODE(os.stat(os.path.join(parent, name)).st_mode)
+            os.mkdir(os.path.join(there, name), mode)
         for name in names:
-            path = os.path.join(parent, name)
+            path, copy = os.path.join(parent, name), os.path.join(there, name)
             if link:
                 try:
-                    os.link(path, there / name, follow_symlinks=False)
+                    os.link(path, copy, follow_symlinks=False)
                     continue
                 except OSError as error:
                     if error.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
                         raise
                     link = False
-            shutil.copy2(path, there / name, follow_symlinks=False)
+            shutil.copy2(path, copy, follow_symlinks=False)
 
 
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
