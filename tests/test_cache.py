@@ -15,6 +15,7 @@ import pytest
 import syndicate.cache
 import syndicate.content
 import syndicate.markdown
+import syndicate.social.card
 from conftest import NOW, REPO, SITE, MakePublication, article, mtimes, tree
 from syndicate.cache import shard
 from syndicate.errors import ContentError
@@ -147,6 +148,19 @@ def test_an_edited_body_makes_its_page_and_texts_again_but_not_its_card(
         | article_files("b", kinds="page html json")
     )
     assert tree(root / "feeds") == cold(root, tmp_path)
+
+
+def test_a_build_that_draws_no_card_loads_no_card_backdrop(publication: MakePublication) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    (root / "content/b.md").write_text(
+        article("Bananas", "2025-02-01", "Edited.", categories="[Fruit]")
+    )
+    syndicate.social.card._backdrop.cache_clear()
+    report = build(root, NOW)
+    assert report.cards == 0 and "social/b.json" in report.written
+    # Fonts, layout and backdrop are loaded for drawing a card (about 0.2 s), not for a page.
+    assert syndicate.social.card._backdrop.cache_info().currsize == 0
 
 
 def test_an_edited_title_draws_its_card_again(publication: MakePublication, tmp_path: Path) -> None:

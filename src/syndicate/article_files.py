@@ -168,6 +168,7 @@ class _Job(NamedTuple):
     url: str
     names: frozenset[str]
     body: Rendered | None
+    #: What the card shows, when the job draws it.
     card: CardInput | None
 
 
@@ -245,7 +246,13 @@ def article_files(
 
     rendered = bodies.render(a for a, _, names, _ in todo if names - {card_path(a)})
     jobs = [
-        _Job(_light(article), url, names, rendered.get(article.slug), card)
+        _Job(
+            _light(article),
+            url,
+            names,
+            rendered.get(article.slug),
+            card if card_path(article) in names else None,  # the card to draw, if any
+        )
         for article, url, names, card in todo
     ]
     made_keys = dict(kept)
