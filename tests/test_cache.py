@@ -332,6 +332,46 @@ def test_an_output_changed_by_hand_is_written_again(publication: MakePublication
     assert (root / "feeds/atom.xml").read_bytes() == original
 
 
+def fresh_clone(root: Path, tmp_path: Path) -> None:
+    """*root* as a fresh clone with its build cache restored (as the publish workflow does):
+    the same bytes in new files, with new inodes and modification times."""
+    away = tmp_path / "before-clone"
+    shutil.move(root, away)
+    shutil.copytree(away, root, copy_function=shutil.copyfile)
+    shutil.rmtree(away)
+
+
+def test_a_fresh_clone_with_the_cache_restored_draws_no_card_and_rewrites_nothing(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    fresh_clone(root, tmp_path)
+    stamps = mtimes(root / "feeds")
+    report = build(root, NOW)
+    assert (report.parsed, report.rendered, report.cards, report.written) == (0, 0, 0, ())
+    assert mtimes(root / "feeds") == stamps
+    # The files' new times are recorded: the next build keeps them without reading them.
+    outputs = json.loads((root / CACHE / "outputs.json").read_text())["entries"]
+    for name in article_files("a", "b", "c"):
+        status = (root / "feeds" / name).stat()
+        assert outputs[name][1:4] == [status.st_size, status.st_mtime_ns, status.st_ino]
+
+
+def test_after_a_fresh_clone_a_card_with_other_bytes_is_drawn_again(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    fresh_clone(root, tmp_path)
+    card = root / "feeds/social/b.png"
+    drawn = card.read_bytes()
+    card.write_bytes(bytes(len(drawn)))  # the same size, other bytes
+    report = build(root, NOW)
+    assert report.cards == 1 and report.written == ("social/b.png",)
+    assert card.read_bytes() == drawn
+
+
 def test_without_the_cache_the_output_is_the_same(publication: MakePublication) -> None:
     root = three(publication, config=SITE)
     build(root, NOW)

@@ -7,8 +7,11 @@ body's key (:func:`syndicate.pipeline.body_key`, with the links it resolved), it
 permalink, the config values and the templates (with those they include) it is rendered
 with, and syndicate's version, part of every hash.  A file whose key is the one the build
 cache recorded for the file on disk, with the size, modification time and inode it was
-written with, is kept: neither rendered nor read, like an unchanged feed.  Only the bodies
-of the files made are read or rendered.
+written with, is kept: neither rendered nor read, like an unchanged feed.  Where only its
+times and inode changed (a fresh clone, as in CI with the cache restored), it is read and
+kept if it has the bytes it was written with (their SHA-256 is recorded too): hashing a
+card costs a hundredth of drawing it.  Only the bodies of the files made are read or
+rendered.
 
 An article's files are made together, by one job, on every core when there are many: a
 card takes milliseconds to draw, a page or the post texts a fraction of one.  The jobs
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import jinja2
 
 from . import __version__, pages, templating
-from .cache import BuildCache, digest
+from .cache import BuildCache, content_hash, digest
 from .config import Config
 from .content import Article
 from .errors import Diagnostic, RenderError
@@ -73,6 +76,8 @@ class Made(Mapping[str, bytes]):
         self._done = 0
         self._ready: dict[str, bytes] = {}
         self.diagnostics: list[Diagnostic] = []
+        #: The SHA-256 of each file made so far (see :func:`~syndicate.cache.content_hash`).
+        self.hashes: dict[str, str] = {}
 
     def __getitem__(self, name: str) -> bytes:
         if name not in self._names:
@@ -84,6 +89,7 @@ class Made(Mapping[str, bytes]):
             result = next(self._results)
             self._done += 1
             self._ready.update(result.files)
+            self.hashes.update(result.hashes)
             self.diagnostics += [
                 Diagnostic.warning(article.source, article.line("title"), f"card: {problem}")
                 for problem in result.problems
@@ -176,6 +182,8 @@ class _Made(NamedTuple):
     files: dict[str, bytes]
     #: What the card could not draw.
     problems: tuple[str, ...]
+    #: Each file's SHA-256, for the cache (worked out here, on a worker's core).
+    hashes: dict[str, str]
 
 
 def _make(job: _Job) -> _Made:
@@ -200,7 +208,7 @@ def _make(job: _Job) -> _Made:
             files[name] = pages.render_article_page(
                 config, article, url, body, context.feeds, context.days
             )
-    return _Made(files, problems)
+    return _Made(files, problems, {name: content_hash(data) for name, data in files.items()})
 
 
 def article_files(
@@ -219,7 +227,6 @@ def article_files(
     feeds = pages.category_feeds(config, publication.published)
     context = _Context(config, feeds, pages.Days(config))
     folder = str(config.output_dir)
-    recorded = cache.outputs if cache is not None else {}
     kept: dict[str, str] = {}
     todo: list[tuple[Article, str, frozenset[str], CardInput | None]] = []
     for article in publication.published:
@@ -235,7 +242,7 @@ def article_files(
                     f"{config.path}: site.permalink puts an article page at {name}, "
                     "where syndicate writes another file; change the permalink or the slug"
                 )
-            if key is not None and _unchanged(recorded.get(name), key, folder, name):
+            if key is not None and cache is not None and _unchanged(cache, key, folder, name):
                 kept[name] = key
             else:
                 stale.append(name)
@@ -267,15 +274,34 @@ def article_files(
     return ArticleFiles(made, frozenset(kept), made_keys, cards)
 
 
-def _unchanged(recorded: object, key: str, folder: str, name: str) -> bool:
-    """Whether the cache recorded *key* for the file *name* as it is on disk."""
+def _unchanged(cache: BuildCache, key: str, folder: str, name: str) -> bool:
+    """Whether the cache recorded *key* for the file *name* as it is on disk: with the
+    size, modification time and inode it was written with, or, when only those changed
+    (a fresh clone), with the bytes it was written with.  Those are read and hashed, and
+    the file's new status is recorded in place of the old."""
+    recorded = cache.outputs.get(name)
     if not isinstance(recorded, list) or not recorded or recorded[0] != key:
         return False
+    path = os.path.join(folder, name)
     try:
-        status = os.stat(os.path.join(folder, name))
+        status = os.stat(path)
     except OSError:
         return False
-    return recorded[1:] == [status.st_size, status.st_mtime_ns, status.st_ino]
+    now = [status.st_size, status.st_mtime_ns, status.st_ino]
+    if recorded[1:4] == now:
+        return True
+    if len(recorded) != 5 or recorded[1] != status.st_size:
+        return False
+    try:
+        with open(path, "rb") as file:
+            status = os.fstat(file.fileno())  # from before reading: a later change changes it
+            same: bool = content_hash(file.read()) == recorded[4]
+    except OSError:
+        return False
+    if same:
+        cache.outputs[name] = [key, status.st_size, status.st_mtime_ns, status.st_ino, recorded[4]]
+        cache.changed("outputs")
+    return same
 
 
 def _prepare(config: Config, jobs: list[_Job]) -> None:

@@ -18,7 +18,10 @@ from plus syndicate's version:
 - ``outputs.json``: for each output file (feeds, article pages, social files and cards),
   the hash of what it was made from and the size, modification time and inode it was
   written with.  A file is kept without being rendered or read again only when both
-  still match.
+  still match.  An article's own files also have the SHA-256 of their bytes: where the
+  file's times and inode changed but not what it was made from (a fresh clone, in CI
+  with the cache restored), a file that still has those bytes is kept too, its new
+  times recorded, and 10,000 cards are read and hashed instead of drawn again.
 
 A cache file that cannot be read, or was written by another version, is ignored and
 rebuilt.  HTML read from the cache goes through the sanitiser again, so even a cache
@@ -314,6 +317,11 @@ def _shard_file(number: int) -> str:
 
 def _placed(entry: object) -> bool:
     return isinstance(entry, dict) and isinstance(entry.get("at"), list) and len(entry["at"]) == 2
+
+
+def content_hash(data: bytes) -> str:
+    """The SHA-256 of a file's bytes, recorded with an article's own files."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def file_signature(path: Path) -> list[int] | None:

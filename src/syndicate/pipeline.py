@@ -508,6 +508,10 @@ class OutputFiles(Pieces):
         """What the files read so far found wrong (a card that could not draw a title)."""
         return list(self.streamed.diagnostics) if self.streamed is not None else []
 
+    def hashes(self) -> dict[str, str]:
+        """The SHA-256 of each article's file read so far, for the cache to keep."""
+        return dict(self.streamed.hashes) if self.streamed is not None else {}
+
     def close(self) -> None:
         """Stop the workers still making files (when not every file was read)."""
         if self.streamed is not None:
@@ -741,7 +745,9 @@ def build(
         except OSError as error:
             raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
     if cache is not None and not dry_run:
-        remember_outputs(cache, config.output_dir, outputs.output_keys, outputs.kept)
+        remember_outputs(
+            cache, config.output_dir, outputs.output_keys, outputs.kept, files.hashes()
+        )
         cache.save()
     return Report(
         tuple(diagnostics),
@@ -763,12 +769,17 @@ def build(
 
 
 def remember_outputs(
-    cache: BuildCache, folder: Path, keys: Mapping[str, str], kept: Set[str] = frozenset()
+    cache: BuildCache,
+    folder: Path,
+    keys: Mapping[str, str],
+    kept: Set[str] = frozenset(),
+    hashes: Mapping[str, str] | None = None,
 ) -> None:
     """Record what each output file on disk was made of, with its size, modification time
-    and inode as written, so that the next build can keep it without rendering it.  A
-    *kept* file keeps its record: it was not written (and the next build looks at it
-    again before keeping it)."""
+    and inode as written, and the SHA-256 of its bytes where *hashes* has it, so that the
+    next build can keep it without rendering it.  A *kept* file keeps its record: it was
+    not written (and the next build looks at it again before keeping it)."""
+    hashes = hashes or {}
     remembered = {}
     for name, key in keys.items():
         known = cache.outputs.get(name) if name in kept else None
@@ -777,7 +788,7 @@ def remember_outputs(
             continue
         signature = file_signature(folder / name)
         if signature is not None:
-            remembered[name] = [key, *signature]
+            remembered[name] = [key, *signature, *([hashes[name]] if name in hashes else [])]
     if remembered != cache.outputs:
         cache.outputs = remembered
         cache.changed("outputs")
