@@ -234,6 +234,18 @@ def test_publish_steps_install_check_publish_commit_and_deploy() -> None:
     assert deploy == ["actions/deploy-pages"]
 
 
+def test_the_build_cache_is_restored_before_the_publication_is_read() -> None:
+    steps = publish_steps()
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    restore = steps[uses.index("actions/cache")]
+    assert restore["with"]["path"] == ".syndicate/cache"
+    # A key of its own for every run (saved after it), the newest restored by its prefix.
+    key, prefix = restore["with"]["key"], restore["with"]["restore-keys"]
+    assert "github.run_id" in key and key.startswith(prefix) and "${{" not in prefix
+    scripts = [step.get("run", "") for step in steps]
+    assert uses.index("actions/cache") < scripts.index("syndicate check")
+
+
 def test_the_commit_step_runs_even_when_publish_fails() -> None:
     (commit,) = [s for s in publish_steps() if "git commit" in s.get("run", "")]
     assert commit["if"].startswith("always()")
