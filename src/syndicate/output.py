@@ -12,6 +12,15 @@ touches nothing, so a publish that changed nothing commits nothing.
 Where the kernel cannot exchange two folders, the swap takes two renames
 (``feeds`` to ``.feeds.old``, then ``.feeds.next`` to ``feeds``), and the next
 run puts ``.feeds.old`` back if it finds no ``feeds``.
+
+Mirroring the current folder costs an operation for each of its files and folders: for
+a site of 10,000 articles, 40,000 links and 10,000 folders made, and as many removed
+with the old folder after the swap, whatever changed.  So the old folder is kept instead
+(``.feeds.spare``, see :class:`_Spare`): it differs from the current one only by the
+files the swap changed, and the next build brings it up to date with an operation for
+each of those.  It is used only when neither folder was touched since: the change time
+of each of their folders is recorded, and any file or folder added, removed or renamed
+(or a folder's permissions changed) changes one of them.
 """
 
 from __future__ import annotations
@@ -249,7 +258,8 @@ def _explain(error: OSError, folder: Path) -> str:
 
 
 def sibling(folder: Path, role: str) -> Path:
-    """Where the next (``role="next"``) or the replaced (``"old"``) *folder* is kept."""
+    """Where the next (``role="next"``), the replaced (``"old"``) or the spare
+    (``"spare"``) *folder* is kept."""
     return folder.with_name(f".{folder.name}.{role}")
 
 
@@ -274,7 +284,8 @@ def _size(path: str) -> int | None:
 
 class _Staging:
     """The next *folder*, prepared beside it (:func:`sibling` ``"next"``): a hard link to
-    every current file, then the changes, then swapped in."""
+    every current file, then the changes, then swapped in.  It starts from the spare
+    folder when there is a good one, else from a mirror of the current folder."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -282,10 +293,17 @@ class _Staging:
         self.swapped = False
         self._root = str(self.path)
         self._folders: set[str] = set()
+        #: The folders of the next folder, and of the current one, relative to each (""
+        #: for the folder itself); the files changed.  The spare is recorded with them.
+        self.dirs: set[str] = {""}
+        self.current_dirs: set[str] | None = None
+        self.changed: set[str] = set()
         folder.parent.mkdir(parents=True, exist_ok=True)
         try:
             if folder.is_dir():
-                _link_tree(folder, self.path)
+                dirs = _Spare(folder).take(self.path)
+                self.dirs = dirs if dirs is not None else _link_tree(folder, self.path)
+                self.current_dirs = set(self.dirs)
             else:
                 self.path.mkdir()
         except BaseException:
@@ -297,9 +315,11 @@ class _Staging:
         one has a hard link to it, never to be written through)."""
         path = _inside(self._root, name)
         parent = os.path.dirname(path)
+        self.changed.add(name)
         if parent not in self._folders:
             os.makedirs(parent, exist_ok=True)
             self._folders.add(parent)
+            _add_folders(self.dirs, name)
         if replacing:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
@@ -311,8 +331,10 @@ class _Staging:
 
     def remove(self, name: str) -> None:
         path = target(self.path, name)
+        self.changed.add(name)
         path.unlink()
-        _prune(path.parent, self.path)
+        for gone in _prune(path.parent, self.path):
+            self.dirs.discard(gone.relative_to(self.path).as_posix())
 
     def swap(self) -> None:
         """Flush the next folder to disk and put it in place of the current one."""
@@ -321,9 +343,120 @@ class _Staging:
         self.swapped = True
 
     def discard(self) -> None:
-        """Delete what is beside the folder: the old one after a swap, else the next."""
+        """After a swap, keep the old folder as the spare (or delete it); else delete the
+        next folder."""
+        if self.swapped and self.current_dirs is not None and self.path.exists():
+            with contextlib.suppress(OSError):
+                _Spare(self.folder).keep(self.path, self.changed, self.dirs, self.current_dirs)
+                return
         if self.path.exists():
             shutil.rmtree(self.path, ignore_errors=not self.swapped)
+
+
+def _add_folders(dirs: set[str], name: str) -> None:
+    """Add the folders that the file *name* is in to *dirs*."""
+    parts = name.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        dirs.add("/".join(parts[:depth]))
+
+
+class _Spare:
+    """The folder a swap replaced, kept beside the output folder (:func:`sibling`
+    ``"spare"``) to be the next one: ``tree/`` (the old folder), ``record.json`` (what
+    it differs by, and the change times of both folders' folders) and a ``.gitignore``
+    that keeps it out of git.
+
+    The old folder has hard links to the files of the current one but for those the swap
+    changed.  Bringing it up to date costs an operation for each of those, instead of a
+    mirror of the whole current folder.  It is taken only when every folder of both still
+    has the change time recorded: nothing was added, removed or renamed in them, and no
+    folder's permissions changed.  (A file edited in place is the same file in both.)"""
+
+    VERSION = 1
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = sibling(folder, "spare")
+        self.tree = self.path / "tree"
+        self.record = self.path / "record.json"
+
+    def take(self, destination: Path) -> set[str] | None:
+        """Move the spare to *destination* and bring it up to date: the current folder's
+        folders then; None (and no spare) when there is none or it cannot be trusted."""
+        if not self.path.is_dir():
+            return None
+        try:
+            record = json.loads(self.record.read_bytes())
+            current, old = record["current"], record["tree"]
+            usable = (
+                record["version"] == self.VERSION
+                and record["folder"] == _identity(self.folder)
+                and _change_times(self.folder, current) == current
+                and _change_times(self.tree, old) == old
+            )
+            changed = [str(name) for name in record["changed"]] if usable else []
+        except (OSError, ValueError, KeyError, TypeError):
+            usable = False
+        if not usable:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return None
+        try:
+            os.rename(self.tree, destination)
+        except OSError:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return None
+        shutil.rmtree(self.path, ignore_errors=True)
+        try:
+            for name in changed:
+                _bring_up_to_date(str(self.folder), str(destination), name)
+        except (OSError, OutputError):  # a name that leaves the folder: not written by us
+            shutil.rmtree(destination)
+            return None
+        return set(current)
+
+    def keep(self, old: Path, changed: Set[str], dirs: Set[str], old_dirs: Set[str]) -> None:
+        """Keep *old*, the folder the swap replaced, as the spare: it differs from the
+        current folder (whose folders are *dirs*) by the *changed* files."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir()
+        try:
+            (self.path / ".gitignore").write_text("# syndicate's spare output folder\n*\n")
+            os.rename(old, self.tree)
+            record = {
+                "version": self.VERSION,
+                "folder": _identity(self.folder),
+                "changed": sorted(changed),
+                "current": _change_times(self.folder, dirs),
+                "tree": _change_times(self.tree, old_dirs),
+            }
+            atomic_write(self.record, json_text(record).encode("utf-8"), durable=False)
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
+
+
+def _identity(folder: Path) -> list[int]:
+    status = os.stat(folder)
+    return [status.st_dev, status.st_ino]
+
+
+def _change_times(top: Path, dirs: Iterable[str]) -> dict[str, int]:
+    """The change time of each of the folders *dirs* below *top* ("" is *top*)."""
+    root = str(top)
+    return {d: os.stat(os.path.join(root, d) if d else root).st_ctime_ns for d in dirs}
+
+
+def _bring_up_to_date(current: str, spare: str, name: str) -> None:
+    """Make the file *name* in *spare* the current folder's: a hard link to it, or none."""
+    there = _inside(spare, name)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(there)
+    here = _inside(current, name)
+    if os.path.lexists(here):
+        os.makedirs(os.path.dirname(there), exist_ok=True)
+        os.link(here, there, follow_symlinks=False)
+    else:
+        _prune(Path(there).parent, Path(spare))
 
 
 def _write(path: str, pieces: Sequence[bytes]) -> None:
@@ -383,15 +516,19 @@ def _start_writeback(descriptor: int) -> None:
         _sync_file_range(descriptor, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
 
-def _link_tree(source: Path, destination: Path) -> None:
+def _link_tree(source: Path, destination: Path) -> set[str]:
     """Mirror *source* at *destination*: the same folders, and a hard link (a copy where
-    links are not possible) to every file."""
+    links are not possible) to every file.  Say which folders, relative to it ("" for
+    *destination* itself)."""
     # Paths as text: a full site is tens of thousands of files.
     top, mirror = str(source), str(destination)
     os.mkdir(mirror, stat.S_IMODE(os.stat(top).st_mode))
     link = True
+    folders = {""}
     for parent, dirs, names in os.walk(top):
         there = mirror + parent[len(top) :]  # os.walk gives every folder as top + "/..."
+        below = parent[len(top) + 1 :]
+        folders.update(f"{below}/{name}" if below else name for name in dirs)
         for name in dirs:
             mode = stat.S_IMODE(os.stat(os.path.join(parent, name)).st_mode)
             os.mkdir(os.path.join(there, name), mode)
@@ -406,6 +543,7 @@ def _link_tree(source: Path, destination: Path) -> None:
                         raise
                     link = False
             shutil.copy2(path, copy, follow_symlinks=False)
+    return folders
 
 
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
@@ -455,11 +593,14 @@ def _sync(folder: Path) -> None:
         os.close(handle)
 
 
-def _prune(folder: Path, top: Path) -> None:
-    """Remove folders left empty, up to (not including) *top*."""
+def _prune(folder: Path, top: Path) -> list[Path]:
+    """Remove folders left empty, up to (not including) *top*; say which."""
+    removed = []
     while folder != top and folder.is_relative_to(top):
         try:
             folder.rmdir()
         except OSError:
-            return
+            break
+        removed.append(folder)
         folder = folder.parent
+    return removed
