@@ -353,7 +353,7 @@ def syndicate_tool(exe: Path, args: argparse.Namespace) -> Tool:
         formats="RSS + Atom + JSON Feed",
         command=lambda site, _cache: [str(exe), "-C", str(site), "build"],
         configure=configure_syndicate,
-        outputs=("feeds", ".syndicate"),
+        outputs=("feeds", ".feeds.spare", ".syndicate"),
         output="feeds",
         check=check_syndicate,
         repeat=args.repeat,

@@ -256,7 +256,7 @@ def make_cold(dest: Path) -> None:
     """
     trash = dest.parent / TRASH
     trash.mkdir(exist_ok=True)
-    for name in ("feeds", ".syndicate"):
+    for name in ("feeds", ".feeds.spare", ".syndicate"):
         if (dest / name).exists():
             os.rename(dest / name, tempfile.mkdtemp(dir=trash, prefix=name.lstrip(".")))
 
@@ -544,7 +544,9 @@ def fresh_clone(dest: Path) -> None:
     trash.mkdir(exist_ok=True)
     away = Path(tempfile.mkdtemp(dir=trash, prefix="clone"))
     os.rename(dest, away / dest.name)
-    shutil.copytree(away / dest.name, dest, copy_function=shutil.copyfile)
+    # What git holds, and the restored cache: not the spare output folder of a build.
+    spare = shutil.ignore_patterns(".feeds.spare")
+    shutil.copytree(away / dest.name, dest, copy_function=shutil.copyfile, ignore=spare)
     time.sleep(2.5)  # files changed in the last 2 s are hashed whatever: a checkout is older
 
 
