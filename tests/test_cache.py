@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -161,6 +163,24 @@ def test_a_build_that_draws_no_card_loads_no_card_backdrop(publication: MakePubl
     assert report.cards == 0 and "social/b.json" in report.written
     # Fonts, layout and backdrop are loaded for drawing a card (about 0.2 s), not for a page.
     assert syndicate.social.card._backdrop.cache_info().currsize == 0
+
+
+def test_a_warm_full_build_loads_no_post_rules(publication: MakePublication) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    # In a process of its own: what a build imports stays imported.
+    script = (
+        "import sys\n"
+        "from datetime import datetime\n"
+        "from pathlib import Path\n"
+        "from syndicate.pipeline import build\n"
+        f"report = build(Path({str(root)!r}), datetime.fromisoformat({NOW.isoformat()!r}))\n"
+        "print(report.written, 'syndicate.social.text' in sys.modules, 'regex' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # The counting rules and the regex module (60 ms) load only to write a post.
+    assert done.stdout.split() == ["()", "False", "False"]
 
 
 def test_an_edited_title_draws_its_card_again(publication: MakePublication, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ pages and cards overlaps with drawing them, and they are never all in memory at 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, fields, replace
@@ -305,12 +306,15 @@ def _unchanged(cache: BuildCache, key: str, folder: str, name: str) -> bool:
 
 
 def _prepare(config: Config, jobs: list[_Job]) -> None:
-    """Load the templates, fonts and card backdrop now: worker processes started
-    afterwards with "fork" inherit them instead of each loading them again."""
+    """Load the templates, the post texts' counting rules, fonts and card backdrop now:
+    worker processes started afterwards with "fork" inherit them instead of each loading
+    them again."""
     environment = templating.environment(config)
     for name in (_PAGE, _META):
         with contextlib.suppress(jinja2.TemplateError):  # rendering will say what is wrong
             environment.get_template(name)
+    if any(document_path(job.article) in job.names for job in jobs):
+        importlib.import_module(".social.text", __package__)
     if any(job.card is not None for job in jobs):
         prepare(config.social.card, config.site.title)
 

@@ -16,7 +16,6 @@ from ..errors import RenderError
 from ..output import json_bytes
 from .card import CardInput
 from .meta import card_metadata, card_path
-from .text import compose
 
 
 def document_path(article: Article) -> str:
@@ -25,6 +24,10 @@ def document_path(article: Article) -> str:
 
 
 def _posts(config: Config, article: Article, url: str, summary: str) -> dict[str, Any]:
+    # The counting rules (and the regex module) load only for a build that writes posts:
+    # a build that keeps every social file needs none of them.
+    from .text import compose
+
     social = config.social
     posts: dict[str, Any] = {}
     for platform in social.platforms:
