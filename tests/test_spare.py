@@ -89,6 +89,29 @@ def test_a_folders_permissions_changed_by_hand_are_kept(tmp_path: Path) -> None:
     assert stat.S_IMODE((folder / "posts/b").stat().st_mode) == 0o700
 
 
+def as_if_in_the_same_tick(folder: Path) -> None:
+    """Record the change times the folders have now, as when a change comes within the
+    same tick of the file system's clock as the build's last one and moves none of them
+    (the record's time stays that of the build: the folders are recent, "racy")."""
+    record_path = sibling(folder, "spare") / "record.json"
+    record = json.loads(record_path.read_bytes())
+    for part, top in (("current", folder), ("tree", sibling(folder, "spare") / "tree")):
+        for name in record[part]:
+            record[part][name] = (top / name).stat().st_ctime_ns
+    record_path.write_text(json.dumps(record))
+
+
+def test_a_change_in_the_same_tick_as_the_build_is_still_seen(tmp_path: Path) -> None:
+    folder = tmp_path / "feeds"
+    three_builds(folder)
+    (folder / "posts/a/notes.txt").write_text("mine")
+    (folder / "posts/b").chmod(0o700)
+    as_if_in_the_same_tick(folder)
+    write_files(folder, {**FILES, "rss.xml": b"feed 3"})
+    assert (folder / "posts/a/notes.txt").read_text() == "mine"
+    assert stat.S_IMODE((folder / "posts/b").stat().st_mode) == 0o700
+
+
 def test_a_file_slipped_into_the_spare_is_never_published(tmp_path: Path) -> None:
     folder = tmp_path / "feeds"
     three_builds(folder)

@@ -20,7 +20,9 @@ with the old folder after the swap, whatever changed.  So the old folder is kept
 files the swap changed, and the next build brings it up to date with an operation for
 each of those.  It is used only when neither folder was touched since: the change time
 of each of their folders is recorded, and any file or folder added, removed or renamed
-(or a folder's permissions changed) changes one of them.
+(or a folder's permissions changed) changes one of them.  A folder that changed just
+before its time was recorded could change again within the same tick of the file
+system's clock without its time moving: its entries are compared in both folders.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError
 
@@ -388,14 +392,15 @@ class _Spare:
         try:
             record = json.loads(self.record.read_bytes())
             current, old = record["current"], record["tree"]
+            changed = [str(name) for name in record["changed"]]
             usable = (
                 record["version"] == self.VERSION
                 and record["folder"] == _identity(self.folder)
                 and _change_times(self.folder, current) == current
                 and _change_times(self.tree, old) == old
+                and self._racy_folders_agree(record, changed)
             )
-            changed = [str(name) for name in record["changed"]] if usable else []
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             usable = False
         if not usable:
             shutil.rmtree(self.path, ignore_errors=True)
@@ -414,6 +419,25 @@ class _Spare:
             return None
         return set(current)
 
+    def _racy_folders_agree(self, record: dict[str, Any], changed: list[str]) -> bool:
+        """Whether each folder whose change time was recorded within :data:`_RACY_NS` of
+        its change has the same entries and permissions in both folders, but for the
+        files (and their folders) the last swap changed.  Those folders could have
+        changed again within the same tick of the file system's clock (a few
+        milliseconds; 2 s on FAT) with nothing to show for it in their change times."""
+        at = int(record["at"])
+        racy = {
+            d for part in ("current", "tree") for d, c in record[part].items() if at - c < _RACY_NS
+        }
+        if not racy:
+            return True
+        allowed: dict[str, set[str]] = {}
+        for name in changed:
+            parts = name.split("/")
+            for depth in range(len(parts)):
+                allowed.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
+        return all(_same_entries(self.folder, self.tree, d, allowed.get(d, set())) for d in racy)
+
     def keep(self, old: Path, changed: Set[str], dirs: Set[str], old_dirs: Set[str]) -> None:
         """Keep *old*, the folder the swap replaced, as the spare: it differs from the
         current folder (whose folders are *dirs*) by the *changed* files."""
@@ -429,10 +453,35 @@ class _Spare:
                 "current": _change_times(self.folder, dirs),
                 "tree": _change_times(self.tree, old_dirs),
             }
+            record["at"] = time.time_ns()  # after the change times it was taken with
             atomic_write(self.record, json_text(record).encode("utf-8"), durable=False)
         except BaseException:
             shutil.rmtree(self.path, ignore_errors=True)
             raise
+
+
+#: How long after a folder changed its change time may not move for a second change (the
+#: file system's clock ticks: a few milliseconds, 2 s on FAT): see _Spare._racy_folders_agree.
+_RACY_NS = 2_000_000_000
+
+
+def _same_entries(current: Path, tree: Path, folder: str, allowed: Set[str]) -> bool:
+    """Whether *folder* ("" for the top) has the same entries in *current* and *tree*,
+    but for the names *allowed* to differ, and the same permissions; a folder missing
+    from one of them has no entries there."""
+    paths = [os.path.join(str(top), folder) if folder else str(top) for top in (current, tree)]
+    entries: list[set[str] | None] = []
+    for path in paths:
+        try:
+            entries.append(set(os.listdir(path)))
+        except FileNotFoundError:
+            entries.append(None)
+    mine, theirs = entries
+    if ((mine or set()) ^ (theirs or set())) - allowed:
+        return False
+    if mine is not None and theirs is not None:
+        return os.stat(paths[0]).st_mode == os.stat(paths[1]).st_mode
+    return True
 
 
 def _identity(folder: Path) -> list[int]:
