@@ -112,6 +112,17 @@ def test_a_change_in_the_same_tick_as_the_build_is_still_seen(tmp_path: Path) ->
     assert stat.S_IMODE((folder / "posts/b").stat().st_mode) == 0o700
 
 
+def test_a_file_replaced_in_the_same_tick_as_the_build_is_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "feeds"
+    three_builds(folder)
+    # Replaced by another file of the same name, as editors save: a new inode.
+    (folder / "posts/b/index.html.tmp").write_bytes(b"b by hand")
+    (folder / "posts/b/index.html.tmp").replace(folder / "posts/b/index.html")
+    as_if_in_the_same_tick(folder)
+    write_files(folder, {"rss.xml": b"feed 3"})  # the pages not named: left as they are
+    assert (folder / "posts/b/index.html").read_bytes() == b"b by hand"
+
+
 def test_a_file_slipped_into_the_spare_is_never_published(tmp_path: Path) -> None:
     folder = tmp_path / "feeds"
     three_builds(folder)

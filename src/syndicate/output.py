@@ -466,20 +466,29 @@ _RACY_NS = 2_000_000_000
 
 
 def _same_entries(current: Path, tree: Path, folder: str, allowed: Set[str]) -> bool:
-    """Whether *folder* ("" for the top) has the same entries in *current* and *tree*,
-    but for the names *allowed* to differ, and the same permissions; a folder missing
-    from one of them has no entries there."""
+    """Whether *folder* ("" for the top) has the same entries in *current* and *tree* (the
+    same names, each file the same inode, as hard links are), but for the names *allowed*
+    to differ, and the same permissions; a folder missing from one of them has no entries
+    there."""
     paths = [os.path.join(str(top), folder) if folder else str(top) for top in (current, tree)]
-    entries: list[set[str] | None] = []
+    entries: list[dict[str, int | None] | None] = []
     for path in paths:
         try:
-            entries.append(set(os.listdir(path)))
+            with os.scandir(path) as listing:
+                entries.append(
+                    {
+                        e.name: None if e.is_dir(follow_symlinks=False) else e.inode()
+                        for e in listing
+                    }
+                )
         except FileNotFoundError:
             entries.append(None)
-    mine, theirs = entries
-    if ((mine or set()) ^ (theirs or set())) - allowed:
+    mine, theirs = (found or {} for found in entries)
+    if (mine.keys() ^ theirs.keys()) - allowed:
         return False
-    if mine is not None and theirs is not None:
+    if any(mine[name] != theirs[name] for name in (mine.keys() & theirs.keys()) - allowed):
+        return False
+    if entries[0] is not None and entries[1] is not None:
         return os.stat(paths[0]).st_mode == os.stat(paths[1]).st_mode
     return True
 
