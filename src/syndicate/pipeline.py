@@ -626,27 +626,23 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
         files[f"digests/{email.digest.id}/index.html"] = email.web.encode("utf-8")
         diagnostics.extend(email.diagnostics)
     files.update(pages.render_pages(config, plans, publication, emails))
-    outputs = OutputFiles(config, made, files, None, bodies.entries)
-    if not (config.site.pages or config.social.platforms):  # feeds only: no page, no card
-        return Outputs(
-            outputs,
-            tuple(emails),
-            tuple(diagnostics),
-            0,
-            kept=frozenset(kept),
-            output_keys=output_keys,
-        )
-    from .article_files import article_files
+    streamed: Made | None = None
+    cards = 0
+    if config.site.pages or config.social.platforms:  # else feeds only: no page, no card
+        from .article_files import article_files
 
-    feed_names = {plan.folder + name for plan in plans for name in feeds.FORMATS}
-    own = article_files(publication, bodies, cache, taken=files.keys() | feed_names)
+        feed_names = {plan.folder + name for plan in plans for name in feeds.FORMATS}
+        own = article_files(publication, bodies, cache, taken=files.keys() | feed_names)
+        streamed, cards = own.made, own.cards
+        kept |= own.kept
+        output_keys |= own.keys
     return Outputs(
-        OutputFiles(config, made, files, own.made, bodies.entries),
+        OutputFiles(config, made, files, streamed, bodies.entries),
         tuple(emails),
         tuple(diagnostics),
-        own.cards,
-        kept=frozenset(kept | own.kept),
-        output_keys=output_keys | own.keys,
+        cards,
+        kept=frozenset(kept),
+        output_keys=output_keys,
     )
 
 
