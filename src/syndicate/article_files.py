@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import jinja2
 
 from . import __version__, pages, templating
-from .cache import BuildCache, content_hash, digest
+from .cache import BuildCache, content_hash, digest, signature
 from .config import Config
 from .content import Article
 from .errors import Diagnostic, RenderError
@@ -288,8 +288,7 @@ def _unchanged(cache: BuildCache, key: str, folder: str, name: str) -> bool:
         status = os.stat(path)
     except OSError:
         return False
-    now = [status.st_size, status.st_mtime_ns, status.st_ino]
-    if recorded[1:4] == now:
+    if recorded[1:4] == signature(status):
         return True
     if len(recorded) != 5 or recorded[1] != status.st_size:
         return False
@@ -300,7 +299,7 @@ def _unchanged(cache: BuildCache, key: str, folder: str, name: str) -> bool:
     except OSError:
         return False
     if same:
-        cache.outputs[name] = [key, status.st_size, status.st_mtime_ns, status.st_ino, recorded[4]]
+        cache.outputs[name] = [key, *signature(status), recorded[4]]
         cache.changed("outputs")
     return same
 

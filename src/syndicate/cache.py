@@ -331,4 +331,9 @@ def file_signature(path: Path) -> list[int] | None:
         status = path.stat()
     except OSError:
         return None
+    return signature(status)
+
+
+def signature(status: os.stat_result) -> list[int]:
+    """What an output's record holds of its file's status (see :func:`file_signature`)."""
     return [status.st_size, status.st_mtime_ns, status.st_ino]
