@@ -254,11 +254,16 @@ def make_cold(dest: Path) -> None:
     build's 40,000 files, creating a file took 400 µs instead of 30, 16 s of system time
     over a full build.  A build on a fresh clone, as in CI, creates its files without that.
     """
-    trash = dest.parent / TRASH
-    trash.mkdir(exist_ok=True)
     for name in ("feeds", ".feeds.spare", ".syndicate"):
         if (dest / name).exists():
-            os.rename(dest / name, tempfile.mkdtemp(dir=trash, prefix=name.lstrip(".")))
+            os.rename(dest / name, to_trash(dest.parent, name.lstrip(".")))
+
+
+def to_trash(workdir: Path, prefix: str) -> Path:
+    """A new empty folder in *workdir*'s :data:`TRASH`, to move something into."""
+    trash = workdir / TRASH
+    trash.mkdir(exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=trash, prefix=prefix))
 
 
 def empty_trash(workdir: Path) -> None:
@@ -540,9 +545,7 @@ def fresh_clone(dest: Path) -> None:
     (as a CI runner checks out the repository and restores ``.syndicate/cache/``): every
     file's bytes in a new file, with a new inode and modification time.  The old folder
     goes to the trash (see :func:`make_cold`)."""
-    trash = dest.parent / TRASH
-    trash.mkdir(exist_ok=True)
-    away = Path(tempfile.mkdtemp(dir=trash, prefix="clone"))
+    away = to_trash(dest.parent, "clone")
     os.rename(dest, away / dest.name)
     # What git holds, and the restored cache: not the spare output folder of a build.
     spare = shutil.ignore_patterns(".feeds.spare")
