@@ -392,6 +392,73 @@ def test_after_a_fresh_clone_a_card_with_other_bytes_is_drawn_again(
     assert card.read_bytes() == drawn
 
 
+def with_photo(publication: MakePublication, colour: str) -> Path:
+    """A publication whose article "a" shows a photo of one *colour* from its static folder,
+    and whose article "b" links to "a"."""
+
+    root = publication(
+        {
+            "content/a.md": article("Apples", "2025-01-01", image="/img/a.png"),
+            "content/b.md": article("Bananas", "2025-02-01", "After [apples](a.md)."),
+        }
+    )
+    (root / "static/img").mkdir(parents=True)
+    photo(root / "static/img/a.png", colour)
+    return root
+
+
+def photo(path: Path, colour: str) -> None:
+    """A photo of one *colour*, whose file has the same size whatever the colour."""
+    from PIL import Image
+
+    Image.new("RGB", (240, 126), colour).save(path, compress_level=0)
+
+
+def moved_copy(root: Path, tmp_path: Path) -> Path:
+    """*root* copied to another folder, its build cache and output with it."""
+    moved = tmp_path / "elsewhere" / "pub"
+    shutil.copytree(root, moved, copy_function=shutil.copyfile)
+    return moved
+
+
+def test_a_publication_moved_to_another_folder_parses_renders_and_draws_nothing_again(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = with_photo(publication, "red")
+    build(root, NOW)
+    moved = moved_copy(root, tmp_path)
+    shutil.rmtree(root)
+    report = build(moved, NOW)
+    assert (report.parsed, report.rendered, report.cards, report.written) == (0, 0, 0, ())
+    assert tree(moved / "feeds") == cold(moved, tmp_path)
+
+
+def test_a_moved_publication_draws_its_cards_from_its_own_images(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = with_photo(publication, "red")
+    build(root, NOW)
+    moved = moved_copy(root, tmp_path)
+    photo(moved / "static/img/a.png", "blue")
+    report = build(moved, NOW)
+    assert (report.parsed, report.cards) == (0, 1) and "social/a.png" in report.written
+    assert tree(moved / "feeds") == cold(moved, tmp_path)
+    assert build(root, NOW).written == ()  # the first folder still shows its own
+
+
+def test_a_page_whose_template_shows_a_path_is_made_again_in_another_folder(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = with_photo(publication, "red")
+    (root / "templates/site").mkdir(parents=True)
+    (root / "templates/site/article.html.j2").write_text("{{ article.source }}\n")
+    build(root, NOW)
+    moved = moved_copy(root, tmp_path)
+    report = build(moved, NOW)
+    assert set(report.written) == {"posts/a/index.html", "posts/b/index.html"}
+    assert (moved / "feeds/posts/a/index.html").read_text() == f"{moved}/content/a.md\n"
+
+
 def test_without_the_cache_the_output_is_the_same(publication: MakePublication) -> None:
     root = three(publication, config=SITE)
     build(root, NOW)

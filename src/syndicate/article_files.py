@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import jinja2
 
 from . import __version__, pages, templating
-from .cache import BuildCache, content_hash, digest, signature
+from .cache import BuildCache, content_hash, digest, portable, signature, source_name
 from .config import Config
 from .content import Article
 from .errors import Diagnostic, RenderError
@@ -43,6 +43,8 @@ from .social.outputs import card_input, document_path, social_document
 from .workers import Stream, shared
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .pipeline import Bodies, Publication
 
 #: Article fields a template may show; the body is in the body's key.
@@ -111,24 +113,36 @@ class Made(Mapping[str, bytes]):
             self._stream.close()
 
 
-def article_key(article: Article) -> str:
-    """What of *article* but its body a page or a social file may show: every field."""
+def article_key(article: Article, root: Path) -> str:
+    """What of *article* but its body a page or a social file may show: every field, its
+    files by their place in the publication in *root*."""
     values = [getattr(article, name) for name in _SHOWN]
     # A mapping's order is the file's, from the cache too: a template may show it.
     shown = [list(v.items()) if isinstance(v, Mapping) else v for v in values]
+    shown[_SOURCE] = source_name(article.source, root)
+    image = article.image
+    if image is not None and image.source is not None:
+        shown[_IMAGE] = (image.url, image.type, image.length, source_name(image.source, root))
     return digest("article", repr(shown))
+
+
+_SOURCE, _IMAGE = _SHOWN.index("source"), _SHOWN.index("image")
 
 
 class _Keys:
     """The key of each file of an article, from what the files of a build share."""
 
     def __init__(self, config: Config) -> None:
-        site = repr(config.site)
+        site = portable(config.site, config.root)
         handle = config.social.platform("x").handle or "\x00none"
         self.config = config
-        self.page = _shared_key("page", site, handle, templating.template_key(config, _PAGE))
-        self.snippet = _shared_key("meta", site, handle, templating.template_key(config, _META))
-        self.document = digest("social", site, repr(config.social))
+        # A template, which may be the publication's own, could show a path: the files
+        # rendered from one are made again in another folder.
+        root = str(config.root)
+        page, meta = templating.template_key(config, _PAGE), templating.template_key(config, _META)
+        self.page = _shared_key("page", site, handle, root, page)
+        self.snippet = _shared_key("meta", site, handle, root, meta)
+        self.document = digest("social", site, portable(config.social, config.root))
         self.cards = CardKeys(config.social.card, __version__) if config.social.platforms else None
 
     def files(
@@ -137,7 +151,7 @@ class _Keys:
         """The article's files, each with its key (None: it must be made); *body* is the key
         of the article's body (None when it must be rendered first)."""
         config = self.config
-        shown = None if body is None else digest(article_key(article), body, url)
+        shown = None if body is None else digest(article_key(article, config.root), body, url)
         found: dict[str, str | None] = {}
         if config.site.pages:
             found[pages.page_path(config, url)] = _key(self.page, shown)

@@ -23,6 +23,11 @@ from plus syndicate's version:
   with the cache restored), a file that still has those bytes is kept too, its new
   times recorded, and 10,000 cards are read and hashed instead of drawn again.
 
+Paths in keys and records are from the publication's folder (:func:`source_name`,
+:func:`portable`): a publication moved or cloned to another folder keeps its cache.  A
+key of what a user's template renders also holds the folder itself, because the
+template may show a path.
+
 A cache file that cannot be read, or was written by another version, is ignored and
 rebuilt.  HTML read from the cache goes through the sanitiser again, so even a cache
 written by someone else cannot put script into an output.  Deleting the folder only
@@ -38,7 +43,7 @@ import os
 import shutil
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -337,3 +342,33 @@ def file_signature(path: Path) -> list[int] | None:
 def signature(status: os.stat_result) -> list[int]:
     """What an output's record holds of its file's status (see :func:`file_signature`)."""
     return [status.st_size, status.st_mtime_ns, status.st_ino]
+
+
+def source_name(path: Path | str, root: Path) -> str:
+    """*path* relative to *root*, with "/" between folders: what the state and the cache
+    call a source file, and what keys and records hold instead of a whole path, so that a
+    publication moved or cloned to another folder keeps its cache.  A prefix cut in the
+    usual case, without ``relpath``'s cost."""
+    text, top = str(path), str(root) + os.sep
+    if text.startswith(top):
+        return text[len(top) :].replace(os.sep, "/")
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+def portable(settings: object, root: Path) -> str:
+    """The repr of *settings* (a configuration's dataclass) with every path in it a
+    :func:`source_name` below *root*: what keys hold of a configuration."""
+    return repr(_relative(settings, root))
+
+
+def _relative(value: object, root: Path) -> object:
+    if isinstance(value, Path):
+        return source_name(value, root)
+    if is_dataclass(value) and not isinstance(value, type):
+        changed = {f.name: _relative(getattr(value, f.name), root) for f in fields(value)}
+        return replace(value, **changed)
+    if isinstance(value, list):
+        return [_relative(item, root) for item in value]
+    if type(value) is tuple:
+        return tuple(_relative(item, root) for item in value)
+    return value

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slugify import slugify
 
 from . import simple_yaml
-from .cache import BuildCache, Encoded, digest, encoded
+from .cache import BuildCache, Encoded, digest, encoded, portable, source_name
 from .config import Config
 from .errors import Diagnostic, Severity
 from .workers import Stream
@@ -757,7 +757,7 @@ def load_articles(
     settings = ""
     trusted = 0
     if cache is not None:
-        settings = digest(repr(config.site), repr(config.content), _static_signature(config))
+        settings = _reading_settings(config)
         trusted = time_ns() - 2_000_000_000  # see _signature
         for index, (path, name) in enumerate(listed):
             names[index] = name
@@ -771,7 +771,7 @@ def load_articles(
                 continue
             signature = _signature(status, trusted)
             if signature is not None and entry.get("stat") == signature:
-                results[index] = _from_record(entry, path)  # unchanged: not even read
+                results[index] = _from_record(entry, path, config.root)  # unchanged: not even read
                 if results[index] is not None:
                     continue
             if status.st_size > config.content.max_bytes:
@@ -781,7 +781,7 @@ def load_articles(
             except OSError:
                 continue
             if entry.get("hash") == digest(data):  # touched, not changed
-                results[index] = _from_record(entry, path)
+                results[index] = _from_record(entry, path, config.root)
                 if results[index] is not None:
                     if entry.get("stat") != signature:
                         entry["stat"] = signature
@@ -833,7 +833,7 @@ def _read_for_build(
     settings, trusted = recording
     content = article.place[2] if article is not None and article.place else digest(data)
     record = {"settings": settings, "stat": _signature(status, trusted), "hash": content}
-    return article, found, encoded({**record, **_to_record(article, found)})
+    return article, found, encoded({**record, **_to_record(article, found, config.root)})
 
 
 #: What a worker sends back of an article it read: the article's fields and the
@@ -879,15 +879,6 @@ def _with_path(path: Path, found: Iterable[Sequence[Any]]) -> list[Diagnostic]:
 _SEVERITY = {severity.value: severity for severity in Severity}
 
 
-def source_name(path: Path | str, root: Path) -> str:
-    """*path* relative to *root*, with "/" between folders (what the state and the cache
-    call a source file); a prefix cut in the usual case, without ``relpath``'s cost."""
-    text, top = str(path), str(root) + os.sep
-    if text.startswith(top):
-        return text[len(top) :].replace(os.sep, "/")
-    return Path(os.path.relpath(path, root)).as_posix()
-
-
 def _signature(status: os.stat_result, trusted: int) -> list[int] | None:
     """Size, modification and change times and inode of a file: while they stay the same,
     so do its bytes.  None for a file changed in the last two seconds, whose times may not
@@ -897,18 +888,28 @@ def _signature(status: os.stat_result, trusted: int) -> list[int] | None:
     return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
 
 
+def _reading_settings(config: Config) -> str:
+    """The digest of what reading an article depends on besides its file: the site and
+    content settings, folders by their place in the publication (see
+    :func:`~syndicate.cache.source_name`), and the static folder's files."""
+    site, content = portable(config.site, config.root), portable(config.content, config.root)
+    return digest(site, content, _static_signature(config))
+
+
 def _static_signature(config: Config) -> str:
-    """What reading an article may depend on in the static folder: its files and sizes
-    (an article's image is looked up there)."""
+    """What reading an article may depend on in the static folder: its files (by their
+    place in it) and sizes (an article's image is looked up there)."""
+    static = config.site.static
     listing = []
-    for parent, dirs, names in os.walk(config.site.static):
+    for parent, dirs, names in os.walk(static):
         dirs.sort()
         for name in sorted(names):
+            path = os.path.join(parent, name)
             try:
-                size = os.stat(os.path.join(parent, name)).st_size
+                size = os.stat(path).st_size
             except OSError:
                 size = -1
-            listing.append(f"{os.path.join(parent, name)}\0{size}")
+            listing.append(f"{os.path.relpath(path, static)}\0{size}")
     return "\n".join(listing)
 
 
@@ -922,8 +923,9 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _to_record(article: Article | None, found: list[Diagnostic]) -> dict[str, Any]:
-    """An article and its diagnostics as JSON; the body as a place in the file's text."""
+def _to_record(article: Article | None, found: list[Diagnostic], root: Path) -> dict[str, Any]:
+    """An article and its diagnostics as JSON; the body as a place in the file's text, the
+    image's file as a path from *root*, the publication's folder."""
     record: dict[str, Any] = {
         "diagnostics": _without_path(found),
         "article": None,
@@ -954,7 +956,7 @@ def _to_record(article: Article | None, found: list[Diagnostic]) -> dict[str, An
             image.url,
             image.type,
             image.length,
-            None if image.source is None else str(image.source),
+            None if image.source is None else source_name(image.source, root),
         ],
         "draft": article.draft,
         "id": article.id,
@@ -979,10 +981,10 @@ def _zone_name(moment: datetime) -> str | None:
 
 
 def _from_record(
-    entry: Mapping[str, Any], path: Path
+    entry: Mapping[str, Any], path: Path, root: Path
 ) -> tuple[Article | None, list[Diagnostic]] | None:
-    """The article and diagnostics an entry of the cache holds; None when it cannot be
-    used (the article is then read again)."""
+    """The article and diagnostics an entry of the cache holds, for the publication in
+    *root*; None when it cannot be used (the article is then read again)."""
     try:
         if entry["diagnostics"] is None:
             return None
@@ -1009,7 +1011,7 @@ def _from_record(
             summary=fields["summary"],
             image=None
             if image is None
-            else Image(image[0], image[1], image[2], None if image[3] is None else Path(image[3])),
+            else Image(image[0], image[1], image[2], None if image[3] is None else root / image[3]),
             draft=bool(fields["draft"]),
             id=fields["id"],
             text=None,
@@ -1031,7 +1033,7 @@ def _duplicate_slugs(articles: list[Article], root: Path) -> Iterator[Diagnostic
                 article.source,
                 article.line("slug"),
                 f'slug: "{article.slug}" is also the slug of '
-                f"{Path(os.path.relpath(other.source, root)).as_posix()}; "
+                f"{source_name(other.source, root)}; "
                 "give one of them another slug",
             )
 

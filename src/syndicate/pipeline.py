@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import feeds, markdown, templating
-from .cache import BuildCache, body_record, digest, file_signature
+from .cache import BuildCache, body_record, digest, file_signature, portable, source_name
 from .config import Config, load_config, read_config
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
@@ -263,10 +263,11 @@ class _Recorded(Mapping[Path, str]):
         return len(self.links)
 
 
-def body_key(article: Article, url: str, site_url: str) -> str:
-    """What an article's rendered body is made of, but for the links it resolves."""
+def body_key(article: Article, url: str, site_url: str, root: Path) -> str:
+    """What an article's rendered body is made of, but for the links it resolves; its
+    folder in the publication in *root* (where its relative links lead from)."""
     summary = "\x00none" if article.summary is None else article.summary
-    folder = str(article.source.parent)
+    folder = source_name(article.source.parent, root)
     engine = markdown.engine()
     return digest(
         "body", engine, article.fingerprint, article.title, summary, folder, url, site_url
@@ -298,14 +299,19 @@ class Bodies:
     def _cached_key(self, article: Article) -> str | None:
         if self.cache is None:
             return None
-        key = body_key(article, self.publication.urls[article.slug], self.site_url)
+        root = self.publication.config.root
+        key = body_key(article, self.publication.urls[article.slug], self.site_url, root)
         entry = self.cache.bodies.get(article.slug)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
         links = entry.get("links")
         if not isinstance(links, dict):
             return None
-        if links and any(self.links.map.get(path) != url for path, url in links.items()):
+        # Each file a link named, from the publication's folder (see store_body below).
+        if links and any(
+            self.links.map.get(os.path.normpath(os.path.join(root, path))) != url
+            for path, url in links.items()
+        ):
             return None
         return key
 
@@ -359,7 +365,9 @@ class Bodies:
                 if entry_id is not None and pieces is not None:
                     self.entries[entry_id] = pieces
                 if self.cache is not None:
-                    self.cache.store_body(article.slug, key, record, seen)
+                    root = self.publication.config.root
+                    links = {source_name(path, root): url for path, url in seen.items()}
+                    self.cache.store_body(article.slug, key, record, links)
                     self._keys.pop(article.slug, None)
                     self.cache.rendered += 1
         return self.rendered
@@ -399,14 +407,15 @@ def _render(
         pieces = feeds.entry_pieces(entry, config)
     if not recording:
         return body, recorded.seen, "", b"", pieces
-    key = body_key(article, url, site_url)
+    key = body_key(article, url, site_url, config.root)
     return body, recorded.seen, key, body_record(key, body.html, body.summary), pieces
 
 
 def feed_key(plan: feeds.FeedPlan, publication: Publication, bodies: Bodies) -> str | None:
     """What a feed's three files are made of; None when a body it shows must be rendered."""
     config = publication.config
-    parts = [repr(config.site), repr(config.feeds), plan.folder, plan.title, plan.description]
+    site = portable(config.site, config.root)
+    parts = [site, repr(config.feeds), plan.folder, plan.title, plan.description]
     parts.append(plan.category or "\x00none")
     for article in plan.articles:
         key = bodies.entry_key(article)

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .cache import source_name
 from .config import Config
-from .content import Article, source_name
+from .content import Article
 from .errors import Diagnostic
 from .output import json_indented, json_string
 
