@@ -152,7 +152,7 @@ class Scenario:
     """Repeated warm builds, or builds after editing one article, of one corpus."""
 
     name: str
-    kind: str  # "warm", "edit" or "clone"
+    kind: str  # "warm", "edit", "clone" or "renamed"
     article: ArticleInfo | None = None
     runs: list[IncrementalRun] = field(default_factory=list)
     note: str | None = None
@@ -446,7 +446,8 @@ def bench_incremental(
     """After the cold builds: ``--repeat`` warm builds, then ``--repeat`` builds each after
     editing the newest article, then the same with an old article that no feed shows,
     then ``--repeat`` builds of a fresh clone with the build cache restored (as the
-    publish workflow runs)."""
+    publish workflow runs), then ``--repeat`` builds after renaming the publication's
+    folder (a renamed checkout, or another CI workspace)."""
     n = result.articles
     cmd = [str(args.syndicate), "-C", str(dest), "build"]
     newest, hidden = pick_articles(dest, args.limit)
@@ -458,6 +459,7 @@ def bench_incremental(
     else:
         scenarios.append(Scenario(hidden_name, "edit", hidden, in_feeds=False))
     scenarios.append(Scenario("fresh clone, cache restored", "clone"))
+    scenarios.append(Scenario("folder renamed, cache kept", "renamed"))
     originals: dict[Path, str] = {}
     try:
         for scenario in scenarios:
@@ -496,17 +498,42 @@ def incremental_run(
 ) -> str | None:
     """Edit (for an edit scenario), build, and compare ``feeds/`` before and after; return
     an error message, or None after appending the run to ``scenario.runs``."""
-    feeds = dest / "feeds"
     article = scenario.article
     marker = ""
     if scenario.kind == "clone":
         fresh_clone(dest)
+    if scenario.kind == "renamed":
+        # Each run in a folder of its own name, the files themselves untouched; put back
+        # after the build.
+        renamed = dest.with_name(f"{dest.name}-renamed-{attempt}")
+        os.rename(dest, renamed)
+        try:
+            there = [str(renamed) if part == str(dest) else part for part in cmd]
+            return measured_run(scenario, there, renamed, log, measure, args, "")
+        finally:
+            os.rename(renamed, dest)
     if article is not None:
         # Unique to the article and the run, so that it cannot be found in another article.
         marker = f"Benchmark edit {attempt} of {article.path.stem}."
         original = originals.setdefault(article.path, article.path.read_text(encoding="utf-8"))
         edited = original.rstrip("\n") + f"\n\n{marker}\n"
         article.path.write_text(edited, encoding="utf-8", newline="\n")
+    return measured_run(scenario, cmd, dest, log, measure, args, marker)
+
+
+def measured_run(
+    scenario: Scenario,
+    cmd: list[str],
+    dest: Path,
+    log: Path,
+    measure: Measure,
+    args: argparse.Namespace,
+    marker: str,
+) -> str | None:
+    """Build with *cmd* and compare ``feeds/`` of *dest* before and after (see
+    :func:`incremental_run`; *marker* is the text the edit added)."""
+    feeds = dest / "feeds"
+    article = scenario.article
     before = snapshot(feeds)
     start = log.stat().st_size if log.exists() else 0
     try:
@@ -695,7 +722,7 @@ def incremental_verdict(result: SizeResult, scenario: Scenario, wall: float) -> 
     cards = sum(r.cards for r in scenario.runs)
     timed = "" if full else f"< {max_wall:g} s, "
     misses = ["time"] if wall > max_wall and not full else []
-    if scenario.kind == "clone":  # no target: what a publish in CI costs
+    if scenario.kind in ("clone", "renamed"):  # no target: what a publish in CI costs
         goal = ("0 cards rendered, " if full else "") + "0 files rewritten"
         misses = [f"{changed} file change(s)"] if changed else []
         misses += [f"{cards} card(s) rendered"] if cards else []
