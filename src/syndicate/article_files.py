@@ -119,6 +119,8 @@ def article_key(article: Article, root: Path) -> str:
     values = [getattr(article, name) for name in _SHOWN]
     # A mapping's order is the file's, from the cache too: a template may show it.
     shown = [list(v.items()) if isinstance(v, Mapping) else v for v in values]
+    # Its two paths by name, rather than cache.portable() over every field: this runs for
+    # every article of every build.
     shown[_SOURCE] = source_name(article.source, root)
     image = article.image
     if image is not None and image.source is not None:

@@ -909,7 +909,7 @@ def _static_signature(config: Config) -> str:
                 size = os.stat(path).st_size
             except OSError:
                 size = -1
-            listing.append(f"{os.path.relpath(path, static)}\0{size}")
+            listing.append(f"{source_name(path, static)}\0{size}")
     return "\n".join(listing)
 
 
