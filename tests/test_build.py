@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -154,14 +155,14 @@ def test_a_write_that_fails_leaves_the_old_output_whole(
     del before["content/two.md"], stamps["content/two.md"]
     writes = 0
 
-    def full_disk(path: str, pieces: list[bytes]) -> None:
+    def full_disk(path: str, pieces: list[bytes]) -> int:
         nonlocal writes
         writes += 1
         data = b"".join(pieces)
         if writes == 3:  # the disk fills up half-way through the third file
             Path(path).write_bytes(data[: len(data) // 2])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
-        Path(path).write_bytes(data)
+        return Path(path).write_bytes(data)
 
     monkeypatch.setattr(syndicate.output, "_write", full_disk)
     with pytest.raises(OutputError) as raised:
@@ -264,6 +265,54 @@ def test_a_write_that_stops_short_is_taken_up_where_it_stopped(
     pieces = [bytes([65 + i % 26]) * i for i in range(3000)]
     write_files(tmp_path / "feeds", _InPieces({"feed.xml": pieces}))
     assert (tmp_path / "feeds/feed.xml").read_bytes() == b"".join(pieces)
+
+
+def _flushes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of the thread of each flush to disk from now on (each still flushes)."""
+    threads: list[str] = []
+    real = syndicate.output._sync
+
+    def sync(folder: Path) -> None:
+        threads.append(threading.current_thread().name)
+        real(folder)
+
+    monkeypatch.setattr(syndicate.output, "_sync", sync)
+    monkeypatch.setattr(syndicate.output, "FLUSH_EVERY", 1000)
+    return threads
+
+
+def _flushing_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "syndicate-flush"]
+
+
+def test_a_large_build_flushes_what_it_wrote_while_it_writes_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = _flushes(monkeypatch)
+    files = {f"posts/{n}/index.html": bytes([97 + n % 26]) * 700 for n in range(40)}
+    result = write_files(tmp_path / "feeds", files)
+    assert len(result.written) == 40 and tree(tmp_path / "feeds") == files
+    # Flushes began in the background while files were still being written; the flush
+    # before the swap came last, in the build's own thread, and none is left running.
+    assert "syndicate-flush" in threads[:-1]
+    assert threads[-1] == threading.current_thread().name
+    assert _flushing_threads() == []
+
+
+def test_a_build_that_fails_while_flushing_leaves_the_old_output_and_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "feeds"
+    write_files(folder, {"a.xml": b"old a", "b.xml": b"old b", "c.xml": b"old c"})
+    before, stamps = tree(folder), mtimes(folder)
+    threads = _flushes(monkeypatch)
+    files = _FailsAtThird({"a.xml": b"A" * 1500, "b.xml": b"B" * 1500, "c.xml": b"new c"})
+    with pytest.raises(RenderError):
+        write_files(folder, files)
+    assert "syndicate-flush" in threads  # it had begun
+    assert tree(folder) == before and mtimes(folder) == stamps
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feeds"]  # no staging left
+    assert _flushing_threads() == []
 
 
 def test_output_paths_cannot_leave_the_output_folder(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -302,6 +303,9 @@ class _Staging:
         self.dirs: set[str] = {""}
         self.current_dirs: set[str] | None = None
         self.changed: set[str] = set()
+        #: Bytes written since the last flush began, and the flush under way, if any.
+        self._unflushed = 0
+        self._flushing: threading.Thread | None = None
         folder.parent.mkdir(parents=True, exist_ok=True)
         try:
             if folder.is_dir():
@@ -328,10 +332,31 @@ class _Staging:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         try:
-            _write(path, data)
+            size = _write(path, data)
         except FileExistsError:  # there after all (the current file could not be looked at)
             os.unlink(path)
-            _write(path, data)
+            size = _write(path, data)
+        self._unflushed += size
+        if self._unflushed >= FLUSH_EVERY:
+            self._flush_in_background()
+
+    def _flush_in_background(self) -> None:
+        """Start flushing what is written so far, unless a flush is still under way: the
+        disk works while the build makes the next files, and the flush before the swap has
+        only the last ones left to wait for."""
+        if self._flushing is not None and self._flushing.is_alive():
+            return
+        self._unflushed = 0
+        self._flushing = threading.Thread(
+            target=_sync_meanwhile, args=(self.path,), name="syndicate-flush", daemon=True
+        )
+        self._flushing.start()
+
+    def _flushed(self) -> None:
+        """Wait for the flush under way, if any."""
+        if self._flushing is not None:
+            self._flushing.join()
+            self._flushing = None
 
     def remove(self, name: str) -> None:
         path = target(self.path, name)
@@ -342,6 +367,7 @@ class _Staging:
 
     def swap(self) -> None:
         """Flush the next folder to disk and put it in place of the current one."""
+        self._flushed()
         _sync(self.path)
         _swap(self.path, self.folder)
         self.swapped = True
@@ -349,6 +375,7 @@ class _Staging:
     def discard(self) -> None:
         """After a swap, keep the old folder as the spare (or delete it); else delete the
         next folder."""
+        self._flushed()
         if self.swapped and self.current_dirs is not None and self.path.exists():
             with contextlib.suppress(OSError):
                 _Spare(self.folder).keep(self.path, self.changed, self.dirs, self.current_dirs)
@@ -517,15 +544,18 @@ def _bring_up_to_date(current: str, spare: str, name: str) -> None:
         _prune(Path(there).parent, Path(spare))
 
 
-def _write(path: str, pieces: Sequence[bytes]) -> None:
+def _write(path: str, pieces: Sequence[bytes]) -> int:
     """A new file at *path* (the umask sets its permissions): never one already there,
-    which could be a hard link to a file of the current folder."""
+    which could be a hard link to a file of the current folder.  Says how many bytes it
+    holds."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
-        if write_all(descriptor, pieces) >= _EARLY_WRITEBACK:
+        size = write_all(descriptor, pieces)
+        if size >= _EARLY_WRITEBACK:
             _start_writeback(descriptor)
     finally:
         os.close(descriptor)
+    return size
 
 
 #: The most pieces one writev() takes (the kernel's IOV_MAX; 1024 on Linux).
@@ -633,6 +663,21 @@ def _swap(new: Path, current: Path) -> None:
     os.rename(current, old)
     os.rename(new, current)
     os.rename(old, new)
+
+
+#: The bytes a build writes before the files written so far start on their way to disk,
+#: in a thread of their own, while it makes the next (see :meth:`_Staging.write`).  Before,
+#: the kernel had written next to none of a cold full build's 420 MB when the build
+#: flushed them to swap the folders: 1.2 s of its 26 s spent waiting for the disk, both
+#: cores idle.  Flushed as it went, that last flush took 0.06 s.
+FLUSH_EVERY = 64 << 20
+
+
+def _sync_meanwhile(folder: Path) -> None:
+    """:func:`_sync`, only to give the disk a head start: should it fail (the folder gone
+    with a build that failed), the flush before the swap says so, or there is none."""
+    with contextlib.suppress(OSError):
+        _sync(folder)
 
 
 def _sync(folder: Path) -> None:
