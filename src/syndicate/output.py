@@ -591,8 +591,8 @@ def _write_fully(descriptor: int, data: memoryview) -> None:
 #: Files from this size up start on their way to the disk as soon as they are written.
 #: For the thousands of small files of a full site (pages, cards), one request to the disk
 #: each cost more than it saved in the one clean comparison on 40,000 files (15 s of
-#: system time against 9 s; later runs varied too much to say more): the flush before the
-#: swap writes them together.
+#: system time against 9 s; later runs varied too much to say more): the flushes every
+#: :data:`FLUSH_EVERY` bytes and before the swap write them together.
 _EARLY_WRITEBACK = 1 << 20
 
 
