@@ -299,6 +299,34 @@ def test_a_large_build_flushes_what_it_wrote_while_it_writes_the_rest(
     assert _flushing_threads() == []
 
 
+def test_the_last_files_go_to_disk_while_ready_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small build writes less than FLUSH_EVERY: its files start on their way to disk
+    # in the background before ready() is called (the build saves its state and cache
+    # meanwhile), and the flush before the swap has only the rest to wait for.
+    threads: list[str] = []
+    flushing = threading.Event()
+    real = syndicate.output._sync
+
+    def sync(folder: Path) -> None:
+        threads.append(threading.current_thread().name)
+        flushing.set()
+        real(folder)
+
+    monkeypatch.setattr(syndicate.output, "_sync", sync)
+    seen: list[object] = []
+
+    def ready() -> None:
+        seen.append(flushing.wait(timeout=10))
+        seen.append(list(threads))
+
+    write_files(tmp_path / "feeds", {"rss.xml": b"<rss/>", "atom.xml": b"<feed/>"}, ready=ready)
+    assert seen == [True, ["syndicate-flush"]]
+    assert threads == ["syndicate-flush", threading.current_thread().name]
+    assert _flushing_threads() == []
+
+
 def test_a_build_that_fails_while_flushing_leaves_the_old_output_and_no_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import syndicate.cache
+import syndicate.config
 import syndicate.content
 import syndicate.markdown
 import syndicate.social.card
@@ -541,3 +542,42 @@ def test_the_pack_is_rewritten_with_only_the_bodies_in_use(publication: MakePubl
         assert pack.stat().st_size <= 2 * live + 65536
     again = build(root, NOW)
     assert (again.parsed, again.rendered, again.written) == (0, 0, ())
+
+
+def test_a_workers_record_of_an_article_is_the_json_of_its_fields(
+    publication: MakePublication,
+) -> None:
+    # The record a worker writes directly is what the JSON encoder writes of the same
+    # fields, for every kind of article (the unusual ones are written by the encoder).
+    root = publication(
+        {
+            "static/img/local.png": b"\x89PNG...",
+            "content/local.md": article('Quotes " and \\ back', image="/img/local.png"),
+            "content/remote.md": article(
+                "Remote", "2025-05-01T10:00:00+07:00", image="https://cdn.example.org/a.jpg"
+            ),
+            "content/missing.md": article("Missing", "2025-05-01T10:00:00Z", image="/no.webp"),
+            "content/full.md": article(
+                '"Ünïcode ✓"',
+                "2025-05-01 08:30:00",
+                categories="[Café, 'Q&A', Data]",
+                summary="A summary",
+                id="urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                authors="[Ann, Bo]",
+                draft="true",
+            ),
+            "content/broken.md": article("Broken", "2025-02-30"),
+            "content/extra.md": article("Extra", series="Part one"),
+        }
+    )
+    config = syndicate.config.load_config(root)
+    direct = []
+    for path in sorted((root / "content").glob("*.md")):
+        read, found, _ = syndicate.content._read_article(path, config, keep_body=False)
+        fields = syndicate.content._to_record(read, found, root)
+        record = syndicate.content._record_text("s", [1, 2, 3, 4], "h", read, found, root)
+        expected = {"settings": "s", "stat": [1, 2, 3, 4], "hash": "h", **fields}
+        if record is not None:
+            direct.append(path.stem)
+            assert record == syndicate.cache.encoded(expected), path.stem
+    assert direct == ["broken", "full", "local", "missing", "remote"]  # not "extra"

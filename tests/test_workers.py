@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,6 +33,88 @@ def test_a_stream_closed_early_stops_its_workers() -> None:
         first = next(iter(stream))
     assert first == 5000
     assert stream._pool is None
+
+
+PARENT = os.getpid()
+
+
+def _slow_here(item: int) -> None:
+    """Slows this process down, so that a helper surely starts while work is left."""
+    if os.getpid() == PARENT:
+        time.sleep(0.0005)
+
+
+def _made_where(item: int) -> tuple[int, int]:
+    _slow_here(item)
+    return item, os.getpid()
+
+
+def _fails_in_a_helper(item: int) -> int:
+    _slow_here(item)
+    if item == 0 and os.getpid() != PARENT:  # the first chunk: a helper's
+        raise ValueError("item 0 is bad")
+    return item
+
+
+def _fails_here(item: int) -> int:
+    if item == 1999:  # the last chunk: this process's
+        raise ValueError("item 1999 is bad")
+    return item
+
+
+def _a_helper_dies_on_7(item: int) -> int:
+    _slow_here(item)
+    if item == 7 and os.getpid() != PARENT:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return item
+
+
+needs_two_cores = pytest.mark.skipif(workers.cores() < 2, reason="one core: no helper")
+
+
+@needs_two_cores
+def test_shared_work_is_done_by_this_process_and_its_helpers_once_each() -> None:
+    items = list(range(1000))
+    with workers.SharedWork(_made_where, items, min_items=1) as work:
+        made = list(work)
+    assert sorted(position for position, _ in made) == items
+    assert all(result[0] == items[position] for position, result in made)
+    makers = {pid for _, (_, pid) in made}
+    assert PARENT in makers and len(makers) >= 2
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        pytest.param(_fails_in_a_helper, "item 0 is bad", marks=needs_two_cores),
+        (_fails_here, "item 1999 is bad"),
+    ],
+)
+def test_shared_work_raises_what_the_function_raised(
+    function: Callable[[int], int], message: str
+) -> None:
+    with (
+        pytest.raises(ValueError, match=message),
+        workers.SharedWork(function, list(range(2000)), min_items=1) as work,
+    ):
+        list(work)
+    assert work._helpers == []
+    assert multiprocessing.active_children() == []
+
+
+@needs_two_cores
+def test_shared_work_makes_what_a_killed_helper_did_not_send() -> None:
+    items = list(range(200))
+    assert workers.parallel_map(_a_helper_dies_on_7, items, min_items=1) == items
+
+
+def test_shared_work_stopped_early_leaves_no_helper() -> None:
+    with workers.SharedWork(abs, list(range(-20000, 0)), min_items=1) as work:
+        next(iter(work))
+        helpers = list(work._helpers)
+    assert all(not helper.is_alive() for helper in helpers)
+    assert work._helpers == []
+    assert multiprocessing.active_children() == []
 
 
 def test_a_parallel_build_writes_what_a_serial_one_writes(

@@ -222,6 +222,11 @@ class BuildCache:
         for name in sorted(self._dirty):
             _write(self.folder / f"{name}.json", getattr(self, name))
         self._dirty.clear()
+        self.save_articles()
+
+    def save_articles(self) -> None:
+        """Write the files of article records that changed (see :func:`shard`): the part
+        of :meth:`save` that does not depend on the outputs."""
         if self._dirty_shards:
             shards: dict[int, dict[str, Any]] = {n: {} for n in self._dirty_shards}
             for name, entry in self.articles.items():

@@ -229,6 +229,8 @@ def write_files(
                 if not dry_run:
                     staging = staging or _Staging(folder)
                     staging.write(name, data, replacing=size is not None)
+            if staging is not None:
+                staging.flush_ahead()  # while ready() works
             if ready is not None:
                 ready()
             removed = [
@@ -338,13 +340,13 @@ class _Staging:
             size = _write(path, data)
         self._unflushed += size
         if self._unflushed >= FLUSH_EVERY:
-            self._flush_in_background()
+            self.flush_ahead()
 
-    def _flush_in_background(self) -> None:
+    def flush_ahead(self) -> None:
         """Start flushing what is written so far, unless a flush is still under way: the
-        disk works while the build makes the next files, and the flush before the swap has
-        only the last ones left to wait for."""
-        if self._flushing is not None and self._flushing.is_alive():
+        disk works while the build makes the next files (or what it saves after the swap),
+        and the flush before the swap has only the last ones left to wait for."""
+        if not self._unflushed or (self._flushing is not None and self._flushing.is_alive()):
             return
         self._unflushed = 0
         self._flushing = threading.Thread(

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from .pipeline import Publication
 
 LATEST = 10
+#: The template of the landing page, ``index.html``.
+LANDING = "site/index.html.j2"
 
 
 def render_pages(
@@ -56,7 +58,7 @@ def render_pages(
         "newsletter": config.email is not None,
         "issues": issues,
     }
-    files = {"index.html": render_template(config, "site/index.html.j2", **context)}
+    files = {"index.html": render_template(config, LANDING, **context)}
     if config.email is not None:
         files["digests/index.html"] = render_template(config, "site/digests.html.j2", **context)
     return {name: html.encode("utf-8") for name, html in files.items()}

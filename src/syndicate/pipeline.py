@@ -21,13 +21,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import feeds, markdown, templating
+from . import feeds, markdown
 from .cache import BuildCache, body_record, digest, file_signature, portable, source_name
 from .config import Config, load_config, read_config
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
 from .email.digest import Digest, due, sent_digests
-from .errors import ContentError, Diagnostic, OutputError, has_errors, sort_key
+from .errors import ContentError, Diagnostic, OutputError, RenderError, has_errors, sort_key
 from .output import Pieces, WriteResult, atomic_write, write_files
 from .state import State, assign_ids, read_state
 from .workers import parallel_map, shared
@@ -125,20 +125,30 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def load_publication(
-    root: Path, now: datetime, cache: BuildCache | None = None
+    root: Path,
+    now: datetime,
+    cache: BuildCache | None = None,
+    *,
+    meanwhile: Callable[[Config], object] | None = None,
 ) -> tuple[Publication | None, list[Diagnostic]]:
-    """Read and check the whole publication; None with the diagnostics when it has errors."""
+    """Read and check the whole publication; None with the diagnostics when it has errors.
+    *meanwhile* is given the configuration to prepare what comes next while the workers
+    read the articles (see :func:`~syndicate.content.load_articles`)."""
     with _no_cycle_collection():
-        return _load_publication(root, now, cache)
+        return _load_publication(root, now, cache, meanwhile)
 
 
 def _load_publication(
-    root: Path, now: datetime, cache: BuildCache | None
+    root: Path,
+    now: datetime,
+    cache: BuildCache | None,
+    meanwhile: Callable[[Config], object] | None,
 ) -> tuple[Publication | None, list[Diagnostic]]:
     config, diagnostics = read_config(root)
     if config is None:
         return None, diagnostics
-    articles, found = load_articles(config, cache)
+    prepare = None if meanwhile is None else partial(meanwhile, config)
+    articles, found = load_articles(config, cache, meanwhile=prepare)
     diagnostics += found
     saved, found = read_state(config.state_path)
     diagnostics += found
@@ -299,10 +309,12 @@ class Bodies:
     def _cached_key(self, article: Article) -> str | None:
         if self.cache is None:
             return None
+        entry = self.cache.bodies.get(article.slug)
+        if not isinstance(entry, dict):
+            return None
         root = self.publication.config.root
         key = body_key(article, self.publication.urls[article.slug], self.site_url, root)
-        entry = self.cache.bodies.get(article.slug)
-        if not isinstance(entry, dict) or entry.get("key") != key:
+        if entry.get("key") != key:
             return None
         links = entry.get("links")
         if not isinstance(links, dict):
@@ -368,7 +380,8 @@ class Bodies:
                     root = self.publication.config.root
                     links = {source_name(path, root): url for path, url in seen.items()}
                     self.cache.store_body(article.slug, key, record, links)
-                    self._keys.pop(article.slug, None)
+                    # Its links were resolved with this build's: the key holds.
+                    self._keys[article.slug] = key
                     self.cache.rendered += 1
         return self.rendered
 
@@ -676,6 +689,19 @@ def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
     return files, diagnostics
 
 
+def _prepare_rendering(config: Config) -> None:
+    """What rendering needs first, made while the workers read the articles: the template
+    engine, emptied (templates are read afresh by every build), with the landing page's
+    template compiled, and the Markdown engine.  A template that does not compile is
+    reported when its page is rendered."""
+    from . import pages, templating
+
+    templating.environment.cache_clear()
+    with contextlib.suppress(RenderError):
+        templating.compile_template(config, pages.LANDING)
+    markdown.engine()
+
+
 def build(
     root: Path,
     now: datetime,
@@ -693,10 +719,9 @@ def build(
     read nor written, and the output is the same.
     """
     started = time.perf_counter()
-    templating.environment.cache_clear()  # templates are read afresh by every build
     with _no_cycle_collection():
         cache = BuildCache.open(root) if use_cache else None
-    publication, diagnostics = load_publication(root, now, cache)
+    publication, diagnostics = load_publication(root, now, cache, meanwhile=_prepare_rendering)
     if publication is None or has_errors(diagnostics, strict=strict):
         raise ContentError("the publication has errors", diagnostics)
     config = publication.config
@@ -716,12 +741,20 @@ def build(
         raise ContentError("the publication has errors", diagnostics)
     files = outputs.files.adding(static)
 
+    #: The state file as it is and as it will be, made while the disk flushes the outputs.
+    states: list[tuple[bytes, bytes]] = []
+
     def ready() -> None:
         """Once every file is made, and before any replaces the output: the problems found
-        while making them (card warnings) stop a strict build too."""
+        while making them (card warnings) stop a strict build too.  Then, while the disk
+        flushes the new files, what is saved after the swap is made, and the cache's
+        article records (which do not depend on the outputs) are saved."""
         late = files.problems()
         if late and has_errors([*diagnostics, *late], strict=strict):
             raise ContentError("the publication has errors", [*diagnostics, *late])
+        states.append(_state_bytes(publication, files.keys() | outputs.kept))
+        if cache is not None and not dry_run:
+            cache.save_articles()
 
     try:
         result: WriteResult = write_files(
@@ -735,15 +768,7 @@ def build(
     finally:
         files.close()
     diagnostics += files.problems()
-    state = replace(publication.state, outputs=tuple(sorted(files.keys() | outputs.kept)))
-    if state == publication.saved_state:
-        saved = data = b""  # nothing to write
-    else:
-        try:
-            saved = config.state_path.read_bytes()
-        except OSError:
-            saved = b""
-        data = state.to_json()
+    saved, data = states[0] if states else _state_bytes(publication, files.keys() | outputs.kept)
     if saved != data and not dry_run:
         try:
             atomic_write(config.state_path, data)
@@ -771,6 +796,19 @@ def build(
         rendered=cache.rendered if cache is not None else -1,
         kept=len(outputs.kept),
     )
+
+
+def _state_bytes(publication: Publication, outputs: Set[str]) -> tuple[bytes, bytes]:
+    """The state file as it is and as the build leaves it, with the files it wrote and
+    kept as *outputs*; both empty when the state is unchanged."""
+    state = replace(publication.state, outputs=tuple(sorted(outputs)))
+    if state == publication.saved_state:
+        return b"", b""  # nothing to write
+    try:
+        saved = publication.config.state_path.read_bytes()
+    except OSError:
+        saved = b""
+    return saved, state.to_json()
 
 
 def remember_outputs(

@@ -161,10 +161,6 @@ def _digest(item: Any) -> DigestRecord:
     return DigestRecord(item["id"], tuple(item["articles"]), item["sent"])
 
 
-def _source(article: Article, config: Config) -> str:
-    return source_name(article.source, config.root)
-
-
 def new_id(config: Config, article: Article, host: str | None = None) -> str:
     """A tag URI (RFC 4151) for a newly published article: readable and globally unique.
     *host* is the site's (looked up once for many articles)."""
@@ -173,10 +169,12 @@ def new_id(config: Config, article: Article, host: str | None = None) -> str:
     return _tag(host, article.date.astimezone(UTC), article.slug)
 
 
-def _tag(host: str, day: datetime, slug: str) -> str:
-    """:func:`new_id` of the article *slug* published on *day* (in UTC)."""
-    # isoformat() is strftime's "%Y-%m-%d", faster, but for years before 1000 ("0005").
-    stamp = day.date().isoformat() if day.year >= 1000 else f"{day:%Y-%m-%d}"
+def _tag(host: str, day: datetime, slug: str, iso: str | None = None) -> str:
+    """:func:`new_id` of the article *slug* published on *day* (in UTC), whose
+    ``isoformat()`` is *iso* when known."""
+    # isoformat() starts with strftime's "%Y-%m-%d", faster, but for years before 1000
+    # ("0005").
+    stamp = f"{day:%Y-%m-%d}" if day.year < 1000 else (iso or day.isoformat())[:10]
     return f"tag:{host},{stamp}:{slug}"
 
 
@@ -193,7 +191,8 @@ def assign_ids(
     so their ids stay taken and a new article in a reused file name gets an id
     of its own.
     """
-    source_of = {a.slug: _source(a, config) for a in published}
+    root = config.root
+    source_of = {a.slug: source_name(a.source, root) for a in published}
     articles = sorted(published, key=lambda a: source_of[a.slug])
     sources = set(source_of.values())
     by_source = {r.source: r for r in state.records if not r.gone}
@@ -229,7 +228,9 @@ def assign_ids(
     records: dict[str, Record] = {}
     host = urlsplit(config.site.url).hostname or "localhost"
     for article in articles:
-        source = source_of[article.slug]
+        slug = article.slug
+        source = source_of[slug]
+        url = urls[slug]
         day = article.date.astimezone(UTC)
         date_key = day.isoformat()  # the date a record keeps
         record: Record | None = by_source.get(source)
@@ -238,31 +239,27 @@ def assign_ids(
         if record is None and orphans:
             candidates = orphans.get((date_key, article.title), [])
             record = next((r for r in candidates if r.id not in claimed), None)
-        if article.slug not in ids:
+        given = ids.get(slug)
+        if given is None:
             if record is not None and record.id not in taken:
-                ids[article.slug] = record.id
+                given = record.id
             else:
-                ids[article.slug] = _unique(_tag(host, day, article.slug), used)
-            taken[ids[article.slug]] = source
-            used.add(ids[article.slug])
+                given = _unique(_tag(host, day, slug, date_key), used)
+            ids[slug] = given
+            taken[given] = source
+            used.add(given)
         if record is not None:
             claimed.add(record.id)
-            if record.url != urls[article.slug]:
+            if record.url != url:
                 diagnostics.append(
                     Diagnostic.warning(
                         article.source,
                         article.line("slug"),
-                        f"permalink changed from {record.url} to {urls[article.slug]}: "
+                        f"permalink changed from {record.url} to {url}: "
                         "links to the old address will break unless it redirects",
                     )
                 )
-        records[ids[article.slug]] = Record(
-            id=ids[article.slug],
-            source=source,
-            title=article.title,
-            date=date_key,
-            url=urls[article.slug],
-        )
+        records[given] = Record(given, source, article.title, date_key, url)
     # Articles that were published and are gone (deleted, drafted again) keep their ids.
     for old in state.records:
         if old.id not in records:

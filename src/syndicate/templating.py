@@ -54,15 +54,28 @@ def environment(config: Config) -> jinja2.Environment:
     )
 
 
+def compile_template(config: Config, name: str) -> jinja2.Template:
+    """Template *name*, compiled (once per build: the environment keeps it); a broken
+    template is a :class:`RenderError` naming it."""
+    try:
+        return environment(config).get_template(name)
+    except jinja2.TemplateError as error:
+        raise _render_error(error, name) from None
+
+
 def render_template(config: Config, name: str, **context: object) -> str:
     """Render template *name*; a broken template is a :class:`RenderError` naming it."""
     try:
         return environment(config).get_template(name).render(**context)
-    except jinja2.TemplateSyntaxError as error:
-        where = error.filename or error.name or name
-        raise RenderError(f"{where}:{error.lineno}: template error: {error.message}") from None
     except jinja2.TemplateError as error:
-        raise RenderError(f"{name}: template error: {error.message}") from None
+        raise _render_error(error, name) from None
+
+
+def _render_error(error: jinja2.TemplateError, name: str) -> RenderError:
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        where = error.filename or error.name or name
+        return RenderError(f"{where}:{error.lineno}: template error: {error.message}")
+    return RenderError(f"{name}: template error: {error.message}")
 
 
 def template_key(config: Config, name: str) -> str | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
+import select
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -48,19 +51,29 @@ def parallel_map(
     goes to each worker process once rather than with every chunk of items (with the
     "fork" start method, not even once: the worker inherits it).
     """
-    with Stream(function, items, min_items=min_items, shared=shared, steady=False) as results:
-        return list(results)
+    results: list[Any] = [None] * len(items)
+    with SharedWork(function, items, min_items=min_items, shared=shared) as made:
+        for position, result in made:
+            results[position] = result
+    return results
 
 
-class Stream(Generic[R]):
-    """``(function(item) for item in items)``, started at once on every core when there is
-    enough work: the caller takes each result, in order, as soon as it is made, and does
-    its own work (writing what the results hold) while the workers make the rest.
+class SharedWork(Generic[R]):
+    """``function(item)`` for each of *items*, made on every core when there is enough
+    work, by this process and by helpers forked from it: iterating gives each item's
+    position in *items* and its result, as soon as it is made, in no set order.
 
-    :meth:`close` stops the workers, and must be called (a ``with`` block does it), even
-    when not every result was taken.  Without enough work for a pool, each result is made
-    when it is taken.  *steady* sends the items in small chunks, so that results come
-    back steadily rather than in a few large batches (each worker takes four).
+    The helpers take chunks of items from the first one on, this process from the last
+    one back, until they meet: a chunk is taken, under a lock, by whoever comes to it
+    first.  A helper sends its results to this process through a pipe, which this
+    process reads between its own chunks.  Unlike a pool's workers, this process does
+    its share instead of waiting, and what it makes is neither sent nor received (for an
+    article, a tenth of what reading it costs); and no thread of this process stands
+    between the helpers and their work.
+
+    :meth:`close` stops the helpers, and must be called (a ``with`` block does it), even
+    when not every result was taken.  Without enough work, or without ``fork``, each
+    result is made when it is taken.
     """
 
     def __init__(
@@ -70,7 +83,213 @@ class Stream(Generic[R]):
         *,
         min_items: int = MIN_ITEMS,
         shared: Any = None,
-        steady: bool = True,
+    ) -> None:
+        self._function: Callable[[Any], R] = function
+        self._shared = shared
+        self._helpers: list[Any] = []
+        self._reader = -1
+        helpers = min(cores(), 8) - 1
+        if helpers < 1 or len(items) < min_items or not hasattr(os, "fork"):
+            self._results: Iterator[tuple[int, R]] = enumerate(_serially(function, items, shared))
+            return
+        import multiprocessing  # loads only when there are helpers
+
+        context = multiprocessing.get_context("fork")
+        # Small chunks, so that this process and the helpers finish together: about 32
+        # for each process, of no more than CHUNK items.
+        self._size = size = max(1, min(CHUNK, len(items) // (32 * (helpers + 1))))
+        self._chunks = [items[start : start + size] for start in range(0, len(items), size)]
+        #: The next chunk a helper takes, and the next this process takes.
+        self._next = context.RawArray("q", [0, len(self._chunks) - 1])
+        self._lock = context.Lock()
+        self._reader, writer = os.pipe()
+        with contextlib.suppress(AttributeError, OSError):  # Linux: room for a few chunks
+            import fcntl
+
+            fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        try:
+            for _ in range(helpers):
+                helper = context.Process(
+                    target=_help,
+                    args=(function, self._chunks, self._next, self._lock, self._reader, writer),
+                    kwargs={"shared": shared},
+                    daemon=True,
+                )
+                helper.start()
+                self._helpers.append(helper)
+        except BaseException:
+            os.close(writer)
+            self.close()
+            raise
+        os.close(writer)
+        self._done: set[int] = set()
+        self._buffer = bytearray()
+        self._results = self._work()
+
+    def __iter__(self) -> Iterator[tuple[int, R]]:
+        return self._results
+
+    def _work(self) -> Iterator[tuple[int, R]]:
+        while True:
+            yield from self._received(wait=False)
+            index = self._take_last()
+            if index is None:
+                break
+            yield from self._make(index)
+        while len(self._done) < len(self._chunks):
+            if self._reader < 0:  # every helper is gone: make what they did not send
+                for index in range(len(self._chunks)):
+                    if index not in self._done:
+                        yield from self._make(index)
+                break
+            yield from self._received(wait=True)
+
+    def _take_last(self) -> int | None:
+        with self._lock:
+            index: int = self._next[1]
+            if index < self._next[0]:
+                return None
+            self._next[1] = index - 1
+        return index
+
+    def _make(self, index: int) -> Iterator[tuple[int, R]]:
+        _share(self._shared)
+        try:
+            results = [self._function(item) for item in self._chunks[index]]
+        finally:
+            _share(None)
+        self._done.add(index)
+        start = index * self._size
+        for offset, result in enumerate(results):
+            yield start + offset, result
+
+    def _received(self, *, wait: bool) -> Iterator[tuple[int, R]]:
+        """The results the helpers sent so far; with *wait*, at least one chunk's, unless
+        they are all gone."""
+        buffer = self._buffer
+        while self._reader >= 0:
+            if not wait and not select.select([self._reader], [], [], 0)[0]:
+                return
+            data = os.read(self._reader, PIPE_SIZE)
+            if not data:  # every helper has exited
+                os.close(self._reader)
+                self._reader = -1
+                return
+            buffer += data
+            got = False
+            while len(buffer) >= 8:
+                length = int.from_bytes(buffer[:8], "little")
+                if len(buffer) < 8 + length:
+                    break
+                index, results, error = pickle.loads(buffer[8 : 8 + length])
+                del buffer[: 8 + length]
+                if error is not None:
+                    raise error
+                self._done.add(index)
+                got = True
+                start = index * self._size
+                for offset, result in enumerate(results):
+                    yield start + offset, result
+            if wait and got:
+                return
+
+    def close(self) -> None:
+        if self._helpers:
+            finished = len(self._done) == len(self._chunks)
+            with self._lock:  # nothing more to take
+                self._next[0] = len(self._chunks)
+            for helper in self._helpers:
+                if not finished:
+                    helper.terminate()
+                helper.join()
+            self._helpers = []
+        if self._reader >= 0:
+            os.close(self._reader)
+            self._reader = -1
+
+    def __enter__(self) -> SharedWork[R]:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
+
+
+#: The most items in a chunk of :class:`SharedWork`.
+CHUNK = 40
+#: The pipe from the helpers: room for a few chunks of results, so that a helper seldom
+#: waits for this process to read them.
+PIPE_SIZE = 1 << 20
+
+
+def _help(
+    function: Callable[[T], R],
+    chunks: list[Sequence[T]],
+    next_chunk: Any,
+    lock: Any,
+    reader: int,
+    writer: int,
+    *,
+    shared: Any,
+) -> None:
+    """A helper of :class:`SharedWork`, in its forked process: take the next chunk, send
+    its results (or the exception it raised), until none is left."""
+    os.close(reader)
+    _share(shared)
+    try:
+        while True:
+            with lock:
+                index = next_chunk[0]
+                if index > next_chunk[1]:
+                    break
+                next_chunk[0] = index + 1
+            try:
+                sent: tuple[int, Any, Any] = (
+                    index,
+                    [function(item) for item in chunks[index]],
+                    None,
+                )
+            except Exception as error:  # raised where the results are taken
+                sent = (index, None, _picklable(error))
+            data = pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL)
+            _write_all(writer, len(data).to_bytes(8, "little") + data)
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the results are no longer wanted
+    finally:
+        os.close(writer)
+
+
+def _picklable(error: Exception) -> Exception:
+    try:
+        pickle.dumps(error)
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+class Stream(Generic[R]):
+    """``(function(item) for item in items)``, started at once on every core when there is
+    enough work: the caller takes each result, in order, as soon as it is made, and does
+    its own work (writing what the results hold) while the workers make the rest.
+
+    :meth:`close` stops the workers, and must be called (a ``with`` block does it), even
+    when not every result was taken.  Without enough work for a pool, each result is made
+    when it is taken.  The items go in small chunks, so that results come back steadily
+    rather than in a few large batches.
+    """
+
+    def __init__(
+        self,
+        function: Callable[[T], R],
+        items: Sequence[T],
+        *,
+        min_items: int = MIN_ITEMS,
+        shared: Any = None,
     ) -> None:
         workers = min(cores(), 8)
         self._pool: Any = None
@@ -79,9 +298,7 @@ class Stream(Generic[R]):
             return
         from concurrent.futures import ProcessPoolExecutor  # loads only when there is a pool
 
-        chunk = max(1, len(items) // (workers * 4))
-        if steady:
-            chunk = min(chunk, 32)
+        chunk = min(max(1, len(items) // (workers * 4)), 32)
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,))
         self._pool = pool
         self._results = pool.map(function, items, chunksize=chunk)
