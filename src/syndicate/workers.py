@@ -153,9 +153,12 @@ class SharedWork(Generic[R]):
         return index
 
     def _make(self, index: int) -> Iterator[tuple[int, R]]:
+        results = []
         _share(self._shared)
         try:
-            results = [self._function(item) for item in self._chunks[index]]
+            for item in self._chunks[index]:
+                results.append(self._function(item))
+                self._pull(wait=False)  # a helper never waits long for room in the pipe
         finally:
             _share(None)
         self._done.add(index)
@@ -163,19 +166,23 @@ class SharedWork(Generic[R]):
         for offset, result in enumerate(results):
             yield start + offset, result
 
+    def _pull(self, *, wait: bool) -> None:
+        """Take what the helpers sent (with *wait*, wait for something) out of the pipe,
+        to read later; at the end of the pipe, note that they are all gone."""
+        if self._reader < 0 or not (wait or select.select([self._reader], [], [], 0)[0]):
+            return
+        data = os.read(self._reader, PIPE_SIZE)
+        if data:
+            self._buffer += data
+        else:  # every helper has exited
+            os.close(self._reader)
+            self._reader = -1
+
     def _received(self, *, wait: bool) -> Iterator[tuple[int, R]]:
         """The results the helpers sent so far; with *wait*, at least one chunk's, unless
         they are all gone."""
         buffer = self._buffer
-        while self._reader >= 0:
-            if not wait and not select.select([self._reader], [], [], 0)[0]:
-                return
-            data = os.read(self._reader, PIPE_SIZE)
-            if not data:  # every helper has exited
-                os.close(self._reader)
-                self._reader = -1
-                return
-            buffer += data
+        while True:
             got = False
             while len(buffer) >= 8:
                 length = int.from_bytes(buffer[:8], "little")
@@ -190,8 +197,11 @@ class SharedWork(Generic[R]):
                 start = index * self._size
                 for offset, result in enumerate(results):
                     yield start + offset, result
-            if wait and got:
+            if self._reader < 0 or (got and wait):
                 return
+            if not wait and not select.select([self._reader], [], [], 0)[0]:
+                return
+            self._pull(wait=True)
 
     def close(self) -> None:
         if self._helpers:
