@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,6 +116,14 @@ def test_shared_work_stopped_early_leaves_no_helper() -> None:
     assert all(not helper.is_alive() for helper in helpers)
     assert work._helpers == []
     assert multiprocessing.active_children() == []
+
+
+def test_off_linux_a_pools_workers_do_the_shared_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "sys", types.SimpleNamespace(platform="darwin"))
+    with workers.SharedWork(abs, list(range(-1000, 0)), min_items=1) as work:
+        assert work._helpers == [] and (work._pool is not None or workers.cores() < 2)
+        assert list(work) == list(enumerate(range(1000, 0, -1)))
+    assert work._pool is None
 
 
 def test_a_parallel_build_writes_what_a_serial_one_writes(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +97,7 @@ class Report:
 def permalink(config: Config, article: Article) -> str:
     """The absolute URL of *article*'s page, from ``[site] permalink``."""
     template = config.site.permalink
-    if not any(field in template for field in ("{year", "{month", "{day")):
+    if not _dated(template):
         # The usual "/posts/{slug}/": no date to turn into the site's zone.
         return config.site.url + template.format(slug=article.slug).lstrip("/")
     local = article.date.astimezone(config.site.timezone)
@@ -108,6 +108,12 @@ def permalink(config: Config, article: Article) -> str:
         day=f"{local.day:02d}",
     )
     return config.site.url + path.lstrip("/")
+
+
+@lru_cache(maxsize=8)
+def _dated(template: str) -> bool:
+    """Whether a permalink template shows the article's date."""
+    return any(field in template for field in ("{year", "{month", "{day"))
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import contextlib
 import os
 import pickle
 import select
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -72,8 +73,9 @@ class SharedWork(Generic[R]):
     between the helpers and their work.
 
     :meth:`close` stops the helpers, and must be called (a ``with`` block does it), even
-    when not every result was taken.  Without enough work, or without ``fork``, each
-    result is made when it is taken.
+    when not every result was taken.  Without enough work, each result is made when it
+    is taken.  Off Linux, where forking is not the safe default, a :class:`Stream`'s
+    workers make them, in order.
     """
 
     def __init__(
@@ -89,8 +91,13 @@ class SharedWork(Generic[R]):
         self._helpers: list[Any] = []
         self._reader = -1
         helpers = min(cores(), 8) - 1
-        if helpers < 1 or len(items) < min_items or not hasattr(os, "fork"):
+        self._pool: Stream[R] | None = None
+        if helpers < 1 or len(items) < min_items:
             self._results: Iterator[tuple[int, R]] = enumerate(_serially(function, items, shared))
+            return
+        if sys.platform != "linux":  # where forking a process is not the safe default
+            self._pool = Stream(function, items, min_items=min_items, shared=shared)
+            self._results = enumerate(self._pool)
             return
         import multiprocessing  # loads only when there are helpers
 
@@ -204,6 +211,9 @@ class SharedWork(Generic[R]):
             self._pull(wait=True)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._helpers:
             finished = len(self._done) == len(self._chunks)
             with self._lock:  # nothing more to take
