@@ -696,7 +696,7 @@ def article_paths(content_dir: Path, root: Path) -> Iterator[tuple[str, bool, st
     """Every ``*.md`` below *content_dir*, in a stable order: its path as text, whether it
     is a symbolic link, and its :func:`source_name` below *root*; names starting with "."
     or "_" (editor files, Hugo's ``_index.md``) are skipped.  Text, not path objects: the
-    workers can start reading sooner (a path object is made in 3 µs, 30 ms for 10,000)."""
+    helpers can start reading sooner (a path object is made in 3 µs, 30 ms for 10,000)."""
     folders = [str(content_dir)]
     while folders:
         folder = folders.pop()
@@ -742,8 +742,9 @@ def load_articles(
 
     With a *cache*, an article whose file, reading settings and static folder are
     unchanged since it was last read is taken from the cache instead of parsed again.
-    *meanwhile* is called once the articles to parse are handed to the workers, so that
-    the caller prepares what comes next while they read.
+    *meanwhile* is called once the helpers parsing the articles have started (see
+    :class:`~syndicate.workers.SharedWork`), so that the caller prepares what comes next
+    while they read.
     """
     articles: list[Article] = []
     diagnostics: list[Diagnostic] = []
@@ -756,8 +757,8 @@ def load_articles(
         for text, link, name in article_paths(config.content.dir, config.root)
         if not link or Path(text).resolve().is_relative_to(root)
     ]
-    #: Each article's path object, made when it is needed: for a file the workers read,
-    #: while they read.
+    #: Each article's path object, made when it is needed: for a file to parse, while the
+    #: helpers read.
     paths: list[Path | None] = [None] * len(listed)
     results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(listed)
     names: dict[int, str] = {}
@@ -799,10 +800,10 @@ def load_articles(
     missing = [index for index, result in enumerate(results) if result is None]
     recording = (settings, trusted) if cache is not None else None
     read = partial(_read_to_send, config=config, recording=recording)
-    # Each result is taken as it comes, while the workers read the rest.
+    # Each result is taken as it comes, in no set order; this process reads its share.
     with SharedWork(read, [listed[i][0] for i in missing]) as parsed:
-        # While the workers start: the links that lead out of the publication, the path
-        # objects of the files they read, and what the caller prepares.
+        # Before this process reads, while the helpers do: the links that lead out of the
+        # publication, the path objects of the files to parse, and what the caller prepares.
         diagnostics.extend(outside_links(config.content.dir, config.root))
         for index in missing:
             if paths[index] is None:

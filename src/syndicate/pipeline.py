@@ -138,7 +138,7 @@ def load_publication(
     meanwhile: Callable[[Config], object] | None = None,
 ) -> tuple[Publication | None, list[Diagnostic]]:
     """Read and check the whole publication; None with the diagnostics when it has errors.
-    *meanwhile* is given the configuration to prepare what comes next while the workers
+    *meanwhile* is given the configuration to prepare what comes next while the helpers
     read the articles (see :func:`~syndicate.content.load_articles`)."""
     with _no_cycle_collection():
         return _load_publication(root, now, cache, meanwhile)
@@ -696,7 +696,7 @@ def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
 
 
 def _prepare_rendering(config: Config) -> None:
-    """What rendering needs first, made while the workers read the articles: the template
+    """What rendering needs first, made while the helpers read the articles: the template
     engine, emptied (templates are read afresh by every build), with the landing page's
     template compiled, and the Markdown engine.  A template that does not compile is
     reported when its page is rendered."""
