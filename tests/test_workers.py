@@ -63,6 +63,11 @@ def _fails_here(item: int) -> int:
     return item
 
 
+def _unpicklable_in_a_helper(item: int) -> object:
+    _slow_here(item)
+    return (lambda: item) if os.getpid() != PARENT else item
+
+
 def _a_helper_dies_on_7(item: int) -> int:
     _slow_here(item)
     if item == 7 and os.getpid() != PARENT:
@@ -85,17 +90,18 @@ def test_shared_work_is_done_by_this_process_and_its_helpers_once_each() -> None
 
 
 @pytest.mark.parametrize(
-    ("function", "message"),
+    ("function", "kind", "message"),
     [
-        pytest.param(_fails_in_a_helper, "item 0 is bad", marks=needs_two_cores),
-        (_fails_here, "item 1999 is bad"),
+        pytest.param(_fails_in_a_helper, ValueError, "item 0 is bad", marks=needs_two_cores),
+        pytest.param(_unpicklable_in_a_helper, Exception, "pickle", marks=needs_two_cores),
+        (_fails_here, ValueError, "item 1999 is bad"),
     ],
 )
 def test_shared_work_raises_what_the_function_raised(
-    function: Callable[[int], int], message: str
+    function: Callable[[int], object], kind: type[Exception], message: str
 ) -> None:
     with (
-        pytest.raises(ValueError, match=message),
+        pytest.raises(kind, match=message),
         workers.SharedWork(function, list(range(2000)), min_items=1) as work,
     ):
         list(work)

@@ -263,14 +263,10 @@ def _help(
                     break
                 next_chunk[0] = index + 1
             try:
-                sent: tuple[int, Any, Any] = (
-                    index,
-                    [function(item) for item in chunks[index]],
-                    None,
-                )
+                results = [function(item) for item in chunks[index]]
+                data = pickle.dumps((index, results, None), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as error:  # raised where the results are taken
-                sent = (index, None, _picklable(error))
-            data = pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL)
+                data = pickle.dumps((index, None, _picklable(error)))
             _write_all(writer, len(data).to_bytes(8, "little") + data)
     except (BrokenPipeError, KeyboardInterrupt):
         pass  # the results are no longer wanted
