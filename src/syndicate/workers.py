@@ -109,11 +109,15 @@ class SharedWork(Generic[R]):
         #: The next chunk a helper takes, and the next this process takes.
         self._next = context.RawArray("q", [0, len(self._chunks) - 1])
         self._lock = context.Lock()
+        self._done: set[int] = set()
+        self._buffer = bytearray()
         self._reader, writer = os.pipe()
         with contextlib.suppress(AttributeError, OSError):  # Linux: room for a few chunks
             import fcntl
 
             fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        self._sent = select.poll()  # poll, unlike select, takes any descriptor
+        self._sent.register(self._reader, select.POLLIN)
         try:
             for _ in range(helpers):
                 helper = context.Process(
@@ -129,8 +133,6 @@ class SharedWork(Generic[R]):
             self.close()
             raise
         os.close(writer)
-        self._done: set[int] = set()
-        self._buffer = bytearray()
         self._results = self._work()
 
     def __iter__(self) -> Iterator[tuple[int, R]]:
@@ -176,7 +178,7 @@ class SharedWork(Generic[R]):
     def _pull(self, *, wait: bool) -> None:
         """Take what the helpers sent (with *wait*, wait for something) out of the pipe,
         to read later; at the end of the pipe, note that they are all gone."""
-        if self._reader < 0 or not (wait or select.select([self._reader], [], [], 0)[0]):
+        if self._reader < 0 or not (wait or self._sent.poll(0)):
             return
         data = os.read(self._reader, PIPE_SIZE)
         if data:
@@ -206,7 +208,7 @@ class SharedWork(Generic[R]):
                     yield start + offset, result
             if self._reader < 0 or (got and wait):
                 return
-            if not wait and not select.select([self._reader], [], [], 0)[0]:
+            if not wait and not self._sent.poll(0):
                 return
             self._pull(wait=True)
 
