@@ -684,3 +684,21 @@ def test_a_diagnostic_shows_its_path_relative_to_the_folder_asked(
     top = f"{folder}{os.sep}"
     expected = str(path)[len(top) :] if str(path).startswith(top) else os.path.relpath(path, top)
     assert shown == f"{expected}:3: warning: x"
+
+
+def test_a_file_that_grows_while_it_is_read_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.md"
+    path.write_text(article("Growing", body="y" * 200_000), encoding="utf-8")
+    real = os.fstat
+
+    def before_it_grew(descriptor: int) -> os.stat_result:
+        status = list(real(descriptor))
+        status[6] = 10  # st_size: the file was 10 bytes when it was looked at
+        return os.stat_result(status)
+
+    monkeypatch.setattr(os, "fstat", before_it_grew)
+    data, _, text, _ = content._read_text(path, 10**7)
+    monkeypatch.undo()
+    assert data == path.read_bytes() and text.endswith("y" * 200_000 + "\n")

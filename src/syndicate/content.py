@@ -325,8 +325,10 @@ def _read_text(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result, str, 
     """The bytes of an article's file, its status as it was before they were read, its
     text, and whether it may hold a character no feed can carry (a control character,
     U+FFFE or U+FFFF): looked for in the bytes, ten times faster than in the text."""
-    with open(path, "rb", buffering=0) as file:  # unbuffered: one read of the whole file
-        status = os.fstat(file.fileno())
+    # The descriptor itself, not a file object: 4 µs less for each of 10,000 articles.
+    descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        status = os.fstat(descriptor)
         size = status.st_size
         if size > max_bytes:
             raise _Problem(
@@ -334,7 +336,11 @@ def _read_text(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result, str, 
                 f"file is {size:,} bytes, larger than the limit of {max_bytes:,} "
                 "([content] max_bytes)",
             )
-        data = file.read()
+        data = os.read(descriptor, size + 1)  # one read, unless the file grew meanwhile
+        if len(data) > size:
+            data += b"".join(iter(partial(os.read, descriptor, 1 << 16), b""))
+    finally:
+        os.close(descriptor)
     if b"\x00" in data:
         raise _Problem(1, "binary file, not Markdown text")
     try:
