@@ -167,6 +167,20 @@ def test_a_link_with_a_dangerous_url_keeps_its_text(publication: MakePublication
     assert "this</a>." in markup
 
 
+def test_a_link_that_is_no_url_goes_quietly(
+    publication: MakePublication, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # urlsplit() raises on "//[" (an IPv6 address never closed): the attribute goes, and
+    # nothing is printed (a callback of the sanitiser that raised would print a traceback).
+    markup = body_html(publication, 'A <a href="//[oops">link</a> and <img src="//[::1" alt="i">')
+    assert elements(markup) == [
+        ("p", {}),
+        ("a", {"rel": "noopener noreferrer"}),
+        ("img", {"alt": "i"}),
+    ]
+    assert capfd.readouterr().err == ""
+
+
 def test_a_markdown_link_to_javascript_is_not_a_link(publication: MakePublication) -> None:
     markup = body_html(publication, "[x](javascript:alert(1))")
     # Like the raw <a> above: the text stays, the URL goes (an <a> without href is no link).

@@ -155,6 +155,12 @@ class _Links:
             return value
         if value.startswith(("https://", "http://")):  # most links: nothing to change
             return value
+        try:
+            return self._resolved(value)
+        except ValueError:  # not a URL ("//[", an unclosed IPv6 address): dropped
+            return None
+
+    def _resolved(self, value: str) -> str | None:
         parts = urlsplit(value)
         if parts.scheme:
             return value if parts.scheme.lower() in URL_SCHEMES else None
