@@ -93,7 +93,7 @@ def test_shared_work_is_done_by_this_process_and_its_helpers_once_each() -> None
     ("function", "kind", "message"),
     [
         pytest.param(_fails_in_a_helper, ValueError, "item 0 is bad", marks=needs_two_cores),
-        pytest.param(_unpicklable_in_a_helper, Exception, "pickle", marks=needs_two_cores),
+        pytest.param(_unpicklable_in_a_helper, Exception, "lambda", marks=needs_two_cores),
         (_fails_here, ValueError, "item 1999 is bad"),
     ],
 )
