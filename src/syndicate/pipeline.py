@@ -774,7 +774,7 @@ def build(
     finally:
         files.close()
     diagnostics += files.problems()
-    saved, data = states[0] if states else _state_bytes(publication, files.keys() | outputs.kept)
+    [(saved, data)] = states  # made by ready(), which write_files() always calls
     if saved != data and not dry_run:
         try:
             atomic_write(config.state_path, data)
