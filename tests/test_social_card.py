@@ -481,6 +481,14 @@ def test_the_renderer_revision_is_part_of_the_card_key(monkeypatch: pytest.Monke
     assert card_key(article(), CardStyle(), "1.0") != key
 
 
+def test_the_compressor_and_its_version_are_part_of_the_card_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = card_key(article(), CardStyle(), "1.0")
+    monkeypatch.setattr(cards.png, "COMPRESSOR", "zlib-ng 0.0.1")
+    assert card_key(article(), CardStyle(), "1.0") != key
+
+
 def test_the_shipped_noto_fonts_are_unhinted_and_say_so() -> None:
     from fontTools.ttLib import TTFont
 
@@ -623,7 +631,7 @@ def test_a_line_laid_out_word_by_word_is_placed_as_its_clusters(bold: bool, size
         assert clustered is not None
         placed = clustered.placed(clusters, 10, 2 * size)
         glyphs = typeset._glyphs(line, 10, 2 * size)
-        assert glyphs == [(coverage, box[0], box[1]) for coverage, box in placed], line
+        assert glyphs == [(coverage.im, box) for coverage, box in placed], line
         assert typeset.ink(line, 10, 1390, 2 * size) == cards._union(box for _, box in placed)
 
 

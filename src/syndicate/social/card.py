@@ -82,6 +82,7 @@ from . import png
 if TYPE_CHECKING:
     from PIL import Image as PILImage
     from PIL import ImageFont
+    from PIL._imaging import ImagingCore
 
 
 SIZE = (1200, 630)
@@ -542,8 +543,8 @@ def _clusters(path: Path, font: ImageFont.FreeTypeFont) -> _Clusters | None:
     return None if clustering is None else _Clusters(font, clustering)
 
 
-#: A glyph's coverage and where its top left corner goes.
-_Glyph = tuple["PILImage.Image", int, int]
+#: A glyph's coverage, as Pillow's core image, and the box it goes in.
+_Glyph = tuple["ImagingCore", tuple[int, int, int, int]]
 #: A cluster's pen from the start of its word, its coverage, and its top left corner from
 #: the pen on the baseline.
 _Placed = tuple[float, "PILImage.Image", int, int]
@@ -747,7 +748,10 @@ class _Typeset:
         floor = math.floor
         for word in words:
             for pen, coverage, x, y in word.glyphs:
-                found.append((coverage, left + floor(start + pen + 0.5) + x, baseline + y))
+                x += left + floor(start + pen + 0.5)
+                y += baseline
+                width, height = coverage.size
+                found.append((coverage.im, (x, y, x + width, y + height)))
             start += word.width + space
         if len(self._placed) >= 64:
             self._placed.clear()
@@ -794,8 +798,12 @@ class _Typeset:
         left, right, baseline = box
         glyphs = self._glyphs(text, left, baseline)
         if glyphs is not None:
-            for coverage, x, y in glyphs:
-                layer.paste(255, (x, y, x + coverage.width, y + coverage.height), coverage)
+            # Pillow's core pastes each glyph: what Image.paste does for a mask, without
+            # its checks on every one of a card's seventy glyphs (a fifth of drawing it).
+            layer.load()
+            paste = layer.im.paste
+            for core, at in glyphs:
+                paste(255, at, core)
             return
         draw = ImageDraw.Draw(layer)
         for x, run in self.place(text, left, right):
@@ -1553,6 +1561,7 @@ class CardKeys:
             "syndicate": version,
             "renderer": RENDERER,
             "zlib": zlib.ZLIB_RUNTIME_VERSION,
+            "compressor": png.COMPRESSOR,
             "pillow": _pillow_version(),
             "raqm": raqm_available(),
             "style": [style.background, style.foreground, style.accent],
@@ -1575,6 +1584,6 @@ def card_key(card: CardInput, style: CardStyle, version: str) -> str:
 
     It covers the card's texts, the style, the bytes of the image, the logo, the fonts of
     both chains and the layout file, the syndicate *version*, :data:`RENDERER`, the
-    Pillow and zlib versions and whether Pillow has libraqm.
+    Pillow, zlib and zlib-ng versions and whether Pillow has libraqm.
     """
     return CardKeys(style, version)(card)

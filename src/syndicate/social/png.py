@@ -19,6 +19,9 @@ text, a tenth faster than zlib's default strategy and a tenth smaller.  (A photo
 another matter: there that search pays for itself in file size, and the card leaves it
 to Pillow.)
 
+The compressor is zlib-ng's, whose run-length strategy gives the same bytes as zlib's in
+half the time (and its Adler-32 a fifth of zlib's): about a fifth of a plain card's cost.
+
 Palette rows are cheapest cut from a :func:`widened` image, one column wider, whose
 first column is the filter type (None, 0): its bytes are its own scanlines.
 
@@ -29,14 +32,17 @@ chunks, so the bytes depend on the pixels alone.
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
+
+from zlib_ng import zlib_ng as zlib
 
 if TYPE_CHECKING:
     from PIL import Image
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: What compresses the rows, for the cards' keys: another version may give other bytes.
+COMPRESSOR = f"zlib-ng {zlib.ZLIBNG_VERSION}"
 #: zlib's fastest level: a card's rows are mostly runs, which any level finds.
 LEVEL = 1
 _ADLER_BASE = 65521
