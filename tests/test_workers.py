@@ -124,6 +124,42 @@ def test_shared_work_stopped_early_leaves_no_helper() -> None:
     assert multiprocessing.active_children() == []
 
 
+#: How many times an :class:`Item` was pickled (in this process: to send it to a worker).
+PICKLED: list[int] = []
+
+
+class Item:
+    """An item that records being pickled."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[object, ...]:
+        PICKLED.append(self.value)
+        return (Item, (self.value,))
+
+
+def _value_and_maker(item: Item) -> tuple[int, int]:
+    return item.value, os.getpid()
+
+
+@needs_two_cores
+def test_a_streams_workers_inherit_its_items_rather_than_being_sent_them() -> None:
+    PICKLED.clear()
+    items = [Item(i) for i in range(1000)]
+    with workers.Stream(_value_and_maker, items, min_items=1) as stream:
+        made = list(stream)
+    assert [value for value, _ in made] == list(range(1000))
+    assert PARENT not in {pid for _, pid in made}  # made by the workers
+    assert PICKLED == []
+
+
+def test_off_linux_a_stream_sends_its_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "sys", types.SimpleNamespace(platform="darwin"))
+    with workers.Stream(abs, list(range(-1000, 0)), min_items=1) as stream:
+        assert list(stream) == list(range(1000, 0, -1))
+
+
 def test_off_linux_a_pools_workers_do_the_shared_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workers, "sys", types.SimpleNamespace(platform="darwin"))
     with workers.SharedWork(abs, list(range(-1000, 0)), min_items=1) as work:

@@ -38,6 +38,23 @@ def shared() -> Any:
     return _SHARED
 
 
+#: The items of the :class:`Stream` a worker forked for, and its function.
+_ITEMS: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def _share_items(value: Any, function: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    global _ITEMS
+    _share(value)
+    _ITEMS = (function, items)
+
+
+def _nth(index: int) -> Any:
+    """The result for the item at *index* of the items the worker inherited."""
+    assert _ITEMS is not None, "only in a worker that inherited its items"
+    function, items = _ITEMS
+    return function(items[index])
+
+
 def parallel_map(
     function: Callable[[T], R],
     items: Sequence[T],
@@ -317,9 +334,22 @@ class Stream(Generic[R]):
         from concurrent.futures import ProcessPoolExecutor  # loads only when there is a pool
 
         chunk = min(max(1, len(items) // (workers * 4)), 32)
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,))
+        if sys.platform == "linux":  # forked, as SharedWork's helpers are
+            import multiprocessing
+
+            # The workers inherit the items and are sent only where each is: nothing is
+            # pickled for them (an article page's job holds its body, tens of kB).
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_share_items,
+                initargs=(shared, function, items),
+            )
+            self._results = pool.map(_nth, range(len(items)), chunksize=chunk)
+        else:
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,))
+            self._results = pool.map(function, items, chunksize=chunk)
         self._pool = pool
-        self._results = pool.map(function, items, chunksize=chunk)
 
     def __iter__(self) -> Iterator[R]:
         return self._results
