@@ -792,7 +792,8 @@ class _Typeset:
         return _union(boxes)
 
     def draw(self, layer: PILImage.Image, text: str, box: tuple[int, int, int]) -> None:
-        """Draw *text*'s coverage on *layer* ("L"), its baseline at ``box[2]``."""
+        """Draw *text*'s coverage on *layer* ("L", made by ``Image.new``: its core is
+        written to directly), its baseline at ``box[2]``."""
         from PIL import ImageDraw
 
         left, right, baseline = box
