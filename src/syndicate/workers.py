@@ -38,6 +38,16 @@ def shared() -> Any:
     return _SHARED
 
 
+def _fork_context() -> Any:
+    """The "fork" multiprocessing context where forking a process is the safe default
+    (Linux), else None.  Loads multiprocessing only when there are processes to start."""
+    if sys.platform != "linux":
+        return None
+    import multiprocessing
+
+    return multiprocessing.get_context("fork")
+
+
 #: The items of the :class:`Stream` a worker forked for, and its function.
 _ITEMS: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
@@ -112,13 +122,11 @@ class SharedWork(Generic[R]):
         if helpers < 1 or len(items) < min_items:
             self._results: Iterator[tuple[int, R]] = enumerate(_serially(function, items, shared))
             return
-        if sys.platform != "linux":  # where forking a process is not the safe default
+        context = _fork_context()
+        if context is None:
             self._pool = Stream(function, items, min_items=min_items, shared=shared)
             self._results = enumerate(self._pool)
             return
-        import multiprocessing  # loads only when there are helpers
-
-        context = multiprocessing.get_context("fork")
         # Small chunks, so that this process and the helpers finish together: about 32
         # for each process, of no more than CHUNK items.
         self._size = size = max(1, min(CHUNK, len(items) // (32 * (helpers + 1))))
@@ -334,14 +342,13 @@ class Stream(Generic[R]):
         from concurrent.futures import ProcessPoolExecutor  # loads only when there is a pool
 
         chunk = min(max(1, len(items) // (workers * 4)), 32)
-        if sys.platform == "linux":  # forked, as SharedWork's helpers are
-            import multiprocessing
-
+        context = _fork_context()
+        if context is not None:
             # The workers inherit the items and are sent only where each is: nothing is
             # pickled for them (an article page's job holds its body, tens of kB).
             pool = ProcessPoolExecutor(
                 max_workers=workers,
-                mp_context=multiprocessing.get_context("fork"),
+                mp_context=context,
                 initializer=_share_items,
                 initargs=(shared, function, items),
             )
