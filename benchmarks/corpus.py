@@ -107,6 +107,8 @@ limit = {limit}
 {social}"""
 #: The feeds alone (the benchmark's default): no article pages, no social cards.
 FEEDS_ONLY = {"pages": "pages = false\n", "social": "\n[social]\nplatforms = []\n"}
+#: Article pages on top of the feeds, but no social files: what the pages alone add.
+PAGES = {"pages": "", "social": "\n[social]\nplatforms = []\n"}
 #: Everything a build can write.
 FULL = {"pages": "", "social": ""}
 
@@ -362,11 +364,11 @@ def add_paragraph(
     return count
 
 
-def write_config(dest: Path, limit: int = 50, *, full: bool = False) -> None:
+def write_config(dest: Path, limit: int = 50, *, full: bool = False, pages: bool = False) -> None:
     """Write (or rewrite) ``syndicate.toml`` with the given ``[feeds] limit``; *full* adds
-    article pages and social cards to the feeds."""
+    article pages and social cards to the feeds, *pages* the article pages alone."""
     dest.mkdir(parents=True, exist_ok=True)
-    parts = FULL if full else FEEDS_ONLY
+    parts = FULL if full else PAGES if pages else FEEDS_ONLY
     (dest / "syndicate.toml").write_text(
         CONFIG_TEMPLATE.format(limit=limit, **parts), encoding="utf-8"
     )
