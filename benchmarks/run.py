@@ -14,7 +14,8 @@ changed: a warm build should change none, an edit only those that show the artic
 Usage::
 
     python benchmarks/run.py [--sizes 1000,10000] [--repeat 3] [--limit 50] [--no-incremental]
-                             [--workdir DIR] [--syndicate PATH] [--output benchmarks/RESULTS.md]
+                             [--full] [--workdir DIR] [--keep] [--syndicate PATH]
+                             [--output benchmarks/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -997,6 +998,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="keep corpora and build logs here (default: a temporary folder)",
     )
     parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="delete nothing at the end, not even what the cold builds moved aside: "
+        "keep it all in the work folder (which is then never temporary) for a sequence of "
+        "runs, as deleting a full build's files slows the next minutes' file creation",
+    )
+    parser.add_argument(
         "--syndicate",
         type=Path,
         default=Path(sys.executable).parent / "syndicate",
@@ -1084,12 +1092,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     use_time, rss_method = choose_rss_method(args.rss)
     compile_syndicate()
+    if args.keep and args.workdir is None:
+        args.workdir = Path(tempfile.mkdtemp(prefix="syndicate-bench-"))
+    if args.keep:
+        progress(f"keeping the corpora and every build's output in {args.workdir}")
     with working_folder(args.workdir) as workdir:
-        empty_trash(workdir)  # a killed run's
+        if not args.keep:
+            empty_trash(workdir)  # a killed run's
         try:
             results = [bench_size(n, args, workdir, use_time) for n in args.sizes]
         finally:
-            empty_trash(workdir)
+            if not args.keep:
+                empty_trash(workdir)
     text = report(results, args, rss_method)
     print(text, end="")
     if args.output is not None:
