@@ -912,12 +912,11 @@ def full_section(results: list[SizeResult]) -> list[str]:
         cells = [
             f"{result.articles:,}",
             str(len(runs)),
-            f"{statistics.median(r.wall for r in runs):.2f}",
-            f"{statistics.median(r.cpu for r in runs):.2f}",
+            *_medians(runs),
             f"{mb(max(max(r.rss_kib, r.tree_kib) for r in runs)):.0f}",
-            *_walls(result.pages_runs),
+            *_medians(result.pages_runs),
             f"{pages:.2f}×" if pages is not None else "–",
-            *_walls(result.runs),
+            *_medians(result.runs),
             f"{ratio:.2f}×",
             f"≤ {FULL_RATIO:g}×: {verdict}",
         ]
@@ -925,7 +924,7 @@ def full_section(results: list[SizeResult]) -> list[str]:
     return lines
 
 
-def _walls(runs: Sequence[Measurement]) -> list[str]:
+def _medians(runs: Sequence[Measurement]) -> list[str]:
     """Median wall and CPU seconds of *runs*, as table cells ("–" without runs)."""
     if not runs:
         return ["–", "–"]
