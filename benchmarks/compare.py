@@ -180,6 +180,8 @@ class ToolResult:
     articles: int
     limit: int
     runs: list[Measurement] = field(default_factory=list)
+    #: The cold build before the timed ones, the only one whose memory is sampled.
+    memory: Measurement | None = None
     files: int = 0
     bytes: int = 0
     check: FeedCheck | None = None
@@ -418,25 +420,32 @@ def bench_run(
     args: argparse.Namespace,
     use_time: bool,
 ) -> None:
-    """One cold build of ``site`` by ``tool``, added to ``result`` (or its note, on failure)."""
+    """One cold build of ``site`` by ``tool``, added to ``result`` (or its note, on failure).
+    Attempt 0 is the memory run: its processes' memory is sampled, and it is not timed
+    (sampling takes CPU time from the build: see ``run.run_logged``)."""
     measure = measure_with_gnu_time if use_time else measure_with_python
     log = site / f"build-{tool.name}-{result.limit}.log"
     make_cold(site, tool.outputs)
+    what = "memory run" if attempt == 0 else f"run {attempt}"
     with tempfile.TemporaryDirectory(prefix=f"{tool.name}-cache-") as cache:
         try:
-            run = measure(tool.command(site, Path(cache)), log, args.timeout)
+            command = tool.command(site, Path(cache))
+            run = measure(command, log, args.timeout, sample=attempt == 0)
         except subprocess.TimeoutExpired:
-            result.note = f"run {attempt} timed out after {args.timeout:g} s ({log})"
+            result.note = f"{what} timed out after {args.timeout:g} s ({log})"
             return
+    memory = f", {mb(run.tree_kib):.0f} MB all processes (sampled)" if attempt == 0 else ""
     progress(
-        f"{tool.name}, {result.articles} articles, limit {result.limit}: run {attempt}: "
-        f"{run.wall:.2f} s, {mb(run.rss_kib):.0f} MB largest process, "
-        f"{mb(run.tree_kib):.0f} MB all processes"
+        f"{tool.name}, {result.articles} articles, limit {result.limit}: {what}: "
+        f"{run.wall:.2f} s, {mb(run.rss_kib):.0f} MB largest process{memory}"
     )
     if run.code != 0:
-        result.note = f"run {attempt} exited with {run.code}: {tail(log, 3)}"
+        result.note = f"{what} exited with {run.code}: {tail(log, 3)}"
         return
-    result.runs.append(run)
+    if attempt == 0:
+        result.memory = run
+    else:
+        result.runs.append(run)
 
 
 def bench_limit(
@@ -449,12 +458,13 @@ def bench_limit(
 ) -> list[ToolResult]:
     """Each tool's ``repeat`` cold builds with feed limit ``limit``, taken in turns (one
     build of each tool, then the next round), so that whatever else the machine does
-    weighs on every tool alike; then what the last build of each wrote."""
+    weighs on every tool alike, after a first round whose memory is sampled; then what
+    the last build of each wrote."""
     results = {tool.name: ToolResult(tool.name, n, limit) for tool in tools}
     for tool in tools:
         (sites[tool.name] / f"build-{tool.name}-{limit}.log").unlink(missing_ok=True)
         tool.configure(sites[tool.name], limit)
-    for attempt in range(1, max(tool.repeat for tool in tools) + 1):
+    for attempt in range(max(tool.repeat for tool in tools) + 1):
         for tool in tools:
             result = results[tool.name]
             if attempt <= tool.repeat and not result.note:
@@ -486,9 +496,17 @@ def bench_size(
 # --- the report --------------------------------------------------------------------------
 
 
+def peaks_kib(result: ToolResult) -> tuple[int, int]:
+    """The largest process's max RSS over every build (the memory run's too) and the whole
+    tree's PSS, sampled in the memory run (0 without one)."""
+    measured = [*result.runs, *([result.memory] if result.memory is not None else [])]
+    tree = result.memory.tree_kib if result.memory is not None else 0
+    return max((r.rss_kib for r in measured), default=0), tree
+
+
 def peak_kib(result: ToolResult) -> int:
     """The larger of the largest process's max RSS and the whole tree's sampled PSS."""
-    return max(max(r.rss_kib, r.tree_kib) for r in result.runs)
+    return max(peaks_kib(result))
 
 
 def limit_text(limit: int) -> str:
@@ -511,8 +529,7 @@ def timing_row(result: ToolResult, tools: dict[str, Tool], base: ToolResult | No
         walls = [r.wall for r in result.runs]
         cpu = statistics.median(r.cpu for r in result.runs)
         cells = [f"{statistics.median(walls):.2f}", f"{min(walls):.2f}", f"{cpu:.2f}"]
-        cells += [f"{mb(max(r.rss_kib for r in result.runs)):.0f}"]
-        cells += [f"{mb(max(r.tree_kib for r in result.runs)):.0f}"]
+        cells += [f"{mb(kib):.0f}" for kib in peaks_kib(result)]
     else:
         cells = ["failed", "–", "–", "–", "–"]
     rest = [f"{result.files:,}", f"{result.bytes / 1e6:.1f}", tools[result.tool].formats]
@@ -567,7 +584,9 @@ def report(
         *(timing_row(r, by_name, baseline(results, r)) for r in results),
         "",
         "Ratios below 1 mean syndicate took less time or memory. Memory ratios use the larger "
-        "of peak RSS and peak PSS of each build.",
+        "of peak RSS and peak PSS of each build. Peak PSS, all processes: the memory of the "
+        "whole process tree, sampled every 100 ms in one more cold build of each tool, the "
+        "first round, not timed (sampling takes CPU time from the build).",
         "",
         "What the last build of each wrote (RSS feeds; syndicate's and Pelican's Atom feeds "
         "hold the same entries):",

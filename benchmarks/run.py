@@ -1,10 +1,11 @@
 """Benchmark cold, warm and one-edit ``syndicate build`` runs on generated corpora.
 
 For each corpus size this generates a publication (see ``corpus.py``), then runs
-``syndicate -C DIR build`` ``--repeat`` times, taking ``feeds/`` and ``.syndicate/`` away before
-every run so that each build is cold (moved aside, and deleted after the last run: see
-:func:`make_cold`). It reports wall time (median, min), CPU time, the peak
-memory of the build process (max RSS) and the feed files written, as a Markdown table.
+``syndicate -C DIR build`` once with the memory of its processes sampled, then ``--repeat``
+times timed, taking ``feeds/`` and ``.syndicate/`` away before every run so that each build is
+cold (moved aside, and deleted after the last run: see :func:`make_cold`). It reports wall
+time (median, min), CPU time, the peak memory of the build process (max RSS) and of all its
+processes (PSS, from the sampled build) and the feed files written, as a Markdown table.
 
 Then (unless ``--no-incremental``) it runs ``--repeat`` warm builds with nothing changed, and
 ``--repeat`` builds after each of which one article's body was edited (the newest article, then
@@ -37,11 +38,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from corpus import generate, write_config
 
@@ -93,6 +95,10 @@ class Measurement:
     tree_kib: int = 0
 
 
+#: The key of :attr:`SizeResult.memory` for the memory run before ``runs``.
+COLD = "cold"
+
+
 @dataclass
 class SizeResult:
     """All runs for one corpus size plus what the last run wrote."""
@@ -110,6 +116,21 @@ class SizeResult:
     feeds_runs: list[Measurement] = field(default_factory=list)
     #: With --full: cold builds with the feeds and the article pages, no social files.
     pages_runs: list[Measurement] = field(default_factory=list)
+    #: The cold build before each series of timed ones (:data:`COLD` for ``runs``, "feeds
+    #: only", "feeds and pages"), the only one whose memory is sampled: see
+    #: :func:`cold_series`.
+    memory: dict[str, Measurement] = field(default_factory=dict)
+
+    def peaks(self, series: str) -> tuple[float, float]:
+        """The largest max RSS of one process over the series (its memory run included) and
+        the memory run's peak PSS of all processes, in MB."""
+        runs = {"feeds only": self.feeds_runs, "feeds and pages": self.pages_runs}
+        measured = [*runs.get(series, self.runs)]
+        memory = self.memory.get(series)
+        if memory is not None:
+            measured.append(memory)
+        rss = max((r.rss_kib for r in measured), default=0)
+        return mb(rss), mb(memory.tree_kib if memory is not None else 0)
 
 
 @dataclass(frozen=True)
@@ -176,22 +197,28 @@ def gnu_time_works() -> bool:
         return done.returncode == 0 and report.read().strip().isdigit()
 
 
-def measure_with_gnu_time(cmd: Sequence[str], log: Path, timeout: float) -> Measurement:
-    """Run ``cmd`` under GNU time; wall time is taken here, the rest from time's report."""
+def measure_with_gnu_time(
+    cmd: Sequence[str], log: Path, timeout: float, *, sample: bool = True
+) -> Measurement:
+    """Run ``cmd`` under GNU time; wall time is taken here, the rest from time's report.
+    *sample*: the memory of every process too (see :func:`run_logged`)."""
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
         wrapped = [str(GNU_TIME), "-f", "%U %S %M %x", "-o", report.name, *cmd]
         start = time.perf_counter()
-        tree = run_logged(wrapped, log, timeout)
+        tree = run_logged(wrapped, log, timeout, sample=sample)
         wall = time.perf_counter() - start
         # GNU time prefixes "Command exited with non-zero status N" lines; the numbers are last.
         user, system, rss, code = report.read().split()[-4:]
     return Measurement(wall, float(user) + float(system), int(rss), int(code), tree)
 
 
-def measure_with_python(cmd: Sequence[str], log: Path, timeout: float) -> Measurement:
+def measure_with_python(
+    cmd: Sequence[str], log: Path, timeout: float, *, sample: bool = True
+) -> Measurement:
     """Run ``cmd`` under a fresh Python wrapper that reports its RUSAGE_CHILDREN."""
     with tempfile.NamedTemporaryFile("r", suffix=".json") as report:
-        tree = run_logged([sys.executable, "-c", PY_WRAPPER, report.name, *cmd], log, timeout)
+        wrapped = [sys.executable, "-c", PY_WRAPPER, report.name, *cmd]
+        tree = run_logged(wrapped, log, timeout, sample=sample)
         data = json.loads(report.read())
     cpu = data["user"] + data["sys"]
     return Measurement(data["wall"], cpu, int(data["rss_kib"]), int(data["code"]), tree)
@@ -218,9 +245,16 @@ def session_pss_kib(session: int) -> int:
     return total
 
 
-def run_logged(cmd: Sequence[str], log: Path, timeout: float) -> int:
+def run_logged(cmd: Sequence[str], log: Path, timeout: float, *, sample: bool = True) -> int:
     """Run ``cmd`` with its output appended to ``log`` (syndicate may warn a lot); return
-    the peak summed PSS of its process tree, sampled every 100 ms, in KiB."""
+    the peak summed PSS of its process tree, sampled every 100 ms, in KiB (0 without
+    *sample*).
+
+    Sampling is not free: reading a process's ``smaps_rollup`` walks its page tables.  Over
+    a full cold build (three processes of 200 to 400 MB) the samples took 3.9 to 5 s of
+    CPU, 24 ms each, on a machine whose two cores the build keeps busy: 22.56 s median
+    against 20.44 s unsampled, three builds each way, taking turns.  So builds that are
+    timed are not sampled (see :func:`cold_series`)."""
     with log.open("ab") as out:
         out.write(f"$ {' '.join(cmd[-4:])}\n".encode())
         out.flush()
@@ -233,7 +267,8 @@ def run_logged(cmd: Sequence[str], log: Path, timeout: float) -> int:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
                 raise subprocess.TimeoutExpired(cmd, timeout)
-            peak = max(peak, session_pss_kib(child.pid))
+            if sample:
+                peak = max(peak, session_pss_kib(child.pid))
             # Waiting (not sleeping) returns as soon as the build ends, so the wall time
             # measured around this call is not rounded up to the next sample: that matters
             # for warm builds, which take well under a second.
@@ -297,7 +332,46 @@ def prepare_corpus(
     result.corpus_bytes = tree_bytes(dest / "content")
 
 
-Measure = Callable[[Sequence[str], Path, float], Measurement]
+class Measure(Protocol):
+    def __call__(
+        self, cmd: Sequence[str], log: Path, timeout: float, *, sample: bool = True
+    ) -> Measurement: ...
+
+
+def cold_series(
+    name: str,
+    runs: list[Measurement],
+    result: SizeResult,
+    cmd: list[str],
+    dest: Path,
+    log: Path,
+    measure: Measure,
+    args: argparse.Namespace,
+) -> str | None:
+    """One cold build whose memory is sampled (``result.memory[name]``), then ``--repeat``
+    cold builds timed without sampling (*runs*): sampling would slow what it measures.
+    The first build also leaves the machine as each timed one finds it, a build having
+    run just before.  An error message, or None."""
+    shown = name if name != COLD else "full" if args.full else "cold"
+    label = f"{result.articles} articles, {shown}"
+    for attempt in range(args.repeat + 1):
+        make_cold(dest)
+        try:
+            run = measure(cmd, log, args.timeout, sample=attempt == 0)
+        except subprocess.TimeoutExpired:
+            return f"{name}: timed out after {args.timeout:g} s; end of {log}:\n{tail(log)}"
+        if run.code != 0:
+            return f"{name}: exited with {run.code}; last lines of {log}:\n{tail(log)}"
+        if attempt == 0:
+            result.memory[name] = run
+            progress(
+                f"{label}: memory run: {mb(run.rss_kib):.0f} MB largest process, "
+                f"{mb(run.tree_kib):.0f} MB all processes ({run.wall:.2f} s, sampled)"
+            )
+        else:
+            runs.append(run)
+            progress(f"{label}: run {attempt}: {run.wall:.2f} s")
+    return None
 
 
 def bench_size(n: int, args: argparse.Namespace, workdir: Path, use_time: bool) -> SizeResult:
@@ -311,39 +385,18 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, use_time: bool) 
     progress(f"{n} articles: {result.corpus_bytes / 1e6:.1f} MB in {result.generate_seconds:.1f} s")
     measure = measure_with_gnu_time if use_time else measure_with_python
     cmd = [str(args.syndicate), "-C", str(dest), "build"]
+    series = [(COLD, True, False, result.runs)]
     if args.full:  # first the feeds alone, then with the pages, for the ratios
-        parts = (
-            ("feeds only", False, result.feeds_runs),
-            ("feeds and pages", True, result.pages_runs),
-        )
-        for name, pages, runs in parts:
-            write_config(dest, args.limit, pages=pages)
-            for attempt in range(1, args.repeat + 1):
-                make_cold(dest)
-                run = measure(cmd, log, args.timeout)
-                progress(f"{n} articles, {name}: run {attempt}: {run.wall:.2f} s")
-                if run.code != 0:
-                    result.error = f"{name}: run {attempt} exited with {run.code}:\n{tail(log)}"
-                    return result
-                runs.append(run)
-        write_config(dest, args.limit, full=True)
-    for attempt in range(1, args.repeat + 1):
-        make_cold(dest)
-        try:
-            run = measure(cmd, log, args.timeout)
-        except subprocess.TimeoutExpired:
-            result.error = f"run {attempt} timed out after {args.timeout:g} s; end of {log}:\n"
-            result.error += tail(log)
-            break
-        progress(
-            f"{n} articles: run {attempt}: {run.wall:.2f} s, {mb(run.rss_kib):.0f} MB "
-            f"largest process, {mb(run.tree_kib):.0f} MB all processes"
-        )
-        if run.code != 0:
-            result.error = f"run {attempt} exited with {run.code}; last lines of {log}:\n"
-            result.error += tail(log)
-            break
-        result.runs.append(run)
+        series[:0] = [
+            ("feeds only", False, False, result.feeds_runs),
+            ("feeds and pages", False, True, result.pages_runs),
+        ]
+    for name, full, pages, runs in series:
+        if args.full:
+            write_config(dest, args.limit, full=full, pages=pages)
+        result.error = cold_series(name, runs, result, cmd, dest, log, measure, args)
+        if result.error is not None:
+            return result
     result.feed_files, result.feed_bytes = feed_stats(dest / "feeds")
     if args.incremental and result.error is None:
         bench_incremental(result, args, dest, log, measure)
@@ -703,8 +756,7 @@ def result_row(result: SizeResult, limit: int) -> str:
         verdict = "–"
     else:
         wall = statistics.median(r.wall for r in runs)
-        rss = mb(max(r.rss_kib for r in runs))
-        tree = mb(max(r.tree_kib for r in runs))
+        rss, tree = result.peaks(COLD)
         cpu = statistics.median(r.cpu for r in runs)
         cells = [f"{wall:.2f}", f"{min(r.wall for r in runs):.2f}", f"{cpu:.2f}", f"{rss:.0f}"]
         cells.append(f"{tree:.0f}")
@@ -858,7 +910,9 @@ def report(results: list[SizeResult], args: argparse.Namespace, rss_method: str)
         "",
         "CPU = user + system time of the build. Peak RSS = the largest max RSS of one process "
         "over the runs; peak PSS = the most the whole process tree (worker processes included) "
-        "held at once, sampled every 100 ms (MB = 10^6 bytes). Targets use the larger.",
+        "held at once, sampled every 100 ms (MB = 10^6 bytes) during one more cold build, "
+        "made before the timed ones and not timed: sampling takes CPU time from the build. "
+        "Targets use the larger.",
         "",
         "| Articles | Corpus (MB) | Mean article (kB) | Generated in (s) |",
         "|---:|---:|---:|---:|",
@@ -913,7 +967,7 @@ def full_section(results: list[SizeResult]) -> list[str]:
             f"{result.articles:,}",
             str(len(runs)),
             *_medians(runs),
-            f"{mb(max(max(r.rss_kib, r.tree_kib) for r in runs)):.0f}",
+            f"{max(result.peaks('feeds only')):.0f}",
             *_medians(result.pages_runs),
             f"{pages:.2f}×" if pages is not None else "–",
             *_medians(result.runs),
@@ -1066,8 +1120,7 @@ def missed_target(results: list[SizeResult], limit: int) -> bool:
         if result.articles in TARGETS and result.runs and not result.feeds_runs:
             max_wall, max_mb = target(result, limit)
             wall = statistics.median(r.wall for r in result.runs)
-            peak = max(max(r.rss_kib, r.tree_kib) for r in result.runs)
-            if wall > max_wall or mb(peak) > max_mb:
+            if wall > max_wall or max(result.peaks(COLD)) > max_mb:
                 return True
         ratio = full_ratio(result)
         if ratio is not None and ratio > FULL_RATIO:
