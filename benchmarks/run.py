@@ -895,7 +895,8 @@ def report(results: list[SizeResult], args: argparse.Namespace, rss_method: str)
     lines = [
         "# syndicate benchmark",
         "",
-        f"Cold `syndicate -C DIR build`, {args.repeat} run(s) per size"
+        f"Cold `syndicate -C DIR build`, {args.repeat} timed run(s) per size (after one more, "
+        "not timed, whose memory is sampled)"
         + (", then as many warm and one-edit builds" if args.incremental else "")
         + f", seed {args.seed}, "
         f"`[feeds] limit = {args.limit}`; "
