@@ -155,14 +155,15 @@ def test_a_write_that_fails_leaves_the_old_output_whole(
     del before["content/two.md"], stamps["content/two.md"]
     writes = 0
 
-    def full_disk(path: str, pieces: list[bytes]) -> int:
+    def full_disk(path: str, pieces: list[bytes]) -> os.stat_result:
         nonlocal writes
         writes += 1
         data = b"".join(pieces)
         if writes == 3:  # the disk fills up half-way through the third file
             Path(path).write_bytes(data[: len(data) // 2])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
-        return Path(path).write_bytes(data)
+        Path(path).write_bytes(data)
+        return os.stat(path)
 
     monkeypatch.setattr(syndicate.output, "_write", full_disk)
     with pytest.raises(OutputError) as raised:

@@ -135,6 +135,22 @@ def test_a_warm_full_build_renders_and_rewrites_nothing(publication: MakePublica
     assert mtimes(root / "feeds") == stamps
 
 
+def test_each_file_written_is_recorded_as_it_is_on_disk(publication: MakePublication) -> None:
+    # The record is what the next build compares with the file's status to keep it unread:
+    # its size, modification time and inode, taken when it was written, in the folder
+    # that the swap then moved into place.
+    root = three(publication, config=SITE)
+    for edit in ("", "Orange and sweet."):
+        if edit:
+            (root / "content/c.md").write_text(article("Carrots", "2025-03-01", edit))
+        assert build(root, NOW).written
+        outputs = json.loads((root / CACHE / "outputs.json").read_text())["entries"]
+        assert set(article_files("a", "b", "c")) <= outputs.keys()
+        for name, record in outputs.items():
+            status = (root / "feeds" / name).stat()
+            assert record[1:4] == [status.st_size, status.st_mtime_ns, status.st_ino], name
+
+
 def test_an_edited_body_makes_its_page_and_texts_again_but_not_its_card(
     publication: MakePublication, tmp_path: Path
 ) -> None:

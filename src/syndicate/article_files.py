@@ -147,20 +147,34 @@ class _Keys:
         self.document = digest("social", site, portable(config.social, config.root))
         self.cards = CardKeys(config.social.card, __version__) if config.social.platforms else None
 
+    def names(self, article: Article, url: str, card: CardInput | None) -> dict[str, str]:
+        """The article's files, each with what it is: "page", "meta", "social" or "card"."""
+        config = self.config
+        found = {}
+        if config.site.pages:
+            found[pages.page_path(config, url)] = "page"
+        if card is not None and self.cards is not None:
+            found[pages.meta_snippet_path(article)] = "meta"
+            found[document_path(article)] = "social"
+            found[card_path(article)] = "card"
+        return found
+
     def files(
         self, article: Article, url: str, body: str | None, card: CardInput | None
     ) -> dict[str, str | None]:
         """The article's files, each with its key (None: it must be made); *body* is the key
         of the article's body (None when it must be rendered first)."""
-        config = self.config
-        shown = None if body is None else digest(article_key(article, config.root), body, url)
+        shown = None
+        if body is not None:
+            shown = digest(article_key(article, self.config.root), body, url)
+        shared = {"page": self.page, "meta": self.snippet, "social": self.document}
         found: dict[str, str | None] = {}
-        if config.site.pages:
-            found[pages.page_path(config, url)] = _key(self.page, shown)
-        if card is not None and self.cards is not None:
-            found[pages.meta_snippet_path(article)] = _key(self.snippet, shown)
-            found[document_path(article)] = _key(self.document, shown)
-            found[card_path(article)] = digest("card", self.cards(card))
+        for name, kind in self.names(article, url, card).items():
+            if kind == "card":
+                assert card is not None and self.cards is not None
+                found[name] = digest("card", self.cards(card))
+            else:
+                found[name] = _key(shared[kind], shown)
         return found
 
 
@@ -246,14 +260,21 @@ def article_files(
     folder = str(config.output_dir)
     kept: dict[str, str] = {}
     todo: list[tuple[Article, str, frozenset[str], CardInput | None]] = []
+    # With no output recorded (a cold build, or one without the cache), no file can be
+    # kept: the keys are worked out once the workers are making the files, not before.
+    recorded = cache is not None and bool(cache.outputs)
     for article in publication.published:
         url = publication.urls[article.slug]
         card = None
         if config.social.platforms:
             card = card_input(config, article, context.days(article.date))
-        body = bodies.cached_key(article) if cache is not None else None
+        files: Mapping[str, str | None]
+        if recorded:
+            files = keys.files(article, url, bodies.cached_key(article), card)
+        else:
+            files = dict.fromkeys(keys.names(article, url, card))
         stale = []
-        for name, key in keys.files(article, url, body, card).items():
+        for name, key in files.items():
             if name in taken:
                 raise RenderError(
                     f"{config.path}: site.permalink puts an article page at {name}, "
@@ -279,15 +300,20 @@ def article_files(
         )
         for article, url, names, card in todo
     ]
-    made_keys = dict(kept)
-    cards = 0
-    for article, url, names, card in todo:
-        cards += card_path(article) in names
-        if cache is not None:  # the bodies are in the cache now: every key is known
-            now = keys.files(article, url, bodies.cached_key(article), card)
-            made_keys.update((name, key) for name, key in now.items() if key is not None)
     _prepare(config, jobs)
     made = Made([(a, names) for a, _, names, _ in todo], Stream(_make, jobs, shared=context))
+    # While the workers start on the files: their keys, for the cache to remember.
+    try:
+        made_keys = dict(kept)
+        cards = 0
+        for article, url, names, card in todo:
+            cards += card_path(article) in names
+            if cache is not None:  # the bodies are in the cache now: every key is known
+                now = keys.files(article, url, bodies.cached_key(article), card)
+                made_keys.update((name, key) for name, key in now.items() if key is not None)
+    except BaseException:
+        made.close()
+        raise
     return ArticleFiles(made, frozenset(kept), made_keys, cards)
 
 

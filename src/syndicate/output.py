@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,9 @@ class WriteResult:
     written: tuple[str, ...]
     unchanged: int
     removed: tuple[str, ...]
+    #: The status of each file written, taken when it was (see :func:`_write`): its size,
+    #: modification time and inode are those it has in place, the swap moving its folder.
+    statuses: Mapping[str, os.stat_result] = field(default_factory=dict)
 
 
 def _umask() -> int:
@@ -249,7 +252,8 @@ def write_files(
                 staging.discard()
     except OSError as error:
         raise OutputError(_explain(error, folder)) from error
-    return WriteResult(tuple(sorted(written)), same, tuple(removed))
+    statuses = staging.statuses if staging is not None and staging.swapped else {}
+    return WriteResult(tuple(sorted(written)), same, tuple(removed), statuses)
 
 
 def _explain(error: OSError, folder: Path) -> str:
@@ -305,6 +309,8 @@ class _Staging:
         self.dirs: set[str] = {""}
         self.current_dirs: set[str] | None = None
         self.changed: set[str] = set()
+        #: The status of each file written, by name (see :func:`_write`).
+        self.statuses: dict[str, os.stat_result] = {}
         #: Bytes written since the last flush began, and the flush under way, if any.
         self._unflushed = 0
         self._flushing: threading.Thread | None = None
@@ -334,11 +340,12 @@ class _Staging:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         try:
-            size = _write(path, data)
+            status = _write(path, data)
         except FileExistsError:  # there after all (the current file could not be looked at)
             os.unlink(path)
-            size = _write(path, data)
-        self._unflushed += size
+            status = _write(path, data)
+        self.statuses[name] = status
+        self._unflushed += status.st_size
         if self._unflushed >= FLUSH_EVERY:
             self.flush_ahead()
 
@@ -546,18 +553,19 @@ def _bring_up_to_date(current: str, spare: str, name: str) -> None:
         _prune(Path(there).parent, Path(spare))
 
 
-def _write(path: str, pieces: Sequence[bytes]) -> int:
+def _write(path: str, pieces: Sequence[bytes]) -> os.stat_result:
     """A new file at *path* (the umask sets its permissions): never one already there,
-    which could be a hard link to a file of the current folder.  Says how many bytes it
-    holds."""
+    which could be a hard link to a file of the current folder.  Gives its status once
+    written, from its descriptor: what the build cache records of it, without looking it
+    up again by its path afterwards."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         size = write_all(descriptor, pieces)
         if size >= _EARLY_WRITEBACK:
             _start_writeback(descriptor)
+        return os.fstat(descriptor)
     finally:
         os.close(descriptor)
-    return size
 
 
 #: The most pieces one writev() takes (the kernel's IOV_MAX; 1024 on Linux).

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import feeds, markdown
-from .cache import BuildCache, body_record, digest, file_signature, portable, source_name
+from .cache import (
+    BuildCache,
+    body_record,
+    digest,
+    file_signature,
+    portable,
+    signature,
+    source_name,
+)
 from .config import Config, load_config, read_config
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
@@ -782,7 +790,12 @@ def build(
             raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
     if cache is not None and not dry_run:
         remember_outputs(
-            cache, config.output_dir, outputs.output_keys, outputs.kept, files.hashes()
+            cache,
+            config.output_dir,
+            outputs.output_keys,
+            outputs.kept,
+            files.hashes(),
+            result.statuses,
         )
         cache.save()
     return Report(
@@ -823,21 +836,26 @@ def remember_outputs(
     keys: Mapping[str, str],
     kept: Set[str] = frozenset(),
     hashes: Mapping[str, str] | None = None,
+    statuses: Mapping[str, os.stat_result] | None = None,
 ) -> None:
     """Record what each output file on disk was made of, with its size, modification time
     and inode as written, and the SHA-256 of its bytes where *hashes* has it, so that the
     next build can keep it without rendering it.  A *kept* file keeps its record: it was
-    not written (and the next build looks at it again before keeping it)."""
+    not written (and the next build looks at it again before keeping it).  *statuses*
+    are those of the files just written (:attr:`WriteResult.statuses`): the others are
+    looked at on disk."""
     hashes = hashes or {}
+    statuses = statuses or {}
     remembered = {}
     for name, key in keys.items():
         known = cache.outputs.get(name) if name in kept else None
         if isinstance(known, list) and known[:1] == [key]:
             remembered[name] = known
             continue
-        signature = file_signature(folder / name)
-        if signature is not None:
-            remembered[name] = [key, *signature, *([hashes[name]] if name in hashes else [])]
+        status = statuses.get(name)
+        found = file_signature(folder / name) if status is None else signature(status)
+        if found is not None:
+            remembered[name] = [key, *found, *([hashes[name]] if name in hashes else [])]
     if remembered != cache.outputs:
         cache.outputs = remembered
         cache.changed("outputs")
