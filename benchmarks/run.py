@@ -95,8 +95,9 @@ class Measurement:
     tree_kib: int = 0
 
 
-#: The key of :attr:`SizeResult.memory` for the memory run before ``runs``.
-COLD = "cold"
+#: The series of cold builds of one corpus, by the keys of :attr:`SizeResult.memory`:
+#: ``runs``, and with --full the feeds alone and the feeds with the pages before them.
+COLD, FEEDS_ONLY, WITH_PAGES = "cold", "feeds only", "feeds and pages"
 
 
 @dataclass
@@ -116,15 +117,14 @@ class SizeResult:
     feeds_runs: list[Measurement] = field(default_factory=list)
     #: With --full: cold builds with the feeds and the article pages, no social files.
     pages_runs: list[Measurement] = field(default_factory=list)
-    #: The cold build before each series of timed ones (:data:`COLD` for ``runs``, "feeds
-    #: only", "feeds and pages"), the only one whose memory is sampled: see
-    #: :func:`cold_series`.
+    #: The cold build before each series of timed ones (:data:`COLD`, :data:`FEEDS_ONLY`,
+    #: :data:`WITH_PAGES`), the only one whose memory is sampled: see :func:`cold_series`.
     memory: dict[str, Measurement] = field(default_factory=dict)
 
     def peaks(self, series: str) -> tuple[float, float]:
         """The largest max RSS of one process over the series (its memory run included) and
         the memory run's peak PSS of all processes, in MB."""
-        runs = {"feeds only": self.feeds_runs, "feeds and pages": self.pages_runs}
+        runs = {FEEDS_ONLY: self.feeds_runs, WITH_PAGES: self.pages_runs}
         measured = [*runs.get(series, self.runs)]
         memory = self.memory.get(series)
         if memory is not None:
@@ -388,8 +388,8 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, use_time: bool) 
     series = [(COLD, True, False, result.runs)]
     if args.full:  # first the feeds alone, then with the pages, for the ratios
         series[:0] = [
-            ("feeds only", False, False, result.feeds_runs),
-            ("feeds and pages", False, True, result.pages_runs),
+            (FEEDS_ONLY, False, False, result.feeds_runs),
+            (WITH_PAGES, False, True, result.pages_runs),
         ]
     for name, full, pages, runs in series:
         if args.full:
@@ -968,7 +968,7 @@ def full_section(results: list[SizeResult]) -> list[str]:
             f"{result.articles:,}",
             str(len(runs)),
             *_medians(runs),
-            f"{max(result.peaks('feeds only')):.0f}",
+            f"{max(result.peaks(FEEDS_ONLY)):.0f}",
             *_medians(result.pages_runs),
             f"{pages:.2f}×" if pages is not None else "–",
             *_medians(result.runs),
