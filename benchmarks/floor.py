@@ -18,10 +18,10 @@ corpus.  The parts, on one core each:
 - files: the kernel creating every folder and file of the output with its size, in a
   scratch folder beside the output (``open``, ``write`` and ``close`` each: no flush).
 
-What is left of the budget (two cores for three times the feeds build's wall time) after
-the feeds build's own CPU time and these parts is what everything else may cost: the
-page's template, the card's layout and drawing, the post texts and the social JSON, the
-meta snippet, and handing the work to the workers and the files to the disk.
+What is left of the budget (two cores for ``run.FULL_RATIO`` times the feeds build's wall
+time) after the feeds build's own CPU time and these parts is what everything else may
+cost: the page's template, the card's layout and drawing, the post texts and the social
+JSON, the meta snippet, and handing the work to the workers and the files to the disk.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ from pathlib import Path
 
 import nh3
 
+from run import FULL_RATIO
 from syndicate import markdown
 from syndicate.feeds import plan_feeds
-from syndicate.pages import _format_date
+from syndicate.pages import Days
 from syndicate.pipeline import load_publication
 from syndicate.social import card as cards
 from syndicate.social import png
@@ -147,7 +148,8 @@ def main() -> int:
     )
     sanitising = timed(lambda: [cleaner.clean(page) for page in html])
 
-    inputs = [card_input(config, a, _format_date(a.date, config)) for a in articles[: args.cards]]
+    days = Days(config)
+    inputs = [card_input(config, a, days(a.date)) for a in articles[: args.cards]]
     rows, card = card_rows(inputs)
     print(f"{len(inputs):,} cards drawn", file=sys.stderr)
 
@@ -166,7 +168,7 @@ def main() -> int:
         (f"Card rows: zlib-ng, {count:,} cards ({rows * 1000:.3f} ms each)", rows * count),
         (f"Files: {folders:,} folders and {made:,} files created", creating),
     ]
-    budget = CORES * 3 * args.feeds_wall
+    budget = CORES * FULL_RATIO * args.feeds_wall
     floor = sum(seconds for _, seconds in parts)
     left = budget - args.feeds_cpu - floor
     print("| Part | CPU (s) |\n|---|---:|")
@@ -176,7 +178,8 @@ def main() -> int:
     print(f"| **Feeds build and floor** | **{args.feeds_cpu + floor:.2f}** |")
     print()
     print(
-        f"The target allows {CORES} cores × 3 × {args.feeds_wall:.2f} s = {budget:.2f} s of CPU,"
+        f"The target allows {CORES} cores × {FULL_RATIO:g} × {args.feeds_wall:.2f} s"
+        f" = {budget:.2f} s of CPU,"
         f" both cores busy from start to end. Left for everything else: {left:.2f} s,"
         f" {left / count * 1e6:,.0f} µs an article. A whole card took {card * 1e6:,.0f} µs"
         f" of CPU here, {(card - rows) * 1e6:,.0f} µs of it besides compressing its rows."
