@@ -44,6 +44,7 @@ from run import (
     measure_with_gnu_time,
     measure_with_python,
     parse_sizes,
+    peak_memory,
     progress,
     tail,
     working_folder,
@@ -496,17 +497,9 @@ def bench_size(
 # --- the report --------------------------------------------------------------------------
 
 
-def peaks_kib(result: ToolResult) -> tuple[int, int]:
-    """The largest process's max RSS over every build (the memory run's too) and the whole
-    tree's PSS, sampled in the memory run (0 without one)."""
-    measured = [*result.runs, *([result.memory] if result.memory is not None else [])]
-    tree = result.memory.tree_kib if result.memory is not None else 0
-    return max((r.rss_kib for r in measured), default=0), tree
-
-
 def peak_kib(result: ToolResult) -> int:
     """The larger of the largest process's max RSS and the whole tree's sampled PSS."""
-    return max(peaks_kib(result))
+    return max(peak_memory(result.runs, result.memory))
 
 
 def limit_text(limit: int) -> str:
@@ -529,7 +522,7 @@ def timing_row(result: ToolResult, tools: dict[str, Tool], base: ToolResult | No
         walls = [r.wall for r in result.runs]
         cpu = statistics.median(r.cpu for r in result.runs)
         cells = [f"{statistics.median(walls):.2f}", f"{min(walls):.2f}", f"{cpu:.2f}"]
-        cells += [f"{mb(kib):.0f}" for kib in peaks_kib(result)]
+        cells += [f"{mb(kib):.0f}" for kib in peak_memory(result.runs, result.memory)]
     else:
         cells = ["failed", "–", "–", "–", "–"]
     rest = [f"{result.files:,}", f"{result.bytes / 1e6:.1f}", tools[result.tool].formats]

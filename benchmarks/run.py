@@ -122,15 +122,18 @@ class SizeResult:
     memory: dict[str, Measurement] = field(default_factory=dict)
 
     def peaks(self, series: str) -> tuple[float, float]:
-        """The largest max RSS of one process over the series (its memory run included) and
-        the memory run's peak PSS of all processes, in MB."""
+        """:func:`peak_memory` of the series, in MB."""
         runs = {FEEDS_ONLY: self.feeds_runs, WITH_PAGES: self.pages_runs}
-        measured = [*runs.get(series, self.runs)]
-        memory = self.memory.get(series)
-        if memory is not None:
-            measured.append(memory)
-        rss = max((r.rss_kib for r in measured), default=0)
-        return mb(rss), mb(memory.tree_kib if memory is not None else 0)
+        rss, tree = peak_memory(runs.get(series, self.runs), self.memory.get(series))
+        return mb(rss), mb(tree)
+
+
+def peak_memory(runs: Sequence[Measurement], memory: Measurement | None) -> tuple[int, int]:
+    """The largest max RSS of one process over *runs* and the *memory* run, and the memory
+    run's peak PSS of all processes (0 without one), in KiB."""
+    measured = [*runs, *([memory] if memory is not None else [])]
+    rss = max((r.rss_kib for r in measured), default=0)
+    return rss, memory.tree_kib if memory is not None else 0
 
 
 @dataclass(frozen=True)

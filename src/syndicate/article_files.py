@@ -146,6 +146,8 @@ class _Keys:
         self.snippet = _shared_key("meta", site, handle, root, meta)
         self.document = digest("social", site, portable(config.social, config.root))
         self.cards = CardKeys(config.social.card, __version__) if config.social.platforms else None
+        #: The shared part of the key of each kind of file but the card.
+        self._shared = {"page": self.page, "meta": self.snippet, "social": self.document}
 
     def names(self, article: Article, url: str, card: CardInput | None) -> dict[str, str]:
         """The article's files, each with what it is: "page", "meta", "social" or "card"."""
@@ -167,14 +169,13 @@ class _Keys:
         shown = None
         if body is not None:
             shown = digest(article_key(article, self.config.root), body, url)
-        shared = {"page": self.page, "meta": self.snippet, "social": self.document}
         found: dict[str, str | None] = {}
         for name, kind in self.names(article, url, card).items():
             if kind == "card":
                 assert card is not None and self.cards is not None
                 found[name] = digest("card", self.cards(card))
             else:
-                found[name] = _key(shared[kind], shown)
+                found[name] = _key(self._shared[kind], shown)
         return found
 
 
