@@ -178,7 +178,8 @@ def test_build_warns_that_the_permalink_changed(new_slug: Path) -> None:
 def test_the_cli_check_warns_that_the_permalink_changed(new_slug: Path) -> None:
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{WARNING}\nok: 1 article, 1 published; 0 errors, 1 warning\n"
+    assert result.stderr == f"{WARNING}\n"
+    assert result.stdout == "ok: 1 article, 1 published; 0 errors, 1 warning\n"
 
 
 def test_the_cli_build_warns_that_the_permalink_changed(new_slug: Path) -> None:

@@ -2,7 +2,14 @@
 
 Errors the user can cause arrive as :class:`SyndicateError` with diagnostics
 and leave as ``path:line: severity: message`` lines and exit code 1, never as
-a traceback.
+a traceback.  Every command writes the same way: its results on standard
+output, diagnostics and messages about the run on standard error; colour and
+live progress only on a terminal, and never when ``NO_COLOR`` is set.
+
+``-C DIR`` and ``--debug`` work before the command and after it: every command
+added to :data:`main` (``main.add_command(group)``, sub-commands included) gets
+both.  A command finds the publication's folder as its context object
+(``@click.pass_obj``).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,19 +30,54 @@ from .delivery.journal import publication_lock
 
 if TYPE_CHECKING:
     from .delivery.send import Delivery
-from .errors import DeliveryError, Diagnostic, SyndicateError, has_errors
+from .errors import DeliveryError, Diagnostic, Severity, SyndicateError, has_errors
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _show(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], *, err: bool) -> None:
+# --- how the commands write ------------------------------------------------------------
+
+_SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
+
+
+def plain() -> bool:
+    """Whether to write without colour or live progress: not a terminal, or NO_COLOR set
+    (https://no-color.org), or a terminal that cannot draw either."""
+    return (
+        bool(os.environ.get("NO_COLOR"))
+        or os.environ.get("TERM") == "dumb"
+        or not sys.stderr.isatty()
+    )
+
+
+def _styled(diagnostic: Diagnostic, here: Path) -> str:
+    text = diagnostic.format(relative_to=here)
+    word = f": {diagnostic.severity.value}: "
+    where, _, message = text.partition(word)
+    colour = _SEVERITY_COLOURS[diagnostic.severity]
+    return (
+        click.style(where, bold=True)
+        + ": "
+        + click.style(diagnostic.severity.value, fg=colour, bold=True)
+        + ": "
+        + message
+    )
+
+
+def _show(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
+    """Diagnostics, on standard error (click drops the colour where it cannot show)."""
     if not diagnostics:
         return
     here = Path.cwd()
     # One write for them all: a publication can have thousands of warnings.
-    click.echo("\n".join(d.format(relative_to=here) for d in diagnostics), err=err)
+    click.echo("\n".join(_styled(d, here) for d in diagnostics), err=True)
+
+
+def _say(text: str, **style: Any) -> None:
+    """A result, on standard output."""
+    click.echo(click.style(text, **style) if style else text)
 
 
 def _count(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:
@@ -44,36 +86,100 @@ def _count(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:
     return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
 
 
+@contextmanager
+def _working(what: str) -> Iterator[None]:
+    """A spinner on the terminal while a long step runs; nothing when output is plain."""
+    if plain():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(what):
+        yield
+
+
 #: Exit codes: 0 done; 1 problems in the config or the content; 2 a wrong command line
 #: (click's own); 3 delivery failed (the email is not sent to everyone yet).
 EXIT_PROBLEMS, EXIT_DELIVERY = 1, 3
 
 
 def _fail(error: SyndicateError) -> None:
-    _show(error.diagnostics, err=True)
+    _show(error.diagnostics)
     if error.diagnostics:
-        click.echo(
-            f"syndicate: {error} ({_count(error.diagnostics)}); nothing was written", err=True
-        )
+        message = f"syndicate: {error} ({_count(error.diagnostics)}); nothing was written"
     else:
-        click.echo(f"syndicate: {error}", err=True)
+        message = f"syndicate: {error}"
+    click.echo(click.style(message, fg="red"), err=True)
     sys.exit(EXIT_DELIVERY if isinstance(error, DeliveryError) else EXIT_PROBLEMS)
 
 
+# --- the options every command has -----------------------------------------------------
+
+#: Where ``--debug`` is remembered: the context's meta, shared by a command and its group.
+DEBUG = "syndicate.debug"
+
+
+def _set_root(context: click.Context, _: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        context.obj = value
+
+
+def _set_debug(context: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        context.meta[DEBUG] = True
+
+
+def _common_options() -> list[click.Parameter]:
+    """``-C DIR`` and ``--debug``, made afresh for each command that takes them."""
+    return [
+        click.Option(
+            ["-C", "--root", "syndicate_root"],
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            expose_value=False,
+            is_eager=True,
+            callback=_set_root,
+            help="The publication's folder (the one with syndicate.toml); default: here.",
+        ),
+        click.Option(
+            ["--debug", "syndicate_debug"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_debug,
+            help="Show the traceback of an unexpected error.",
+        ),
+    ]
+
+
+def _add_common_options(command: click.Command) -> None:
+    names = {param.name for param in command.params}
+    command.params.extend(p for p in _common_options() if p.name not in names)
+    if isinstance(command, click.Group):
+        for inner in command.commands.values():
+            _add_common_options(inner)
+
+
 class _Group(click.Group):
-    """Errors leave as one line, never a traceback, unless --debug asks for one."""
+    """Gives every command -C and --debug; errors leave as one line, never a traceback,
+    unless --debug asks for one."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _add_common_options(cmd)
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> object:
+        if os.environ.get("NO_COLOR"):
+            ctx.color = False  # the commands' contexts inherit it
         try:
             return super().invoke(ctx)
         except SyndicateError as error:
-            if ctx.params.get("debug"):
+            if ctx.meta.get(DEBUG):
                 raise
             _fail(error)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as error:
-            if ctx.params.get("debug"):
+            if ctx.meta.get(DEBUG):
                 raise
             click.echo(
                 f"syndicate: unexpected {type(error).__name__}: {error} (a bug: please report "
@@ -85,24 +191,19 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
-@click.option(
-    "-C",
-    "--root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The publication's folder (the one with syndicate.toml).",
-)
 @click.version_option(__version__, prog_name="syndicate")
 @click.pass_context
-def main(context: click.Context, root: Path, debug: bool) -> None:
+def main(context: click.Context) -> None:
     """Publish a folder of Markdown articles as feeds, an email digest and social cards.
 
     Exit codes: 0 done, 1 problems in the config or the content, 2 a wrong command
     line, 3 delivery failed (run publish again: nobody gets the email twice).
     """
-    context.obj = root
+    if context.obj is None:
+        context.obj = Path(".")
+
+
+main.params[:0] = _common_options()
 
 
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -113,21 +214,23 @@ strict_option = click.option("--strict", is_flag=True, help="Treat warnings as e
 @click.pass_obj
 def check(root: Path, strict: bool) -> None:
     """Check syndicate.toml and every article; list every problem, write nothing."""
-    report = pipeline.check(root, _now())
-    _show(report.diagnostics, err=False)
+    with _working("Checking the publication"):
+        report = pipeline.check(root, _now())
+    _show(report.diagnostics)
     if has_errors(report.diagnostics, strict=strict):
-        click.echo(f"{_count(report.diagnostics)}")
-        sys.exit(1)
-    click.echo(
+        _say(_count(report.diagnostics), fg="red")
+        sys.exit(EXIT_PROBLEMS)
+    _say(
         f"ok: {report.articles} article{'s' * (report.articles != 1)}, "
-        f"{report.published} published; {_count(report.diagnostics)}"
+        f"{report.published} published; {_count(report.diagnostics)}",
+        fg="green",
     )
 
 
 def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
     try:
         # The publish lock: a build must not rewrite feeds/ while a publish sends.
-        with publication_lock(root.resolve()):
+        with publication_lock(root.resolve()), _working("Building"):
             report = pipeline.build(root, _now(), strict=strict, dry_run=dry_run)
     except SyndicateError as error:
         _fail(error)
@@ -138,20 +241,20 @@ def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
 
 def _tell(report: pipeline.Report, dry_run: bool) -> None:
     """What a build did, and the email it found due."""
-    _show(report.diagnostics, err=True)
+    _show(report.diagnostics)
     verb = "would write" if dry_run else "wrote"
-    click.echo(
+    _say(
         f"{report.published} article{'s' * (report.published != 1)} in {report.feeds} feeds: "
         f"{verb} {len(report.written)} files, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed, in {report.seconds:.2f} s"
     )
     if report.cards:
-        click.echo(f"Social cards: {report.cards} rendered, the others unchanged.")
+        _say(f"Social cards: {report.cards} rendered, the others unchanged.")
     if report.newsletter and not report.due:
-        click.echo("Newsletter: nothing new since the last email, so none is due.")
+        _say("Newsletter: nothing new since the last email, so none is due.")
     for email in report.due:
         count = len(email.digest.articles)
-        click.echo(
+        _say(
             f"Newsletter: {email.digest.id}, {count} article{'s' * (count != 1)}, "
             f"not sent yet: {email.web_url}"
         )
@@ -187,23 +290,24 @@ def publish(root: Path, strict: bool, dry_run: bool) -> None:
             _fail(error)
             raise  # unreachable: _fail exits
     _tell(report, dry_run)
-    _show(delivery.diagnostics, err=True)
+    _show(delivery.diagnostics)
     _job_summary(report, delivery, time.perf_counter() - started)
     for outcome in delivery.outcomes:
         if dry_run:
-            click.echo(f"Would send {outcome.digest_id}: {outcome.subject}")
+            _say(f"Would send {outcome.digest_id}: {outcome.subject}")
             for title in outcome.titles:
-                click.echo(f"  - {title}")
-            click.echo(
+                _say(f"  - {title}")
+            _say(
                 f"  to {outcome.pending} subscriber{'s' * (outcome.pending != 1)}"
                 f" ({outcome.already} already done), through {delivery.backend}"
             )
             continue
         state = "complete" if outcome.complete else "NOT complete: run publish again"
-        click.echo(
+        _say(
             f"Sent {outcome.digest_id} through {delivery.backend}: {outcome.sent} sent, "
             f"{outcome.already} already done, {outcome.failed} failed, "
-            f"{delivery.skipped} skipped (unsubscribed, bounced or invalid); {state}"
+            f"{delivery.skipped} skipped (unsubscribed, bounced or invalid); {state}",
+            fg=None if outcome.complete else "red",
         )
     if any(d.is_error for d in delivery.diagnostics):
         sys.exit(EXIT_DELIVERY)
@@ -239,12 +343,13 @@ def _job_summary(report: pipeline.Report, delivery: Delivery, seconds: float) ->
 @contextmanager
 def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal for sends of more than a handful of messages."""
-    if not sys.stderr.isatty():
+    if plain():
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("Sending", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -295,9 +400,12 @@ def preview(root: Path, port: int) -> None:
     help="Where its public folder will be served (default: a GitHub Pages address).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def init(directory: Path, title: str | None, url: str | None, force: bool) -> None:
+@click.pass_obj
+def init(root: Path, directory: Path, title: str | None, url: str | None, force: bool) -> None:
     """Scaffold a new publication in DIRECTORY, with its GitHub Actions workflow."""
     from .scaffold import scaffold
+
+    directory = root / directory  # as everywhere, -C DIR means "as if run in DIR"
 
     name = directory.resolve().name or "publication"
     title = title or name.replace("-", " ").replace("_", " ").title()
@@ -307,10 +415,10 @@ def init(directory: Path, title: str | None, url: str | None, force: bool) -> No
     except SyndicateError as error:
         _fail(error)
     here = directory if str(directory) != "." else Path(".")
-    click.echo(f"Created {title} in {here}:")
+    _say(f"Created {title} in {here}:")
     for name in done.written:
-        click.echo(f"  {name}")
-    click.echo(NEXT_STEPS.format(root=here))
+        _say(f"  {name}")
+    _say(NEXT_STEPS.format(root=here))
 
 
 NEXT_STEPS = """
