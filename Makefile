@@ -13,11 +13,21 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.run-deps: pyproject.toml | $(BIN)/python
+	@$(BIN)/python -m pip uninstall --quiet --yes syndicate 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
+# Besides the test tools: the wheels syndicate depends on, in $(VENV)/wheelhouse, so that
+# tests/test_packaging.py installs the built wheel into a fresh virtualenv with no index.
+WHEELHOUSE := $(VENV)/wheelhouse
 $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	@# The distribution was called "syndicate" before 0.1.0: an old virtualenv may hold it.
+	@$(BIN)/python -m pip uninstall --quiet --yes syndicate 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' > $(WHEELHOUSE)/requirements.txt
+	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) -r $(WHEELHOUSE)/requirements.txt
+	@echo "The wheels of syndicate's dependencies, for tests/test_packaging.py" > $(WHEELHOUSE)/README
 	@touch $@ $(VENV)/.run-deps
 
 publish: $(VENV)/.run-deps

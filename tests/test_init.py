@@ -30,7 +30,7 @@ def test_init_scaffolds_a_publication_that_checks_and_builds(tmp_path: Path) -> 
     article = (root / "content/hello-world.md").read_text()
     assert article.startswith('---\ntitle: "Hello, World"\nauthor: "Your Name"\ndate: ')
     assert (root / ".github/syndicate-requirements.txt").read_text() == (
-        f"syndicate=={__version__}\n"
+        f"syndicate-publisher=={__version__}\n"
     )
     ignored = (root / ".gitignore").read_text().split()
     assert {"outbox/", "subscribers*.csv", ".syndicate/cache/"} <= set(ignored)

@@ -23,6 +23,7 @@ ACTIONLINT = BIN / "actionlint"
 ZIZMOR = BIN / "zizmor"
 WORKFLOWS = REPO / ".github" / "workflows"
 PUBLISH = WORKFLOWS / "publish.yml"
+WORKFLOW_NAMES = ["ci.yml", "publish.yml", "release.yml"]
 TEMPLATE = REPO / "templates" / "init" / ".github" / "workflows" / "publish.yml"
 REQUIREMENTS = ".github/syndicate-requirements.txt"
 
@@ -112,7 +113,7 @@ def scaffolded(tmp_path: Path) -> Path:
     return root / ".github" / "workflows" / "publish.yml"
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "publish.yml"])
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
 def test_actionlint_finds_nothing_in_the_workflows(name: str) -> None:
     result = actionlint(WORKFLOWS / name, cwd=REPO)
     assert result.returncode == 0 and not result.stdout.strip(), report(result)
@@ -156,7 +157,7 @@ def test_init_writes_this_repositorys_publish_workflow_byte_for_byte(scaffolded:
     assert TEMPLATE.read_bytes() == PUBLISH.read_bytes()
     assert scaffolded.read_bytes() == PUBLISH.read_bytes()
     requirements = scaffolded.parents[1] / "syndicate-requirements.txt"
-    assert re.fullmatch(r"syndicate==\S+\n", requirements.read_text())
+    assert re.fullmatch(r"syndicate-publisher==\S+\n", requirements.read_text())
 
 
 def test_this_repository_installs_its_own_checkout() -> None:
@@ -164,7 +165,7 @@ def test_this_repository_installs_its_own_checkout() -> None:
     assert [line for line in lines if line and not line.startswith("#")] == ["."]
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "publish.yml"])
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
 def test_every_action_is_pinned_to_a_commit_with_its_version(name: str) -> None:
     text = (WORKFLOWS / name).read_text()
     uses = re.findall(r"uses:\s*(\S+)(.*)", text)
@@ -174,7 +175,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(name: str) -> None:
         assert re.fullmatch(r"\s*# v\d+(\.\d+)*", comment), f"{action}: no version comment"
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "publish.yml"])
+@pytest.mark.parametrize("name", WORKFLOW_NAMES)
 def test_least_privilege_and_no_expressions_in_scripts(name: str) -> None:
     data = workflow(WORKFLOWS / name)
     assert data["permissions"] == {}
@@ -184,6 +185,28 @@ def test_least_privilege_and_no_expressions_in_scripts(name: str) -> None:
         assert "${{" not in step.get("run", ""), step
         if step.get("uses", "").startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False
+
+
+def test_every_workflow_of_the_repository_is_linted_here() -> None:
+    assert sorted(p.name for p in WORKFLOWS.glob("*.y*ml")) == sorted(WORKFLOW_NAMES)
+
+
+def test_a_version_tag_builds_then_publishes_to_pypi_with_trusted_publishing() -> None:
+    data = workflow(WORKFLOWS / "release.yml")
+    assert triggers(data) == {"push": {"tags": ["v*"]}}
+    build, publish = data["jobs"]["build"], data["jobs"]["publish"]
+    assert build["permissions"] == {"contents": "read"}
+    scripts = "\n".join(step.get("run", "") for step in build["steps"])
+    assert "python -m build" in scripts
+    assert "syndicate_publisher-$version-py3-none-any.whl" in scripts  # the tag is the version
+    assert publish["needs"] == "build"
+    # Trusted publishing: an OIDC token for this job only, and no password anywhere.
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    uses = [step["uses"].split("@")[0] for step in publish["steps"]]
+    assert uses == ["actions/download-artifact", "pypa/gh-action-pypi-publish"]
+    assert "with" not in publish["steps"][-1], "no token, no password: trusted publishing"
+    assert "secrets." not in (WORKFLOWS / "release.yml").read_text()
 
 
 def test_ci_runs_make_test_on_every_supported_python() -> None:

@@ -14,7 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Report", "__version__", "build", "check"]
+#: The name syndicate is installed by (``pipx install syndicate-publisher``): "syndicate"
+#: on PyPI is another project.  The command and the import package are "syndicate".
+DISTRIBUTION = "syndicate-publisher"
+__all__ = ["DISTRIBUTION", "Report", "__version__", "build", "check"]
 
 if TYPE_CHECKING:
     from .pipeline import Report, build, check

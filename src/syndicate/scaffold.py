@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 from .errors import ConfigError, Diagnostic
 from .output import atomic_write
 from .templating import default_templates
@@ -32,6 +32,11 @@ FILES = (
 class Scaffolded:
     root: Path
     written: tuple[str, ...]
+
+
+def requirement() -> str:
+    """What the scaffolded workflow installs: this very distribution and version."""
+    return f"{DISTRIBUTION}=={__version__}\n"
 
 
 def _contents(title: str, url: str, today: date) -> dict[str, bytes]:
@@ -54,7 +59,7 @@ def _contents(title: str, url: str, today: date) -> dict[str, bytes]:
             contents[target] = text.encode("utf-8")
         else:
             contents[target] = (folder / template).read_bytes()
-    contents[".github/syndicate-requirements.txt"] = f"syndicate=={__version__}\n".encode()
+    contents[".github/syndicate-requirements.txt"] = requirement().encode()
     contents["static/.gitkeep"] = b""
     return contents
 
