@@ -666,6 +666,15 @@ def _social(tables: Mapping[str, Mapping[str, Any]], root: Path) -> SocialConfig
     )
 
 
+def line_of(path: Path, table: str, key: str) -> int:
+    """The line of ``key`` in ``[table]`` of the TOML file at *path* (0 when unreadable)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return _Lines(text).key(table, key)
+
+
 def load_config(root: Path) -> Config:
     """The validated configuration of the publication in *root*, or :class:`ConfigError`."""
     config, diagnostics = read_config(root)

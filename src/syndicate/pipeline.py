@@ -35,8 +35,17 @@ from .config import Config, load_config, read_config
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
 from .email.digest import Digest, due, sent_digests
-from .errors import ContentError, Diagnostic, OutputError, RenderError, has_errors, sort_key
+from .errors import (
+    ConfigError,
+    ContentError,
+    Diagnostic,
+    OutputError,
+    RenderError,
+    has_errors,
+    sort_key,
+)
 from .output import Pieces, WriteResult, atomic_write, write_files
+from .scaffold import placeholders
 from .state import State, assign_ids, read_state
 from .workers import parallel_map, shared
 
@@ -186,10 +195,12 @@ def _load_publication(
 
 
 def check(root: Path, now: datetime) -> Report:
-    """Validate the config and every article; write nothing."""
+    """Validate the config and every article; write nothing.  Values that are still the
+    examples ``syndicate init`` wrote are warnings (:func:`.scaffold.placeholders`)."""
     publication, diagnostics = load_publication(root, now)
     if publication is None:
         return Report(tuple(diagnostics))
+    diagnostics = [*placeholders(publication.config), *diagnostics]
     return Report(
         tuple(diagnostics),
         articles=len(publication.articles),
@@ -878,7 +889,15 @@ def publish(
     may name the subscriber list (SYNDICATE_SUBSCRIBERS).
     """
     with publication_lock(root.resolve()):
+        # Before anything is built or sent: init's example values never reach a reader.
+        # They stop a send over SMTP and a --strict run; the outbox rehearsal and a
+        # server on this machine (a test's, or a mail catcher's) only warn.
+        first = load_config(root)
+        early = placeholders(first, error=_sends_for_real(first))
+        if has_errors(early, strict=strict):
+            raise ConfigError("syndicate.toml still has init's example values", early)
         report = build(root, now, strict=strict, dry_run=dry_run)
+        report = replace(report, diagnostics=(*early, *report.diagnostics))
         config = load_config(root)
         from .delivery.send import deliver
 
@@ -899,5 +918,16 @@ def publish(
             and (config.email.smtp is not None)
         ):
             # The archive page and the state now show the email as sent.
-            report = replace(build(root, now, strict=strict), emails=report.emails)
+            rebuilt = build(root, now, strict=strict)
+            report = replace(
+                rebuilt, emails=report.emails, diagnostics=(*early, *rebuilt.diagnostics)
+            )
     return report, delivery
+
+
+def _sends_for_real(config: Config) -> bool:
+    """Whether a publish would hand mail to a server that can reach readers."""
+    from .delivery.backends import _loopback
+
+    smtp = config.email.smtp if config.email is not None else None
+    return smtp is not None and not _loopback(smtp.host)
