@@ -226,11 +226,18 @@ def test_publish_triggers() -> None:
         "syndicate.toml",
         "templates/**",
     ]
-    assert len(on["schedule"]) == 1 and "cron" in on["schedule"][0]
     assert on["workflow_dispatch"]["inputs"]["dry_run"]["type"] == "boolean"
-    # The comment on how to change the schedule sits right above the cron line.
+    # The comment on how to change the schedule sits right above the cron line, and says
+    # how to run every hour.
     text = PUBLISH.read_text()
-    assert re.search(r"#.*edit this line.*\n.*\n\s*- cron:", text, re.IGNORECASE)
+    assert re.search(r"#.*edit this line.*\n(\s*#.*\n)*\s*- cron:", text, re.IGNORECASE)
+    assert '"0 * * * *" for every hour' in text
+
+
+def test_a_future_dated_article_is_published_within_a_day() -> None:
+    [schedule] = triggers(workflow())["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert minute.isdigit() and hour.isdigit() and (day, month, weekday) == ("*", "*", "*")
 
 
 def test_publish_never_runs_twice_at_once_and_never_cancels_a_send() -> None:
@@ -261,7 +268,8 @@ def test_the_build_cache_is_restored_before_the_publication_is_read() -> None:
     steps = publish_steps()
     uses = [step.get("uses", "").split("@")[0] for step in steps]
     restore = steps[uses.index("actions/cache")]
-    assert restore["with"]["path"] == ".syndicate/cache"
+    # With the feeds/ the last run built: committed no more, but what the cache recognises.
+    assert restore["with"]["path"].split() == [".syndicate/cache", "feeds"]
     # A key of its own for every run (saved after it), the newest restored by its prefix.
     key, prefix = restore["with"]["key"], restore["with"]["restore-keys"]
     assert "github.run_id" in key and key.startswith(prefix) and "${{" not in prefix
@@ -294,15 +302,16 @@ def test_secrets_reach_only_the_publish_step_through_its_environment() -> None:
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
-#: The example publication as a repository of its own holds it: no feeds/ yet, so the
-#: first run has something to commit.
+#: The example publication as a repository of its own holds it, with no feeds/ (a
+#: publication never commits it) and one article its state does not know yet, so that the
+#: first run has something to remember: that article's id.
+NEW_ARTICLE = "---\ntitle: Fresh news\ndate: 2025-01-01\n---\n\nJust written.\n"
 PUBLICATION = [
     "syndicate.toml",
     "content",
     "static",
     "example-subscribers.csv",
     ".syndicate/state.json",
-    ".gitignore",
     ".github/workflows/publish.yml",
     REQUIREMENTS,
 ]
@@ -348,12 +357,14 @@ def checkout(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
         "GIT_CONFIG_NOSYSTEM": "1",
     }
     repo = tmp_path / "workspace"
-    repo.mkdir()
+    (repo / "content").mkdir(parents=True)
+    (repo / "content" / "fresh-news.md").write_text(NEW_ARTICLE)
+    shutil.copy(REPO / "templates" / "init" / "gitignore", repo / ".gitignore")  # init's
     for name in PUBLICATION:
         source, target = REPO / name, repo / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            shutil.copytree(source, target)
+            shutil.copytree(source, target, dirs_exist_ok=True)
         else:
             shutil.copy2(source, target)
     origin = tmp_path / "origin.git"
@@ -435,12 +446,14 @@ def test_the_publish_job_commits_once_then_never_again(
     assert git(origin, "rev-parse", "main", env=env) == head, "the commit was pushed"
     assert git(repo, "log", "-1", "--format=%an <%ae>", env=env) == f"{BOT_NAME} <{BOT_EMAIL}>"
     assert "syndicate publish" in git(repo, "log", "-1", "--format=%s", env=env)
+    # Only what must be remembered: the state (and the journal of a real send), never
+    # feeds/, which was built for the Pages artifact and is ignored.
     changed = git(repo, "diff", "--name-only", before, head, env=env).splitlines()
-    assert changed and all(
-        name.startswith("feeds/") or name.startswith(".syndicate/") for name in changed
-    ), changed
-    assert "feeds/atom.xml" in changed
-    assert not git(repo, "status", "--porcelain", "--", "feeds", ".syndicate", env=env)
+    assert changed == [".syndicate/state.json"], changed
+    assert (repo / "feeds" / "atom.xml").is_file()
+    assert "fresh-news" in (repo / "feeds" / "atom.xml").read_text()
+    assert not git(repo, "ls-files", "feeds", env=env)
+    assert not git(repo, "status", "--porcelain", "--", ".syndicate", env=env)
     # The mail went to the outbox, to the readers of the secret's list, not the file's.
     letters = list((repo / "outbox").rglob("*.eml"))
     assert len(letters) == 2, log

@@ -423,9 +423,11 @@ def init(root: Path, directory: Path, title: str | None, url: str | None, force:
 
 NEXT_STEPS = """
 Next steps:
-  1. Edit syndicate.toml: [site] title, url and author; [email] from, unsubscribe_url
-     and address. Write articles in content/ (hello-world.md shows the format).
-  2. Preview locally:  syndicate -C {root} preview   (the email at /_preview/)
+  1. Edit syndicate.toml: [site] url, description and author; [email] from,
+     unsubscribe_url and address. `syndicate -C {root} check --strict` names every
+     example value still left. Write articles in content/ (hello-world.md shows how).
+  2. Preview as you write:  syndicate -C {root} preview --drafts
+     (the site at http://127.0.0.1:8000/, the next email at /_preview/)
   3. Rehearse a send:  syndicate -C {root} publish   (messages land in outbox/)
   4. Push the folder to a GitHub repository. In Settings > Pages, choose
      "GitHub Actions" as the source.
@@ -436,6 +438,7 @@ Next steps:
        SYNDICATE_SMTP_USERNAME   and SYNDICATE_SMTP_PASSWORD, with [email.smtp] in
                                  syndicate.toml (without it, mail goes to outbox/)
        SYNDICATE_DKIM_KEY        optional, with [email.dkim]
-  6. Publish: every push that touches content/ runs the workflow, and a weekly schedule
-     sends the digest. From the Actions tab, "Run workflow" with dry_run rehearses.
+  6. Publish: every push that touches content/ runs the workflow, and a daily schedule
+     publishes articles dated in the future. From the Actions tab, "Run workflow" with
+     dry_run rehearses.
 """
