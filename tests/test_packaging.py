@@ -175,6 +175,22 @@ def test_the_wheel_works_in_a_fresh_virtualenv_far_from_the_source_tree(
     published = syndicate("publish", "-C", "pub")
     assert "through the outbox" in published, published
 
+    with subprocess.Popen(
+        ["syndicate", "-C", "pub", "preview", "--port", "0"],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as preview:
+        try:
+            assert preview.stdout is not None
+            lines = [preview.stdout.readline() for _ in range(3)]
+            assert lines[2].startswith("Built the preview: 1 article"), lines
+        finally:
+            preview.terminate()
+            preview.wait(timeout=10)
+
     pub = work / "pub"
     assert (pub / "feeds" / "social" / "hello-world.png").is_file()  # drawn with its fonts
     assert len(list((pub / "outbox").rglob("*.eml"))) == 1

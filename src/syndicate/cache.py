@@ -155,8 +155,10 @@ class BuildCache:
     _pack: Any = None
 
     @classmethod
-    def open(cls, root: Path) -> BuildCache:
-        folder = root / CACHE_DIR
+    def open(cls, root: Path, folder: Path | None = None) -> BuildCache:
+        """The cache of the publication in *root*, kept in *folder* (by default its own
+        ``.syndicate/cache/``; a preview keeps one of its own)."""
+        folder = root / CACHE_DIR if folder is None else folder
         articles: dict[str, Any] = {}
         for number in range(SHARDS):
             articles.update(_read(folder / _shard_file(number)))

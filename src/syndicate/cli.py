@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -367,29 +367,53 @@ def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
     type=click.IntRange(0, 65535),
     help="Port on 127.0.0.1 (0 picks a free one).",
 )
+@click.option("--drafts", is_flag=True, help="Show drafts too (in the preview only).")
+@click.option("--future", is_flag=True, help="Show articles dated in the future too.")
 @click.pass_obj
-def preview(root: Path, port: int) -> None:
-    """Build, then serve feeds/ on 127.0.0.1 with the next email at 600 and 375 px."""
-    from .config import load_config
-    from .preview import PREVIEW, make_server
+def preview(root: Path, port: int, drafts: bool, future: bool) -> None:
+    """Serve the publication on 127.0.0.1, rebuilt and reloaded in the browser whenever an
+    article, a template, syndicate.toml or a static file changes; the next email at
+    /_preview/.  The preview is built into .syndicate/preview/, never into feeds/."""
+    import threading
 
-    report = _run(root, strict=False, dry_run=False)
-    latest = report.due[0] if report.due else (report.emails[-1] if report.emails else None)
+    from .config import Config, load_config
+    from .preview import FOLDER, PREVIEW, make_server, rebuild, serve, target
+
     config = load_config(root)
     try:
-        server = make_server(config, latest, port)
+        server = make_server(port)
     except OSError as error:
         click.echo(f"syndicate: cannot serve on 127.0.0.1:{port}: {error.strerror}", err=True)
-        sys.exit(1)
-    address = f"http://127.0.0.1:{server.server_address[1]}"
-    click.echo(f"Serving {config.output_dir} at {address}/")
-    click.echo(f"The email preview: {address}{PREVIEW} (Ctrl-C stops)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+        sys.exit(EXIT_PROBLEMS)
+    shown = target(root, server, drafts=drafts, future=future)
+    server.folder = shown.output
+    unpublished = [name for name, wanted in (("drafts", drafts), ("future", future)) if wanted]
+    also = f" ({' and '.join(unpublished)} included)" if unpublished else ""
+
+    def build_once() -> Config | None:
+        try:
+            with _working("Building the preview"):
+                preview_config, report = rebuild(root, shown, _now())
+        except SyndicateError as error:
+            _show(error.diagnostics)
+            message = f"syndicate: {error}; the preview shows the last good build"
+            click.echo(click.style(message, fg="red"), err=True)
+            here = Path.cwd()
+            lines = [d.format(relative_to=here) for d in error.diagnostics] or [str(error)]
+            server.fail("\n".join(lines))
+            return None
+        server.show(preview_config, report)
+        _show(report.diagnostics)
+        _say(
+            f"Built the preview: {report.published} article{'s' * (report.published != 1)}"
+            f"{also}, {len(report.written)} files written in {report.seconds:.2f} s"
+        )
+        return preview_config
+
+    _say(f"Serving the preview at {server.url} (built into {FOLDER}/)")
+    _say(f"The email preview: {server.url.rstrip('/')}{PREVIEW} (Ctrl-C stops)")
+    with suppress(KeyboardInterrupt):  # Ctrl-C is how a preview ends
+        serve(config, server, build_once, threading.Event())
 
 
 @main.command()

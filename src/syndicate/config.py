@@ -185,10 +185,12 @@ class Config:
     #: None when syndicate.toml has no [email] table: no newsletter.
     email: EmailConfig | None = None
     social: SocialConfig = SocialConfig()
+    #: Where the output goes instead of ``feeds/`` (``syndicate preview``'s own folder).
+    output: Path | None = None
 
     @property
     def output_dir(self) -> Path:
-        return self.root / OUTPUT_DIR
+        return self.output if self.output is not None else self.root / OUTPUT_DIR
 
     @property
     def templates_dir(self) -> Path:

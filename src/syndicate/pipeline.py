@@ -72,6 +72,35 @@ class Publication:
 
 
 @dataclass(frozen=True, slots=True)
+class PreviewTarget:
+    """What a build for ``syndicate preview`` does instead: it writes into *folder*, not
+    ``feeds/``, with *url* (the preview server's) for ``[site] url``, shows drafts and
+    articles dated in the future when asked, and remembers nothing: no state file is
+    written, and its build cache is its own (below *folder*)."""
+
+    folder: Path
+    url: str
+    drafts: bool = False
+    future: bool = False
+
+    @property
+    def output(self) -> Path:
+        return self.folder / "site"
+
+    def configure(self, config: Config) -> Config:
+        return replace(config, site=replace(config.site, url=self.url), output=self.output)
+
+    def select(self, articles: Sequence[Article], now: datetime) -> list[Article]:
+        shown = [replace(a, draft=False) if self.drafts else a for a in articles]
+        return select(shown, datetime.max.replace(tzinfo=now.tzinfo) if self.future else now)
+
+    def previous(self) -> list[str]:
+        """Every file of the last preview: all of them are the preview's own."""
+        top = self.output
+        return [p.relative_to(top).as_posix() for p in top.rglob("*") if p.is_file()]
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """What a check or a build found and did."""
 
@@ -153,12 +182,13 @@ def load_publication(
     cache: BuildCache | None = None,
     *,
     meanwhile: Callable[[Config], object] | None = None,
+    preview: PreviewTarget | None = None,
 ) -> tuple[Publication | None, list[Diagnostic]]:
     """Read and check the whole publication; None with the diagnostics when it has errors.
     *meanwhile* is given the configuration to prepare what comes next while the helpers
     read the articles (see :func:`~syndicate.content.load_articles`)."""
     with _no_cycle_collection():
-        return _load_publication(root, now, cache, meanwhile)
+        return _load_publication(root, now, cache, meanwhile, preview)
 
 
 def _load_publication(
@@ -166,16 +196,19 @@ def _load_publication(
     now: datetime,
     cache: BuildCache | None,
     meanwhile: Callable[[Config], object] | None,
+    preview: PreviewTarget | None = None,
 ) -> tuple[Publication | None, list[Diagnostic]]:
     config, diagnostics = read_config(root)
     if config is None:
         return None, diagnostics
+    if preview is not None:
+        config = preview.configure(config)
     prepare = None if meanwhile is None else partial(meanwhile, config)
     articles, found = load_articles(config, cache, meanwhile=prepare)
     diagnostics += found
     saved, found = read_state(config.state_path)
     diagnostics += found
-    published = select(articles, now)
+    published = select(articles, now) if preview is None else preview.select(articles, now)
     urls = {a.slug: permalink(config, a) for a in published}
     ids, state, found = assign_ids(config, published, urls, saved)
     diagnostics += found
@@ -734,6 +767,7 @@ def build(
     strict: bool = False,
     dry_run: bool = False,
     use_cache: bool = True,
+    preview: PreviewTarget | None = None,
 ) -> Report:
     """Check the publication and, when it has no errors, write its outputs.
 
@@ -741,12 +775,16 @@ def build(
     check fails: the previous output stays exactly as it was.  With *dry_run*,
     nothing is written at all and the report says what would have been.  The build
     cache (``.syndicate/cache/``) makes it faster; without *use_cache* it is neither
-    read nor written, and the output is the same.
+    read nor written, and the output is the same.  With *preview*, the build is the
+    preview's (see :class:`PreviewTarget`).
     """
     started = time.perf_counter()
     with _no_cycle_collection():
-        cache = BuildCache.open(root) if use_cache else None
-    publication, diagnostics = load_publication(root, now, cache, meanwhile=_prepare_rendering)
+        folder = None if preview is None else preview.folder / "cache"
+        cache = BuildCache.open(root, folder) if use_cache else None
+    publication, diagnostics = load_publication(
+        root, now, cache, meanwhile=_prepare_rendering, preview=preview
+    )
     if publication is None or has_errors(diagnostics, strict=strict):
         raise ContentError("the publication has errors", diagnostics)
     config = publication.config
@@ -785,7 +823,7 @@ def build(
         result: WriteResult = write_files(
             config.output_dir,
             files,
-            publication.state.outputs,
+            publication.state.outputs if preview is None else preview.previous(),
             kept=outputs.kept,
             dry_run=dry_run,
             ready=ready,
@@ -794,7 +832,7 @@ def build(
         files.close()
     diagnostics += files.problems()
     [(saved, data)] = states  # made by ready(), which write_files() always calls
-    if saved != data and not dry_run:
+    if saved != data and not dry_run and preview is None:
         try:
             atomic_write(config.state_path, data)
         except OSError as error:
