@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SITE, MakePublication, article, tree
+from conftest import NOW, SITE, MakePublication, article, tree
+from syndicate.pipeline import build
 from syndicate.state import read_state
 
 ARTICLES = 40
@@ -94,7 +95,8 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(
     publication: MakePublication, editions: dict[str, dict[str, bytes]]
 ) -> None:
     """SIGKILL at random moments across whole builds: the output folder afterwards is
-    exactly one edition's complete output, and the state file always parses."""
+    exactly one edition's complete output, and the state file always parses and agrees
+    with it."""
     root = publication({}, config=SITE)
     durations = []
     for edition in ("new", "old"):  # how long a build that edits every article takes
@@ -106,18 +108,25 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_output(
     shown = "old"
     chance = random.Random(7)
     outcomes: list[str] = []
-    for run in range(16):
+    for run in range(40):
+        # At least 16 runs, and more until kills landed both before and after the swap.
+        if run >= 16 and "killed, old output" in outcomes and "new output" in str(outcomes):
+            break
         wanted = "new" if shown == "old" else "old"
         version(root, wanted)
         build = start_build(root)
         # Up to twice as long: on a busy machine a build may take longer than it did above.
-        time.sleep(duration * chance.uniform(0.1, 2.0))
+        waited = duration * chance.uniform(0.1, 2.0)
+        time.sleep(waited)
         build.send_signal(signal.SIGKILL)
         code = build.wait()
         after = tree(root / "feeds")
         assert edition_of(after, editions) in (shown, wanted), f"run {run}"
         state_parses(root)
+        output_and_state_agree(root)
         killed = "killed" if code == -signal.SIGKILL else "finished"
+        if after != editions[wanted]:  # builds take longer than that now (a busy machine)
+            duration = max(duration, waited)
         shown = wanted if after == editions[wanted] else shown
         outcomes.append(f"{killed}, {'new' if shown == wanted else 'old'} output")
         # The article text now on disk is `wanted`: the next run edits every article again.
@@ -210,3 +219,117 @@ def test_a_full_disk_gives_a_clear_error_and_the_old_output_stays(
     # Nothing left of the failed run: only the spare of the build that followed it.
     assert result["leftovers"] == [".feeds.spare"]
     assert result["again"] == 0 and result["feeds_changed_after"]
+
+
+# -- killed at the swap itself -------------------------------------------------------------
+
+KILLING = Path(__file__).with_name("killing.py")
+
+
+def killed_build(root: Path, when: str) -> subprocess.CompletedProcess[str]:
+    """A build killed with SIGKILL at the rename *when* says (see tests/killing.py)."""
+    return subprocess.run(
+        [sys.executable, str(KILLING), when, "-C", str(root), "build"],
+        capture_output=True,
+        text=True,
+        env=ENVIRON,
+        check=False,
+    )
+
+
+def small_edition(root: Path, edition: str, *, extra: bool) -> None:
+    """Three articles whose text says *edition*, and with *extra* a fourth, "x.md", alone
+    in its category: it has a page, a card and feeds of its own."""
+    for n in range(3):
+        text = article(f"Article {n}", f"2025-03-0{n + 1}", f"Article {n}, {edition} edition.")
+        (root / "content" / f"a{n}.md").write_text(text, encoding="utf-8")
+    extra_article = root / "content" / "x.md"
+    if extra:
+        text = article("Extra", "2025-03-09", f"The extra, {edition}.", categories="[Extra]")
+        extra_article.write_text(text, encoding="utf-8")
+    else:
+        extra_article.unlink(missing_ok=True)
+
+
+def output_and_state_agree(root: Path) -> None:
+    """The state lists every file of the output folder (so that a later build can remove
+    it), and keeps the id of every entry the feeds show."""
+    state, problems = read_state(root / ".syndicate/state.json")
+    assert problems == []
+    unlisted = set(tree(root / "feeds")) - set(state.outputs)
+    assert not unlisted, f"in feeds/ but not in the state: {sorted(unlisted)}"
+    feed = json.loads((root / "feeds/feed.json").read_bytes())
+    unknown = {item["id"] for item in feed["items"]} - {r.id for r in state.records}
+    assert not unknown, f"entries whose id the state does not keep: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_build_killed_at_the_swap_leaves_output_and_state_agreeing(
+    publication: MakePublication, tmp_path: Path, when: str
+) -> None:
+    """Killed just before or just after ``renameat2`` swaps the new output folder in: the
+    state lists what the folder holds either way, and once the new article is deleted
+    again the next build removes its page, card and feeds."""
+    root = publication({}, config=SITE)
+    small_edition(root, "first", extra=False)
+    build(root, NOW)
+    before = tree(root / "feeds")
+    small_edition(root, "second", extra=True)
+    killed = killed_build(root, f"{when}:renameat2")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    after = tree(root / "feeds")
+    assert ("posts/x/index.html" in after) == (when == "after")
+    assert (after == before) == (when == "before")
+    output_and_state_agree(root)
+
+    small_edition(root, "third", extra=False)
+    build(root, NOW)
+    output_and_state_agree(root)
+    made = tree(root / "feeds")
+    assert not [name for name in made if "/x/" in name or "/x." in name or "extra" in name]
+    scratch = tmp_path / "scratch"
+    shutil.copytree(root / "content", scratch / "content")
+    (scratch / "syndicate.toml").write_text(SITE, encoding="utf-8")
+    build(scratch, NOW)
+    assert made == tree(scratch / "feeds")
+
+
+def test_a_build_killed_after_any_of_its_renames_leaves_output_and_state_agreeing(
+    publication: MakePublication,
+) -> None:
+    """Every moment a killed build can leave behind, in turn: a build that adds an article
+    is killed just before its first rename, then just after it, after its second, and so
+    on (the cache's records, the swap, the spare, the state), until one finishes.  After
+    each kill the output is one edition whole and the state agrees with it; and the next
+    build, with the article deleted or made a draft again, makes exactly that edition."""
+    root = publication({}, config=SITE)
+    editions = {}
+    for name, extra in (("without", False), ("with", True), ("without", False)):
+        small_edition(root, name, extra=extra)
+        build(root, NOW)
+        editions[name] = tree(root / "feeds")
+    killed_at: list[str] = []
+    for after in range(60):
+        small_edition(root, "with", extra=True)
+        done = killed_build(root, f"after:{after}" if after else "before:1")
+        renames = [line for line in done.stderr.splitlines() if line.startswith("rename ")]
+        where = renames[-1] if renames else "before the first rename"
+        output = tree(root / "feeds")
+        assert edition_of(output, editions) in ("without", "with"), where
+        output_and_state_agree(root)
+        if done.returncode == 0:
+            assert output == editions["with"], done.stderr
+            break
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        killed_at.append(where.split()[2])
+        if after % 2:
+            small_edition(root, "without", extra=False)
+        else:  # the article stays, as a draft
+            small_edition(root, "without", extra=True)
+            draft = (root / "content/x.md").read_text(encoding="utf-8")
+            (root / "content/x.md").write_text(draft.replace("---\n", "---\ndraft: true\n", 1))
+        build(root, NOW)
+        assert tree(root / "feeds") == editions["without"], where
+        output_and_state_agree(root)
+    assert "renameat2" in killed_at and "os.replace" in killed_at, killed_at
+

@@ -197,6 +197,7 @@ def write_files(
     kept: Set[str] = frozenset(),
     dry_run: bool = False,
     ready: Callable[[], None] | None = None,
+    swapping: Callable[[], None] | None = None,
 ) -> WriteResult:
     """Make *folder* hold *files* (paths relative to it), without the *stale* ones no longer
     made, in one atomic step; files not named in either, and the *kept* ones (known to be
@@ -208,8 +209,10 @@ def write_files(
     Should reading one fail, *folder* is left as it was.
 
     *ready* is called once every file was read, before anything replaces *folder*: it
-    may raise to leave *folder* as it was.  With *dry_run*, only say what would be written
-    and removed.
+    may raise to leave *folder* as it was.  *swapping* is called last before the swap,
+    once the next folder is on disk, and only when there is a swap: what must be recorded
+    before *folder* changes (a run killed right after the swap records nothing more).
+    With *dry_run*, only say what would be written and removed.
     """
     folder = folder.absolute()
     staging: _Staging | None = None
@@ -246,7 +249,7 @@ def write_files(
                 for name in removed:
                     staging.remove(name)
             if staging is not None:
-                staging.swap()
+                staging.swap(swapping)
         finally:
             if staging is not None:
                 staging.discard()
@@ -374,10 +377,13 @@ class _Staging:
         for gone in _prune(path.parent, self.path):
             self.dirs.discard(gone.relative_to(self.path).as_posix())
 
-    def swap(self) -> None:
-        """Flush the next folder to disk and put it in place of the current one."""
+    def swap(self, swapping: Callable[[], None] | None = None) -> None:
+        """Flush the next folder to disk, call *swapping*, and put the folder in place of
+        the current one."""
         self._flushed()
         _sync(self.path)
+        if swapping is not None:
+            swapping()
         _swap(self.path, self.folder)
         self.swapped = True
 

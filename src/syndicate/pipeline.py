@@ -804,20 +804,25 @@ def build(
         raise ContentError("the publication has errors", diagnostics)
     files = outputs.files.adding(static)
 
-    #: The state file as it is and as it will be, made while the disk flushes the outputs.
-    states: list[tuple[bytes, bytes]] = []
+    #: The state to record just before the swap and once it is done, with their bytes,
+    #: made while the disk flushes the outputs (see _states_to_record).
+    states: list[tuple[State, bytes]] = []
+    state_file = _StateFile(config.state_path, publication.saved_state)
 
     def ready() -> None:
         """Once every file is made, and before any replaces the output: the problems found
         while making them (card warnings) stop a strict build too.  Then, while the disk
-        flushes the new files, what is saved after the swap is made, and the cache's
+        flushes the new files, what is saved around the swap is made, and the cache's
         article records (which do not depend on the outputs) are saved."""
         late = files.problems()
         if late and has_errors([*diagnostics, *late], strict=strict):
             raise ContentError("the publication has errors", [*diagnostics, *late])
-        states.append(_state_bytes(publication, files.keys() | outputs.kept))
+        states.extend(_states_to_record(publication, files.keys() | outputs.kept))
         if cache is not None and not dry_run:
             cache.save_articles()
+
+    def swapping() -> None:
+        state_file.record(*states[0])
 
     try:
         result: WriteResult = write_files(
@@ -827,14 +832,14 @@ def build(
             kept=outputs.kept,
             dry_run=dry_run,
             ready=ready,
+            swapping=swapping if preview is None else None,
         )
     finally:
         files.close()
     diagnostics += files.problems()
-    [(saved, data)] = states  # made by ready(), which write_files() always calls
-    if saved != data and not dry_run and preview is None:
+    if not dry_run and preview is None:
         try:
-            atomic_write(config.state_path, data)
+            state_file.record(*states[1])
         except OSError as error:
             raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
     if cache is not None and not dry_run:
@@ -866,17 +871,38 @@ def build(
     )
 
 
-def _state_bytes(publication: Publication, outputs: Set[str]) -> tuple[bytes, bytes]:
-    """The state file as it is and as the build leaves it, with the files it wrote and
-    kept as *outputs*; both empty when the state is unchanged."""
-    state = replace(publication.state, outputs=tuple(sorted(outputs)))
-    if state == publication.saved_state:
-        return b"", b""  # nothing to write
-    try:
-        saved = publication.config.state_path.read_bytes()
-    except OSError:
-        saved = b""
-    return saved, state.to_json()
+def _states_to_record(publication: Publication, made: Set[str]) -> list[tuple[State, bytes]]:
+    """The state to record just before the swap, then once it is done, each with its
+    bytes (none when the state file holds it already).
+
+    Until the swap is done, the output folder holds the last build's files; once it is
+    done, this build's.  So the state recorded before the swap lists both, with the ids
+    of the articles the new folder shows: a build killed at any moment leaves a state
+    that lists every file syndicate made in the output folder and keeps every id it
+    shows, and the next build removes the files its sources no longer make.  The state
+    recorded after the swap lists only this build's files (the same state, unless the
+    build removes some).
+    """
+    saved = publication.saved_state
+    final = replace(publication.state, outputs=tuple(sorted(made)))
+    both = replace(final, outputs=tuple(sorted(made | frozenset(publication.state.outputs))))
+    before = b"" if both == saved else both.to_json()
+    after = before if final == both else b"" if final == saved else final.to_json()
+    return [(both, before), (final, after)]
+
+
+class _StateFile:
+    """The state file, written only when the state to record is not the one it holds."""
+
+    def __init__(self, path: Path, holds: State | None) -> None:
+        self.path = path
+        self.holds = holds
+
+    def record(self, state: State, data: bytes = b"") -> None:
+        """Record *state*, whose bytes are *data* when made already."""
+        if state != self.holds:
+            atomic_write(self.path, data or state.to_json())
+            self.holds = state
 
 
 def remember_outputs(
