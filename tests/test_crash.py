@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import NOW, SITE, MakePublication, article, tree
+from syndicate import workers
+from syndicate.delivery.journal import publication_lock
 from syndicate.pipeline import build
 from syndicate.state import read_state
 
@@ -333,3 +335,148 @@ def test_a_build_killed_after_any_of_its_renames_leaves_output_and_state_agreein
         output_and_state_agree(root)
     assert "renameat2" in killed_at and "os.replace" in killed_at, killed_at
 
+
+# -- killed with its helpers, and the publish lock ---------------------------------------
+
+#: Holds the publish lock of the publication in argv[2] and has its helpers work on items
+#: that each take ten minutes ("shared": SharedWork's helpers, "stream": a Stream's pool),
+#: or ("fork", "exec") leaves a process of its own that inherited the lock's file; says
+#: "ready" once they are all started, then waits to be killed.
+HOLDER = r"""
+import os, subprocess, sys, time
+from pathlib import Path
+from syndicate import workers
+from syndicate.delivery.journal import publication_lock
+
+def ten_minutes(item):
+    time.sleep(600)
+    return item
+
+how, root = sys.argv[1], Path(sys.argv[2])
+with publication_lock(root):
+    if how in ("shared", "stream"):
+        make = workers.SharedWork if how == "shared" else workers.Stream
+        work = make(ten_minutes, list(range(1000)), min_items=1)
+    elif how == "fork":
+        if os.fork() == 0:
+            time.sleep(600)
+            os._exit(0)
+    else:  # a program started with the lock's file among those it keeps open
+        lock = next(int(fd) for fd in os.listdir("/proc/self/fd")
+                    if os.readlink(f"/proc/self/fd/{fd}").endswith("publish.lock"))
+        subprocess.Popen(["sleep", "600"], pass_fds=[lock])
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is *pid*."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether the process *pid* is there, and not a zombie waiting to be reaped."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != b"Z"
+
+
+def hold_the_lock_and_die(root: Path, how: str) -> set[int]:
+    """Start HOLDER, wait until it is ready, kill it with SIGKILL; give the processes it
+    had started."""
+    (root / ".syndicate").mkdir(exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, how, str(root)],
+        stdout=subprocess.PIPE,
+        env=ENVIRON,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "ready\n"
+    started = children(holder.pid)
+    holder.kill()
+    holder.wait()
+    holder.stdout.close()
+    return started
+
+
+def gone_within(pids: set[int], seconds: float) -> set[int]:
+    """Those of *pids* still alive after *seconds* (no more than that is waited)."""
+    deadline = time.monotonic() + seconds
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {p for p in pids if alive(p)}
+
+
+def end(pids: set[int]) -> None:
+    """Kill what a failed test left behind (only these processes, started by it)."""
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(workers.cores() < 2, reason="one core: no helper")
+@pytest.mark.parametrize("how", ["shared", "stream"])
+def test_killing_the_main_process_kills_its_helpers_and_frees_the_lock(
+    tmp_path: Path, how: str
+) -> None:
+    """The helpers, busy with work that would keep them for minutes, die with the process
+    that started them, killed with SIGKILL as the out-of-memory killer would; and the
+    publish lock is free at once, with nothing to take over."""
+    helpers = hold_the_lock_and_die(tmp_path, how)
+    try:
+        assert helpers, "no helper was started"
+        assert gone_within(helpers, 20) == set()
+        with publication_lock(tmp_path) as notes:
+            assert notes == []
+    finally:
+        end(helpers)
+
+
+def test_a_process_forked_while_the_lock_is_held_does_not_hold_it(tmp_path: Path) -> None:
+    """Whatever forks a process while the lock is held (a pool, a library), the child
+    does not keep the lock once its parent is killed."""
+    left = hold_the_lock_and_die(tmp_path, "fork")
+    try:
+        assert left and all(alive(pid) for pid in left)
+        with publication_lock(tmp_path) as notes:
+            assert notes == []
+    finally:
+        end(left)
+
+
+def test_a_stale_lock_whose_holder_is_gone_is_taken_over_with_a_note(
+    publication: MakePublication,
+) -> None:
+    """A program that the killed holder started, and that kept the lock's file open,
+    holds the lock: its holder is gone, so the next build takes it over and says so."""
+    root = publication({"content/a.md": article()})
+    left = hold_the_lock_and_die(root, "exec")
+    try:
+        assert left and all(alive(pid) for pid in left)
+        done = subprocess.run(command(root), capture_output=True, text=True, env=ENVIRON)
+        assert done.returncode == 0, done.stderr
+        [note] = [line for line in done.stderr.splitlines() if "publish.lock" in line]
+        assert "warning: took the publish lock over: process " in note
+        assert "which held it, is gone (killed?) and left a process that still had it open" in note
+        assert (root / "feeds/rss.xml").is_file()
+        # Taken over once, the lock is an ordinary one again: free, or refused while held.
+        with publication_lock(root.resolve()) as notes:
+            assert notes == []
+            refused = subprocess.run(command(root), capture_output=True, text=True, env=ENVIRON)
+            assert refused.returncode == 3
+            assert "another syndicate publish is running" in refused.stderr
+    finally:
+        end(left)

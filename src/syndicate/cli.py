@@ -230,8 +230,10 @@ def check(root: Path, strict: bool) -> None:
 def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
     try:
         # The publish lock: a build must not rewrite feeds/ while a publish sends.
-        with publication_lock(root.resolve()), _working("Building"):
-            report = pipeline.build(root, _now(), strict=strict, dry_run=dry_run)
+        with publication_lock(root.resolve()) as notes:
+            _show(notes)  # a stale lock taken over
+            with _working("Building"):
+                report = pipeline.build(root, _now(), strict=strict, dry_run=dry_run)
     except SyndicateError as error:
         _fail(error)
         raise  # unreachable: _fail exits

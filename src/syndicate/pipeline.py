@@ -947,12 +947,13 @@ def publish(
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Report, Delivery]:
     """Build, then deliver the emails that are due, holding the publication's lock so
-    that two publishes at once can never both send.
+    that two publishes at once can never both send (a stale lock taken over is noted
+    first among the report's diagnostics).
 
     *environ* holds the secrets (SYNDICATE_SECRET, SYNDICATE_SMTP_PASSWORD...) and
     may name the subscriber list (SYNDICATE_SUBSCRIBERS).
     """
-    with publication_lock(root.resolve()):
+    with publication_lock(root.resolve()) as notes:
         # Before anything is built or sent: init's example values never reach a reader.
         # They stop a send over SMTP and a --strict run; the outbox rehearsal and a
         # server on this machine (a test's, or a mail catcher's) only warn.
@@ -986,7 +987,7 @@ def publish(
             report = replace(
                 rebuilt, emails=report.emails, diagnostics=(*early, *rebuilt.diagnostics)
             )
-    return report, delivery
+    return replace(report, diagnostics=(*notes, *report.diagnostics)), delivery
 
 
 def _sends_for_real(config: Config) -> bool:

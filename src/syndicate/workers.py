@@ -6,6 +6,7 @@ import contextlib
 import os
 import pickle
 import select
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
@@ -48,14 +49,44 @@ def _fork_context() -> Any:
     return multiprocessing.get_context("fork")
 
 
+#: prctl(2)'s option that has the kernel signal a process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process, a helper just forked, as soon as *parent*, the
+    process that forked it, dies in any way: killed with SIGKILL or by the out-of-memory
+    killer, it can neither stop its helpers nor close the pipes they would notice.  A
+    helper left behind would go on using memory and hold whatever it inherited (the
+    publish lock's file, for one).  The kernel watches the thread that forked the helper,
+    in fact: the thread that starts the helpers also stops them.  Linux only: other
+    systems have no such call."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the line above: no signal will come
+        os._exit(1)
+
+
 #: The items of the :class:`Stream` a worker forked for, and its function.
 _ITEMS: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
-def _share_items(value: Any, function: Callable[[Any], Any], items: Sequence[Any]) -> None:
+def _share_items(
+    value: Any, function: Callable[[Any], Any], items: Sequence[Any], parent: int
+) -> None:
     global _ITEMS
+    _die_with(parent)
     _share(value)
     _ITEMS = (function, items)
+
+
+def _start_worker(value: Any, parent: int) -> None:
+    _die_with(parent)
+    _share(value)
 
 
 def _nth(index: int) -> Any:
@@ -100,7 +131,8 @@ class SharedWork(Generic[R]):
     between the helpers and their work.
 
     :meth:`close` stops the helpers, and must be called (a ``with`` block does it), even
-    when not every result was taken.  Without enough work, each result is made when it
+    when not every result was taken; should this process be killed instead, the kernel
+    kills them (:func:`_die_with`).  Without enough work, each result is made when it
     is taken.  Off Linux, where forking is not the safe default, a :class:`Stream`'s
     workers make them, in order.
     """
@@ -148,7 +180,7 @@ class SharedWork(Generic[R]):
                 helper = context.Process(
                     target=_help,
                     args=(function, self._chunks, self._next, self._lock, self._reader, writer),
-                    kwargs={"shared": shared},
+                    kwargs={"shared": shared, "parent": os.getpid()},
                     daemon=True,
                 )
                 helper.start()
@@ -277,9 +309,11 @@ def _help(
     writer: int,
     *,
     shared: Any,
+    parent: int,
 ) -> None:
     """A helper of :class:`SharedWork`, in its forked process: take the next chunk, send
-    its results (or the exception it raised), until none is left."""
+    its results (or the exception it raised), until none is left; die with *parent*."""
+    _die_with(parent)
     os.close(reader)
     _share(shared)
     try:
@@ -321,7 +355,8 @@ class Stream(Generic[R]):
     its own work (writing what the results hold) while the workers make the rest.
 
     :meth:`close` stops the workers, and must be called (a ``with`` block does it), even
-    when not every result was taken.  Without enough work for a pool, each result is made
+    when not every result was taken; should this process be killed instead, the kernel
+    kills them (:func:`_die_with`).  Without enough work for a pool, each result is made
     when it is taken.  The items go in small chunks, so that results come back steadily
     rather than in a few large batches.
     """
@@ -350,11 +385,13 @@ class Stream(Generic[R]):
                 max_workers=workers,
                 mp_context=context,
                 initializer=_share_items,
-                initargs=(shared, function, items),
+                initargs=(shared, function, items, os.getpid()),
             )
             self._results = pool.map(_nth, range(len(items)), chunksize=chunk)
         else:
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=_share, initargs=(shared,))
+            pool = ProcessPoolExecutor(
+                max_workers=workers, initializer=_start_worker, initargs=(shared, os.getpid())
+            )
             self._results = pool.map(function, items, chunksize=chunk)
         self._pool = pool
 
