@@ -883,9 +883,14 @@ def _states_to_record(publication: Publication, made: Set[str]) -> list[tuple[St
     recorded after the swap lists only this build's files (the same state, unless the
     build removes some).
     """
-    saved = publication.saved_state
+    saved, last = publication.saved_state, publication.state.outputs
     final = replace(publication.state, outputs=tuple(sorted(made)))
-    both = replace(final, outputs=tuple(sorted(made | frozenset(publication.state.outputs))))
+    known = frozenset(last)
+    # Usually one list holds the other: no second list to sort.
+    if made <= known:
+        both = replace(final, outputs=last)
+    else:
+        both = final if known <= made else replace(final, outputs=tuple(sorted(known | made)))
     before = b"" if both == saved else both.to_json()
     after = before if final == both else b"" if final == saved else final.to_json()
     return [(both, before), (final, after)]
