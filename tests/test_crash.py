@@ -480,3 +480,34 @@ def test_a_stale_lock_whose_holder_is_gone_is_taken_over_with_a_note(
             assert "another syndicate publish is running" in refused.stderr
     finally:
         end(left)
+
+
+def test_an_output_folder_restored_with_its_cache_loses_what_the_sources_no_longer_make(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    """The publish workflow restores ``feeds/`` with the build cache from the last job
+    that succeeded, and the state from git, committed by every job: after a job that
+    failed once its build was done (a delivery error, a cancelled run), the output
+    folder comes back older than the state.  The next build still removes the page,
+    card and feeds of an article deleted meanwhile."""
+    root = publication({}, config=SITE)
+    small_edition(root, "first", extra=True)
+    build(root, NOW)
+    saved = tmp_path / "actions-cache"  # as actions/cache saves and restores them
+    shutil.copytree(root / "feeds", saved / "feeds")
+    shutil.copytree(root / ".syndicate/cache", saved / "cache")
+    small_edition(root, "second", extra=False)
+    build(root, NOW)  # the job that fails after its build: its state is committed
+    for leftover in ("feeds", ".feeds.spare", ".syndicate/cache"):
+        shutil.rmtree(root / leftover)  # a new job, on a new machine
+    shutil.copytree(saved / "feeds", root / "feeds")
+    shutil.copytree(saved / "cache", root / ".syndicate/cache")
+    assert "posts/x/index.html" in tree(root / "feeds")
+
+    build(root, NOW)
+    scratch = tmp_path / "scratch"
+    shutil.copytree(root / "content", scratch / "content")
+    (scratch / "syndicate.toml").write_text(SITE, encoding="utf-8")
+    build(scratch, NOW)
+    assert tree(root / "feeds") == tree(scratch / "feeds")
+    output_and_state_agree(root)

@@ -21,7 +21,10 @@ from plus syndicate's version:
   still match.  An article's own files also have the SHA-256 of their bytes: where the
   file's times and inode changed but not what it was made from (a fresh clone, in CI
   with the cache restored), a file that still has those bytes is kept too, its new
-  times recorded, and 10,000 cards are read and hashed instead of drawn again.
+  times recorded, and 10,000 cards are read and hashed instead of drawn again.  The
+  other files of the output folder (static files, digest pages) have an empty record:
+  the cache lists every file the last build made, for a build whose output folder came
+  back with the cache but whose state comes from elsewhere (see ``pipeline._previous``).
 
 Paths in keys and records are from the publication's folder (:func:`source_name`,
 :func:`portable`): a publication moved or cloned to another folder keeps its cache.  A

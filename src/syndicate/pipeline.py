@@ -804,6 +804,7 @@ def build(
         raise ContentError("the publication has errors", diagnostics)
     files = outputs.files.adding(static)
 
+    previous = preview.previous() if preview is not None else _previous(publication, cache)
     #: The state to record just before the swap and once it is done, with their bytes,
     #: made while the disk flushes the outputs (see _states_to_record).
     states: list[tuple[State, bytes]] = []
@@ -817,7 +818,7 @@ def build(
         late = files.problems()
         if late and has_errors([*diagnostics, *late], strict=strict):
             raise ContentError("the publication has errors", [*diagnostics, *late])
-        states.extend(_states_to_record(publication, files.keys() | outputs.kept))
+        states.extend(_states_to_record(publication, files.keys() | outputs.kept, previous))
         if cache is not None and not dry_run:
             cache.save_articles()
 
@@ -828,7 +829,7 @@ def build(
         result: WriteResult = write_files(
             config.output_dir,
             files,
-            publication.state.outputs if preview is None else preview.previous(),
+            previous,
             kept=outputs.kept,
             dry_run=dry_run,
             ready=ready,
@@ -850,6 +851,7 @@ def build(
             outputs.kept,
             files.hashes(),
             result.statuses,
+            others=files.keys(),
         )
         cache.save()
     return Report(
@@ -871,24 +873,37 @@ def build(
     )
 
 
-def _states_to_record(publication: Publication, made: Set[str]) -> list[tuple[State, bytes]]:
+def _previous(publication: Publication, cache: BuildCache | None) -> Sequence[str]:
+    """The files the last build made, as the state remembers them and, where the build
+    cache has it, as the cache does.  The two differ where the output folder came back
+    with the cache and the state from elsewhere: the publish workflow restores
+    ``feeds/`` with the cache from the last job that succeeded, and the state from git,
+    which every job commits, one that failed after its build too."""
+    last = publication.state.outputs
+    more = cache.outputs.keys() - set(last) if cache is not None else ()
+    return tuple(sorted({*last, *more})) if more else last
+
+
+def _states_to_record(
+    publication: Publication, made: Set[str], previous: Sequence[str]
+) -> list[tuple[State, bytes]]:
     """The state to record just before the swap, then once it is done, each with its
     bytes (none when the state file holds it already).
 
-    Until the swap is done, the output folder holds the last build's files; once it is
-    done, this build's.  So the state recorded before the swap lists both, with the ids
+    Until the swap is done, the output folder holds the *previous* build's files; once
+    it is done, this build's.  So the state recorded before the swap lists both, with the ids
     of the articles the new folder shows: a build killed at any moment leaves a state
     that lists every file syndicate made in the output folder and keeps every id it
     shows, and the next build removes the files its sources no longer make.  The state
     recorded after the swap lists only this build's files (the same state, unless the
     build removes some).
     """
-    saved, last = publication.saved_state, publication.state.outputs
+    saved = publication.saved_state
     final = replace(publication.state, outputs=tuple(sorted(made)))
-    known = frozenset(last)
+    known = frozenset(previous)
     # Usually one list holds the other: no second list to sort.
     if made <= known:
-        both = replace(final, outputs=last)
+        both = replace(final, outputs=tuple(previous))
     else:
         both = final if known <= made else replace(final, outputs=tuple(sorted(known | made)))
     before = b"" if both == saved else both.to_json()
@@ -917,13 +932,17 @@ def remember_outputs(
     kept: Set[str] = frozenset(),
     hashes: Mapping[str, str] | None = None,
     statuses: Mapping[str, os.stat_result] | None = None,
+    *,
+    others: Iterable[str] = (),
 ) -> None:
     """Record what each output file on disk was made of, with its size, modification time
     and inode as written, and the SHA-256 of its bytes where *hashes* has it, so that the
     next build can keep it without rendering it.  A *kept* file keeps its record: it was
     not written (and the next build looks at it again before keeping it).  *statuses*
     are those of the files just written (:attr:`WriteResult.statuses`): the others are
-    looked at on disk."""
+    looked at on disk.  The *others* the build made, without a key, get an empty
+    record: with them, the cache lists every file of the output folder it goes with
+    (see :func:`_previous`)."""
     hashes = hashes or {}
     statuses = statuses or {}
     remembered = {}
@@ -936,6 +955,8 @@ def remember_outputs(
         found = file_signature(folder / name) if status is None else signature(status)
         if found is not None:
             remembered[name] = [key, *found, *([hashes[name]] if name in hashes else [])]
+    for name in others:
+        remembered.setdefault(name, [])
     if remembered != cache.outputs:
         cache.outputs = remembered
         cache.changed("outputs")
