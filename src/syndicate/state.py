@@ -55,16 +55,27 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class DigestRecord:
-    """One digest (or single-article email) that has been sent."""
+    """One digest (or single-article email) that has been sent, or has started going out."""
 
     id: str
     #: Ids of the articles it carried, newest first.
     articles: tuple[str, ...]
-    #: When it was sent, ISO 8601 in UTC.
+    #: When it was sent (when its sending started), ISO 8601 in UTC.
     sent: str
+    #: Some readers are still to be reached: a send that was interrupted, or readers whose
+    #: server said "not now".  An open digest is finished, with the same articles, before
+    #: any newer one starts, and its articles are never put in another digest.
+    open: bool = False
 
     def to_json(self) -> dict[str, object]:
-        return {"id": self.id, "articles": list(self.articles), "sent": self.sent}
+        document: dict[str, object] = {
+            "id": self.id,
+            "articles": list(self.articles),
+            "sent": self.sent,
+        }
+        if self.open:
+            document["open"] = True
+        return document
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +86,31 @@ class State:
     #: Digests sent so far, oldest first.
     digests: tuple[DigestRecord, ...] = ()
 
+    def started(self, digest_id: str, articles: Iterable[str], when: datetime) -> State:
+        """This state with the digest *digest_id* recorded as going out from *when* (open),
+        unless it is recorded already."""
+        if any(record.id == digest_id for record in self.digests):
+            return self
+        stamp = when.astimezone(UTC).isoformat()
+        record = DigestRecord(digest_id, tuple(articles), stamp, open=True)
+        return replace(self, digests=(*self.digests, record))
+
     def sent(self, digest_id: str, articles: Iterable[str], when: datetime) -> State:
-        """This state with one more digest recorded as sent at *when*."""
+        """This state with the digest *digest_id* recorded as sent: an open record is
+        closed (keeping the moment it started), or a new one is added for *when*."""
+        if any(record.id == digest_id for record in self.digests):
+            digests = tuple(
+                replace(record, open=False) if record.id == digest_id else record
+                for record in self.digests
+            )
+            return replace(self, digests=digests)
         record = DigestRecord(digest_id, tuple(articles), when.astimezone(UTC).isoformat())
         return replace(self, digests=(*self.digests, record))
+
+    def unsent(self, digest_id: str) -> State:
+        """This state without any record of the digest *digest_id*: nobody received it,
+        so its articles are due again."""
+        return replace(self, digests=tuple(r for r in self.digests if r.id != digest_id))
 
     def to_json(self) -> bytes:
         """The state file: ``json.dumps(document, indent=2, ensure_ascii=False)``, each
@@ -158,7 +190,9 @@ def _digest(item: Any) -> DigestRecord:
         or not all(isinstance(a, str) for a in item["articles"])
     ):
         raise ValueError("a digest record lacks id, articles or sent")
-    return DigestRecord(item["id"], tuple(item["articles"]), item["sent"])
+    if not isinstance(item.get("open", False), bool):
+        raise ValueError("a digest record has an open that is not true or false")
+    return DigestRecord(item["id"], tuple(item["articles"]), item["sent"], item.get("open", False))
 
 
 def new_id(config: Config, article: Article, host: str | None = None) -> str:

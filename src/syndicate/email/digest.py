@@ -1,8 +1,8 @@
 """Which articles are due in the next email, and the digest's identity.
 
 A digest covers the articles published since the last digest that was sent
-(the state file records sent digests), newest first, at most
-``[email] max_articles``.  The first digest ever covers the newest
+(the state file records sent digests, and those still going out), newest
+first, at most ``[email] max_articles``.  The first digest ever covers the newest
 ``max_articles``.  In "article" mode every due article is an email of its own.
 Nothing here reads a clock or writes a file.
 """
@@ -47,12 +47,16 @@ def _make(articles: Sequence[Article], ids: Mapping[str, str], sent: bool) -> Di
 def due(
     email: EmailConfig, published: Sequence[Article], ids: Mapping[str, str], state: State
 ) -> list[Digest]:
-    """The emails due now: at most one digest, or one email per new article; maybe none.
+    """The emails due now: the open ones first (started and not finished, with the
+    articles they started with), then at most one new digest, or one email per new
+    article; maybe none.
 
     *published* is newest first.  "Since the last digest" means newer than the
-    newest article any sent digest carried, and not carried by one already, so
-    an article backdated behind the last digest is not mailed out of order.
+    newest article any sent or open digest carried, and not carried by one already,
+    so an article backdated behind the last digest is not mailed out of order, and
+    no article is ever in two digests.
     """
+    resumed = _recorded(published, ids, state, open_ones=True)
     carried = {article_id for record in state.digests for article_id in record.articles}
     by_id = {ids[a.slug]: a for a in published}
     dates = [by_id[i].date for i in carried if i in by_id]
@@ -61,22 +65,31 @@ def due(
         a for a in published if ids[a.slug] not in carried and (cutoff is None or a.date > cutoff)
     ][: email.max_articles]
     if not new:
-        return []
+        return resumed
     if email.mode == "article":
-        return [_make([article], ids, sent=False) for article in new]
-    return [_make(new, ids, sent=False)]
+        return [*resumed, *(_make([article], ids, sent=False) for article in new)]
+    return [*resumed, _make(new, ids, sent=False)]
 
 
 def sent_digests(
     published: Sequence[Article], ids: Mapping[str, str], state: State
 ) -> list[Digest]:
     """The digests already sent, as they read today (articles since removed are left out)."""
+    return _recorded(published, ids, state, open_ones=False)
+
+
+def _recorded(
+    published: Sequence[Article], ids: Mapping[str, str], state: State, *, open_ones: bool
+) -> list[Digest]:
+    """The open (or the finished) digests of *state*, with the ids they went out with."""
     by_id = {ids[a.slug]: a for a in published}
     result = []
     for record in state.digests:
+        if record.open != open_ones:
+            continue
         articles = [by_id[i] for i in record.articles if i in by_id]
         if articles:
-            digest = _make(articles, ids, sent=True)
+            digest = _make(articles, ids, sent=not record.open)
             # The id it was sent with, even if an article has since disappeared.
-            result.append(Digest(record.id, digest.date, digest.articles, sent=True))
+            result.append(Digest(record.id, digest.date, digest.articles, sent=not record.open))
     return result
