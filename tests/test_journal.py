@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from syndicate.delivery.journal import Journal, publication_lock
+from syndicate.delivery.journal import RECORD_SIZE, Journal, publication_lock
 from syndicate.errors import DeliveryError
 
 LOCKED = "another syndicate publish is running on this publication; wait for it to finish"
@@ -54,20 +53,24 @@ def test_lines_are_json_with_sorted_keys_and_nothing_else(tmp_path: Path) -> Non
     )
 
 
+def records_in(path: Path) -> str:
+    """The records of the journal at *path*, without the room reserved after them."""
+    return path.read_text().rstrip(" \n") + "\n" if path.read_text().strip() else ""
+
+
 def test_each_record_is_on_disk_before_record_returns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = journal_path(tmp_path)
     synced: list[str] = []
-    real_fsync = os.fsync
+    real_fdatasync = os.fdatasync
 
-    def fsync(handle: int) -> None:
-        real_fsync(handle)
-        if not stat.S_ISDIR(os.fstat(handle).st_mode):
-            # What the file held when it was synced: the record must already be in it.
-            synced.append(path.read_text())
+    def fdatasync(handle: int) -> None:
+        real_fdatasync(handle)
+        # What the file held when it was synced: the record must already be in it.
+        synced.append(records_in(path))
 
-    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
     with Journal.open(path) as journal:
         journal.record("k1", "sent")
         assert synced == [line("k1")]
@@ -75,16 +78,58 @@ def test_each_record_is_on_disk_before_record_returns(
         assert synced == [line("k1"), line("k1") + line("k2")]
 
 
-def test_fsync_is_called_once_per_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_once_room_is_reserved_a_record_costs_one_data_sync_and_no_new_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = journal_path(tmp_path)
     path.parent.mkdir(parents=True)
     path.write_text(line("k0"))
-    calls: list[int] = []
-    monkeypatch.setattr(os, "fsync", calls.append)
     with Journal.open(path) as journal:
+        journal.reserve(3)
+        size = path.stat().st_size
+        assert size >= len(line("k0")) + 3 * RECORD_SIZE
+        fsyncs: list[int] = []
+        datasyncs: list[int] = []
+        monkeypatch.setattr(os, "fsync", fsyncs.append)
+        monkeypatch.setattr(os, "fdatasync", datasyncs.append)
         for number in range(1, 4):
             journal.record(f"k{number}", "sent")
-            assert len(calls) == number
+            assert (len(fsyncs), len(datasyncs)) == (0, number)
+            assert path.stat().st_size == size  # written over the room, in place
+        monkeypatch.undo()
+    # The room left over is cut off at the end.
+    assert path.read_text() == "".join(line(f"k{n}") for n in range(4))
+
+
+def test_a_full_disk_fails_the_reservation_never_a_record(tmp_path: Path) -> None:
+    # RLIMIT_FSIZE stands in for a full disk in a child process: a write past the limit
+    # fails (EFBIG) like one past the free space (ENOSPC).
+    script = (
+        "import resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from syndicate.delivery.journal import Journal\n"
+        "from syndicate.errors import DeliveryError\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "journal = Journal.open(Path(sys.argv[1]))\n"
+        "journal.reserve(2)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4 * 128, 4 * 128))\n"
+        "journal.record('k1', 'sent')\n"
+        "journal.record('k2', 'sent')\n"
+        "try:\n"
+        "    journal.reserve(10)\n"
+        "except DeliveryError as error:\n"
+        "    print(error)\n"
+    )
+    path = journal_path(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == (
+        f"{path}: error: cannot make room in the journal (File too large): nothing was "
+        "sent; free some disk space and run publish again\n"
+    )
+    with Journal.open(path) as journal:
+        assert (journal.status("k1"), journal.status("k2")) == ("sent", "sent")
 
 
 def test_opening_a_journal_writes_nothing(tmp_path: Path) -> None:
@@ -171,23 +216,70 @@ def test_a_journal_that_cannot_be_read_is_an_error(tmp_path: Path) -> None:
         Journal.open(path)
 
 
-def test_a_run_killed_half_way_resumes_where_it_stopped(tmp_path: Path) -> None:
-    # A real process, killed hard (os._exit: no cleanup, no close) after two records.
-    path = journal_path(tmp_path)
-    script = (
-        "import os, sys\n"
-        "from pathlib import Path\n"
-        "from syndicate.delivery.journal import Journal\n"
-        "journal = Journal.open(Path(sys.argv[1]))\n"
-        "journal.record('k1', 'sent')\n"
-        "journal.record('k2', 'sent')\n"
-        "os._exit(9)\n"
+def killed_after(path: Path, *steps: str) -> None:
+    """Open the journal at *path* in a process of its own, take *steps*, then die there
+    (``os._exit``: no cleanup, no close)."""
+    script = "\n".join(
+        [
+            "import os, sys",
+            "from pathlib import Path",
+            "from syndicate.delivery.journal import Journal",
+            "journal = Journal.open(Path(sys.argv[1]))",
+            *steps,
+            "os._exit(9)",
+        ]
     )
     result = subprocess.run([sys.executable, "-c", script, str(path)], check=False)
     assert result.returncode == 9
+
+
+def test_a_run_killed_half_way_resumes_where_it_stopped(tmp_path: Path) -> None:
+    path = journal_path(tmp_path)
+    killed_after(path, "journal.record('k1', 'sent')", "journal.record('k2', 'sent')")
     with Journal.open(path) as journal:
         todo = [key for key in ("k1", "k2", "k3") if journal.status(key) is None]
     assert todo == ["k3"]
+
+
+def test_room_left_by_a_killed_run_is_skipped_and_used_again(tmp_path: Path) -> None:
+    path = journal_path(tmp_path)
+    killed_after(path, "journal.reserve(100)", "journal.record('k1', 'sent')")
+    size = path.stat().st_size
+    assert size >= 100 * RECORD_SIZE
+    with Journal.open(path) as journal:
+        assert not journal.repaired
+        assert journal.status("k1") == "sent"
+        journal.reserve(99)
+        assert path.stat().st_size == size  # the room there is enough
+        journal.record("k2", "failed", "550")
+    assert path.read_text() == line("k1") + line("k2", "failed", "550")
+
+
+def test_a_record_torn_in_the_room_is_dropped(tmp_path: Path) -> None:
+    # A crash while a record was written over the room: part of it, then blanks.
+    path = journal_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    room = " " * (RECORD_SIZE - 1) + "\n"
+    path.write_text(line("k1") + line("k2")[:30] + room[30:] + room)
+    with Journal.open(path) as journal:
+        assert journal.repaired
+        assert (journal.status("k1"), journal.status("k2")) == ("sent", None)
+        journal.record("k2", "sent")
+    assert path.read_text() == line("k1") + line("k2")
+
+
+def test_a_whole_record_whose_newline_was_not_written_over_the_room_is_kept(
+    tmp_path: Path,
+) -> None:
+    path = journal_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    room = " " * (RECORD_SIZE - 1) + "\n"
+    path.write_text(line("k1") + line("k2").rstrip("\n") + " " + room)
+    with Journal.open(path) as journal:
+        assert not journal.repaired
+        assert journal.status("k2") == "sent"
+        journal.record("k3", "sent")
+    assert path.read_text() == line("k1") + line("k2") + line("k3")
 
 
 # -- the lock ---------------------------------------------------------------------------------

@@ -3,9 +3,18 @@
 One file per email, ``.syndicate/journal/<digest-id>.jsonl``, one JSON line per
 recipient the server accepted (or refused for good).  A recipient is named by a
 keyed hash, never by the address, so the journal may be committed.  Each line is
-on disk (``fsync``) before the next message goes out: a run that is killed loses
-at most the line it was writing, and that recipient's message is the only one
-that can ever be sent twice.
+on disk before the next message goes out: a run that is killed loses at most the
+line it was writing, and that recipient's message is the only one that can ever
+be sent twice.
+
+A record must never fail to be written once the server has accepted its message:
+that message would go out again on the next run.  So the room for the records is
+taken on disk *before* anything is sent (:meth:`Journal.reserve`: blank lines,
+written and synced), and each record is then written over that room, in place.
+Overwriting bytes a file already has asks the file system for no new space, so a
+disk that fills up during the send fails the reservation, before any message,
+never a record after one.  What room is left over is cut off when the journal is
+closed (or by the next run, after a kill).
 
 :func:`publication_lock` keeps two publishes of one publication from sending at
 the same time (two journals read before either writes would both send).
@@ -29,6 +38,13 @@ STATUSES = (SENT, FAILED)
 
 LOCK_NAME = ".syndicate/publish.lock"
 
+#: The longest record line, newline included: the room :meth:`Journal.reserve` takes for
+#: each record.  A key is 32 hex digits; *detail* is cut to fit.
+RECORD_SIZE = 128
+_DETAIL = 40
+#: One line of room: blank, so that a reader of the file skips it.
+_ROOM_LINE = b" " * (RECORD_SIZE - 1) + b"\n"
+
 
 class JournalDamaged(ValueError):
     """A line of the journal is not a record."""
@@ -38,22 +54,35 @@ class Journal:
     """Append-only record of one email's recipients: ``.syndicate/journal/<digest-id>.jsonl``.
 
     Open it with :meth:`open`; the file and its folder are only created by the first
-    :meth:`record`, so a dry run that looks at a journal leaves nothing behind.
+    :meth:`reserve` (or :meth:`record`), so a dry run that looks at a journal leaves
+    nothing behind.
     """
 
-    def __init__(self, path: Path, statuses: dict[str, str], *, repaired: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        statuses: dict[str, str],
+        *,
+        end: int = 0,
+        size: int = 0,
+        repaired: bool = False,
+    ) -> None:
         self.path = path
         self._statuses = statuses
         self._handle: int | None = None
         self._closed = False
-        #: True when :meth:`open` dropped a half-written last line left by a crash.
+        #: Where the next record goes: the end of the last one.
+        self._end = end
+        #: The file's size; what lies between the end and it is room (blank lines).
+        self._size = size
+        #: True when :meth:`open` dropped a half-written last record left by a crash.
         self.repaired = repaired
 
     @classmethod
     def open(cls, path: Path) -> Journal:
         """Read the journal at *path* (none yet is an empty journal).
 
-        A half-written last line (a crash mid-write) is dropped and cut from the
+        A half-written last record (a crash mid-write) is dropped and cut from the
         file; damage anywhere else raises :class:`DeliveryError` naming the line,
         since guessing there could mail someone twice.
         """
@@ -63,45 +92,83 @@ class Journal:
             return cls(path, {})
         except OSError as error:
             raise _fatal(path, 0, f"cannot read the journal: {error.strerror}") from None
-        complete, tail = split_tail(data)
+        # Room left by a run that was killed is blank: the records end where it starts.
+        content = len(data.rstrip())
+        complete, tail = split_tail(data[:content])
         try:
             statuses = parse(complete)
         except JournalDamaged as damage:
             line, message = damage.args
             raise _fatal(path, line, f"journal damaged: {message}") from None
         if not tail:
-            return cls(path, statuses)
+            return cls(path, statuses, end=content, size=len(data))
         line = complete.count(b"\n") + 1
         try:
             statuses.update(parse(tail, first_line=line))
         except JournalDamaged:
             _repair(path, len(complete))
-            return cls(path, statuses, repaired=True)
-        # The record was whole and only its newline was lost: keep it (that message was
-        # accepted) and finish the line, so that the next record starts on its own.
-        _append(path, b"\n")
-        return cls(path, statuses)
+            return cls(path, statuses, end=len(complete), size=len(complete), repaired=True)
+        if data[content : content + 1] != b"\n":
+            # The record was whole and only its newline was lost: keep it (that message
+            # was accepted) and finish the line, so that the next record starts on its own.
+            _finish_line(path, content)
+        return cls(path, statuses, end=content + 1, size=max(len(data), content + 1))
 
     def status(self, key: str) -> str | None:
         """``"sent"``, ``"failed"`` (refused for good) or None when *key* is not done."""
         return self._statuses.get(key)
 
+    def reserve(self, count: int) -> None:
+        """Make sure the file has room for *count* more records, written and synced.
+
+        Call it before sending: this is where a full disk (or any write error) shows,
+        as a :class:`DeliveryError` saying what to do, while nothing has been sent.
+        """
+        self._check_open()
+        needed = count * RECORD_SIZE - (self._size - self._end)
+        if needed <= 0:
+            return
+        lines = -(-needed // RECORD_SIZE)
+        handle = self._open_for_writing()
+        try:
+            _write_all(handle, _ROOM_LINE * lines, self._size)
+            os.fsync(handle)
+        except OSError as error:
+            raise _stopped(
+                self.path,
+                0,
+                f"cannot make room in the journal ({error.strerror or error}): nothing was "
+                "sent; free some disk space and run publish again",
+            ) from None
+        self._size += lines * RECORD_SIZE
+
     def record(self, key: str, status: str, detail: str = "") -> None:
         """Write down that *key* is done, and return only once the line is on disk.
 
-        *detail* (the server's reply to a refusal) must not contain an address; line
+        The line goes into the room :meth:`reserve` took (taking some first if there is
+        none).  *detail* (the server's reply code) must not contain an address; line
         breaks in it are flattened so that one record stays one line.
         """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-        if self._closed:
-            raise ValueError(f"the journal {self.path} is closed")
+        self._check_open()
         line = encode(key, status, detail)
-        handle = self._open_for_append()
-        _write_all(handle, line)
-        # fsync before returning: the caller sends the next message right after, and a
-        # record still in a buffer is a record a crash would lose (and a message sent twice).
-        os.fsync(handle)
+        if self._size - self._end < len(line):
+            self.reserve(1)
+        handle = self._open_for_writing()
+        try:
+            _write_all(handle, line, self._end)
+            # Synced before returning: the caller sends the next message right after, and a
+            # record still in a buffer is a record a crash would lose (a message sent twice).
+            _datasync(handle)
+        except OSError as error:
+            raise _stopped(
+                self.path,
+                0,
+                f"cannot write the journal ({error.strerror or error}); the last message "
+                "sent may go out again on the next run",
+            ) from None
+        self._end += len(line)
         self._statuses[key] = status
 
     @property
@@ -115,9 +182,19 @@ class Journal:
         return sum(status == FAILED for status in self._statuses.values())
 
     def close(self) -> None:
-        """Close the file; the journal can no longer record."""
+        """Cut off the room left over, close the file; the journal can no longer record."""
         self._closed = True
-        if self._handle is not None:
+        if self._handle is None:
+            return
+        try:
+            if self._size > self._end:
+                # Only blank lines go: a failure here leaves them, which the next open skips.
+                os.ftruncate(self._handle, self._end)
+                os.fsync(self._handle)
+                self._size = self._end
+        except OSError:
+            pass
+        finally:
             os.close(self._handle)
             self._handle = None
 
@@ -132,23 +209,41 @@ class Journal:
     ) -> None:
         self.close()
 
-    def _open_for_append(self) -> int:
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"the journal {self.path} is closed")
+
+    def _open_for_writing(self) -> int:
         if self._handle is None:
-            created = not self.path.exists()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-            if created:
-                # A new file is only durable once its folder entry is: without this a
-                # crash could leave the records fsynced but the file itself gone.
-                _fsync_folder(self.path.parent)
+            try:
+                created = not self.path.exists()
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o666)
+                if created:
+                    # A new file is only durable once its folder entry is: without this a
+                    # crash could leave the records synced but the file itself gone.
+                    _fsync_folder(self.path.parent)
+            except OSError as error:
+                raise _stopped(
+                    self.path,
+                    0,
+                    f"cannot create the journal ({error.strerror or error}): nothing was "
+                    "sent; free some disk space and run publish again",
+                ) from None
         return self._handle
 
 
 def encode(key: str, status: str, detail: str = "") -> bytes:
-    """One journal line: JSON with sorted keys and no timestamp, so runs are reproducible."""
-    flat = " ".join(detail.splitlines())
+    """One journal line: JSON with sorted keys and no timestamp, so runs are reproducible.
+
+    At most :data:`RECORD_SIZE` bytes: a longer *detail* is cut short.
+    """
+    flat = " ".join(detail.splitlines())[:_DETAIL]
     record = {"key": key, "status": status, "detail": flat}
-    return (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    line = (json.dumps(record, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
+    if len(line) > RECORD_SIZE:
+        raise ValueError(f"a journal key must be at most {RECORD_SIZE - 60} characters")
+    return line
 
 
 def split_tail(data: bytes) -> tuple[bytes, bytes]:
@@ -194,6 +289,11 @@ def _fatal(path: Path, line: int, message: str) -> DeliveryError:
     return DeliveryError(str(diagnostic), [diagnostic])
 
 
+def _stopped(path: Path, line: int, message: str) -> DeliveryError:
+    """The send cannot go on: one line, ``path: error: ...``, saying what to do."""
+    return DeliveryError(str(Diagnostic.error(path, line, message)))
+
+
 def _repair(path: Path, length: int) -> None:
     """Cut *path* to its first *length* bytes, durably."""
     try:
@@ -205,11 +305,12 @@ def _repair(path: Path, length: int) -> None:
         raise _fatal(path, 0, f"cannot repair the journal: {error.strerror}") from None
 
 
-def _append(path: Path, data: bytes) -> None:
+def _finish_line(path: Path, offset: int) -> None:
+    """Write a newline at *offset* in *path* (over room, or at the end), durably."""
     try:
-        handle = os.open(path, os.O_WRONLY | os.O_APPEND)
+        handle = os.open(path, os.O_WRONLY)
         try:
-            _write_all(handle, data)
+            _write_all(handle, b"\n", offset)
             os.fsync(handle)
         finally:
             os.close(handle)
@@ -217,12 +318,19 @@ def _append(path: Path, data: bytes) -> None:
         raise _fatal(path, 0, f"cannot repair the journal: {error.strerror}") from None
 
 
-def _write_all(handle: int, data: bytes) -> None:
-    """Write all of *data*: os.write may write less than it was given."""
+def _write_all(handle: int, data: bytes, offset: int) -> None:
+    """Write all of *data* at *offset*: a write may take less than it was given."""
     view = memoryview(data)
     while view:
-        written = os.write(handle, view)
+        written = os.pwrite(handle, view, offset)
+        offset += written
         view = view[written:]
+
+
+def _datasync(handle: int) -> None:
+    """fdatasync where there is one: a record overwrites room, so the file's size and all
+    its other metadata stay as they were, and only the data needs to reach the disk."""
+    getattr(os, "fdatasync", os.fsync)(handle)
 
 
 def _fsync_folder(folder: Path) -> None:
