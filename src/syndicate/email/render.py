@@ -2,13 +2,23 @@
 
 Every value reaches the templates through Jinja2's autoescaping, so article
 text can neither break the MJML nor inject markup or template code.  The
-email is rendered once per digest; the subscriber's own unsubscribe link is a
-placeholder that :func:`personalize` fills in for each recipient.
+email is rendered once per digest, and each reader's copy differs only in their
+own unsubscribe link, which :func:`personalize` puts in the slots the templates
+left for it, and nowhere else.
+
+Those slots are found without trusting anything an article could write: the
+templates write ``{{ unsubscribe_url }}`` as a marker made afresh, at random,
+for each render (an article cannot contain what did not exist when it was
+written), each use of it is counted, and the rendered text is cut at the
+marker into pieces, which must be exactly one more than the uses.  The marker
+itself is kept nowhere: :class:`RenderedDigest` holds only the pieces, so no
+later step can replace it inside the text either.
 """
 
 from __future__ import annotations
 
 import html as html_lib
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -30,7 +40,8 @@ from .digest import Digest
 from .images import EmailImage, email_image
 from .message import Letter, mailbox
 
-#: Stands for the subscriber's unsubscribe link until :func:`personalize` replaces it.
+#: Shows where a reader's own unsubscribe link goes when a rendered email is looked at
+#: (:attr:`RenderedDigest.html`, the preview).  Never searched for: see :func:`personalize`.
 UNSUBSCRIBE = "https://unsubscribe.invalid/syndicate-personal-link"
 #: Gmail clips messages whose HTML is larger than about 102 KB.
 MAX_HTML_BYTES = 102_000
@@ -61,23 +72,66 @@ class RenderedDigest:
     digest: Digest
     subject: str
     preheader: str
-    #: The email's HTML, with :data:`UNSUBSCRIBE` standing for the personal link.
-    html: str
+    #: The email's HTML in pieces: a reader's own unsubscribe link goes between each two.
+    html_parts: tuple[str, ...]
     #: The same email without personal links: the "view in browser" page.
     web: str
-    #: The plain-text part, with :data:`UNSUBSCRIBE` standing for the personal link.
-    text: str
+    #: The plain-text part in pieces, like :attr:`html_parts`.
+    text_parts: tuple[str, ...]
     web_url: str
     diagnostics: tuple[Diagnostic, ...]
 
+    @property
+    def html(self) -> str:
+        """The HTML to look at, with :data:`UNSUBSCRIBE` where each reader's link goes."""
+        return UNSUBSCRIBE.join(self.html_parts)
+
+    @property
+    def text(self) -> str:
+        """The plain-text part to look at, with :data:`UNSUBSCRIBE` in the link's slots."""
+        return UNSUBSCRIBE.join(self.text_parts)
+
 
 def personalize(rendered: RenderedDigest, unsubscribe_url: str) -> tuple[str, str]:
-    """The HTML and text parts for one subscriber, with their own unsubscribe link."""
+    """The HTML and text parts for one subscriber, with their own unsubscribe link in the
+    slots the templates made for it, and nowhere else."""
     escaped = html_lib.escape(unsubscribe_url, quote=True)
-    return (
-        rendered.html.replace(UNSUBSCRIBE, escaped),
-        rendered.text.replace(UNSUBSCRIBE, unsubscribe_url),
-    )
+    return escaped.join(rendered.html_parts), unsubscribe_url.join(rendered.text_parts)
+
+
+class _Slot:
+    """What the templates see as ``unsubscribe_url``: a marker nobody knew before this
+    render, which counts how often a template writes it (escaped or not)."""
+
+    def __init__(self) -> None:
+        # A URL, so that a template may put it wherever a link goes; 128 random bits,
+        # so that no article written before this moment contains it.
+        self.marker = f"https://unsubscribe.invalid/{secrets.token_hex(16)}"
+        self.uses = 0
+
+    def __str__(self) -> str:
+        self.uses += 1
+        return self.marker
+
+    def __html__(self) -> str:
+        self.uses += 1
+        return self.marker  # nothing in it for HTML to escape
+
+
+def _with_slots(template: str, render: Callable[[_Slot], str]) -> tuple[str, ...]:
+    """*render* the template with a fresh slot, cut into the pieces around each use.
+
+    A template that changes the link as it writes it (a filter, a slice) leaves fewer
+    whole markers than uses: that is an error, never an email without its link.
+    """
+    slot = _Slot()
+    parts = tuple(render(slot).split(slot.marker))
+    if len(parts) - 1 != slot.uses:
+        raise RenderError(
+            f"{template}: unsubscribe_url must be written as it is, "
+            "{{ unsubscribe_url }}, without filters"
+        )
+    return parts
 
 
 @lru_cache(maxsize=4)
@@ -227,45 +281,59 @@ def render_digest(
         )
     context = _context(config, email, digest, items, web_url)
 
-    def render(items: list[Item], web: bool) -> str:
-        extra = {"items": items, "web": web, "web_url": web_url, "unsubscribe_url": UNSUBSCRIBE}
+    def render(items: list[Item], web: bool) -> tuple[str, ...]:
         template = f"email/{kind}.mjml.j2"
-        return _mjml(render_template(config, template, **{**context, **extra}), template)
+
+        def make(slot: _Slot) -> str:
+            extra = {"items": items, "web": web, "web_url": web_url, "unsubscribe_url": slot}
+            return _mjml(render_template(config, template, **{**context, **extra}), template)
+
+        return _with_slots(template, make)
 
     html = render(items, web=False)
-    if len(html.encode("utf-8")) > MAX_HTML_BYTES:
+    if _size(html) > MAX_HTML_BYTES:
         html, items = _shrink(config, digest, items, render, diagnostics)
-    web = render(items, web=True)
-    text = render_template(
-        config,
-        f"email/{kind}.txt.j2",
-        **{**context, "items": items, "web_url": web_url, "unsubscribe_url": UNSUBSCRIBE},
+    # A template that puts the link in the web version too gets a placeholder there.
+    web = UNSUBSCRIBE.join(render(items, web=True))
+    text_template = f"email/{kind}.txt.j2"
+    text = _with_slots(
+        text_template,
+        lambda slot: render_template(
+            config,
+            text_template,
+            **{**context, "items": items, "web_url": web_url, "unsubscribe_url": slot},
+        ),
     )
     return RenderedDigest(
         digest=digest,
         subject=context["subject"],
         preheader=context["preheader"],
-        html=html,
+        html_parts=html,
         web=web,
-        text=text,
+        text_parts=text,
         web_url=web_url,
         diagnostics=tuple(diagnostics),
     )
+
+
+def _size(parts: tuple[str, ...]) -> int:
+    """The size in UTF-8 of the HTML in *parts*, with a link of the placeholder's length."""
+    return sum(len(part.encode("utf-8")) for part in parts) + len(UNSUBSCRIBE) * (len(parts) - 1)
 
 
 def _shrink(
     config: Config,
     digest: Digest,
     items: list[Item],
-    render: Callable[[list[Item], bool], str],
+    render: Callable[[list[Item], bool], tuple[str, ...]],
     diagnostics: list[Diagnostic],
-) -> tuple[str, list[Item]]:
+) -> tuple[tuple[str, ...], list[Item]]:
     """Shorter summaries until the HTML fits under Gmail's clipping size (with a warning)."""
-    html = ""
+    html: tuple[str, ...] = ()
     for length in SHORTER:
         shorter = [replace(i, summary=make_summary(i.summary, length)) for i in items]
         html = render(shorter, False)
-        if len(html.encode("utf-8")) <= MAX_HTML_BYTES:
+        if _size(html) <= MAX_HTML_BYTES:
             diagnostics.append(
                 Diagnostic.warning(
                     config.path,
@@ -279,7 +347,7 @@ def _shrink(
         Diagnostic.warning(
             config.path,
             0,
-            f"digest {digest.id}: the email is {len(html.encode('utf-8')):,} bytes; Gmail clips "
+            f"digest {digest.id}: the email is {_size(html):,} bytes; Gmail clips "
             f"emails over {MAX_HTML_BYTES:,} bytes (fewer [email] max_articles would help)",
         )
     )
