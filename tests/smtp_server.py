@@ -4,15 +4,18 @@
 kernel picks, and :attr:`SmtpServer.messages` lists every message it accepted (envelope
 sender, recipients, the bytes as received, and which connection carried it).  Faults are
 set up before sending: :meth:`~SmtpServer.fail_first` (4xx replies), :meth:`~SmtpServer.refuse`
-(a 5xx for one recipient), :meth:`~SmtpServer.drop_after` (the server hangs up once) and
-:meth:`~SmtpServer.stall` (a reply slower than the client's timeout).  TLS comes in both
+(a 5xx for one recipient), :meth:`~SmtpServer.defer` (a 4xx for one recipient),
+:meth:`~SmtpServer.drop_after` (the server hangs up once), :meth:`~SmtpServer.stall` (a reply
+slower than the client's timeout) and :meth:`~SmtpServer.slow_data` (a reply to the end of
+DATA slower than that).  ``smtputf8=True`` offers SMTPUTF8 (RFC 6531).  TLS comes in both
 forms, STARTTLS (``starttls_context=``) and implicit TLS (``ssl_context=``), and AUTH
 PLAIN/LOGIN checks one username and password.  :func:`tls_contexts` makes a throwaway CA
 with trustme and a server and a client context for it.
 
-A message counts as accepted when the server has sent 250 for its DATA: that is when it is
-recorded, and a :meth:`~SmtpServer.drop_after` hang-up comes only after that reply has
-been written, so the client has the 250 in hand before it sees the connection go.
+A message is recorded once the server has all of it and will answer 250 (as a real server
+keeps it from then on, even if the client stops waiting for that reply), and a
+:meth:`~SmtpServer.drop_after` hang-up comes only after the 250 has been written, so the
+client has the 250 in hand before it sees the connection go.
 
 Quiet under ``pytest -W error``, with no warning filter at all: aiosmtpd 1.4 warns
 (``UserWarning``) only when AUTH is required without TLS, which this helper never asks of it
@@ -28,7 +31,7 @@ import asyncio
 import logging
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -63,6 +66,8 @@ class Received:
     data: bytes
     #: 1 for the first connection the test opened, 2 for the next...
     connection: int
+    #: The MAIL FROM parameters (SMTPUTF8, BODY=8BITMIME...).
+    mail_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +97,14 @@ class _Faults:
     fail_code: int = 451
     fail_at: str = "RCPT"
     refused: dict[str, int] = field(default_factory=dict)
+    #: Address -> [code, how many more times] for "not now" replies to one recipient.
+    deferred: dict[str, list[int]] = field(default_factory=dict)
     drop_after: int | None = None
     stall_seconds: float = 0.0
     stall_left: int = 0
+    #: Seconds to wait before the reply to the end of DATA, for how many messages.
+    slow_data_seconds: float = 0.0
+    slow_data_left: int = 0
 
     def failure(self) -> str:
         words = "Try again later" if self.fail_code < 500 else "Refused"
@@ -143,6 +153,10 @@ class _Handler:
     ) -> str:
         if self.owner.credentials is not None and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        faults = self.owner.faults
+        if faults.fail_at == "MAIL" and faults.fail_left > 0:
+            faults.fail_left -= 1
+            return faults.failure()
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -164,6 +178,10 @@ class _Handler:
             return faults.failure()
         if address in faults.refused:
             return f"{faults.refused[address]} 5.1.1 <{address}>: no such mailbox"
+        if faults.deferred.get(address, [0, 0])[1] > 0:
+            faults.deferred[address][1] -= 1
+            code = faults.deferred[address][0]
+            return f"{code} 4.2.2 <{address.upper()}>: mailbox of {address} is full, try later"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -175,9 +193,20 @@ class _Handler:
             return faults.failure()
         assert envelope.mail_from is not None and isinstance(envelope.original_content, bytes)
         received = Received(
-            envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content, server.number
+            envelope.mail_from,
+            tuple(envelope.rcpt_tos),
+            envelope.original_content,
+            server.number,
+            tuple(envelope.mail_options),
         )
+        # Kept from the moment the whole message is in, like a real server: a client that
+        # stops waiting for the reply does not take it back.
         self.owner.messages.append(received)
+        if self.owner.after_accept is not None:
+            self.owner.after_accept(len(self.owner.messages))
+        if faults.slow_data_left > 0:
+            faults.slow_data_left -= 1
+            await asyncio.sleep(faults.slow_data_seconds)
         if faults.drop_after is not None and len(self.owner.messages) >= faults.drop_after:
             faults.drop_after = None  # once
             server.hang_up = True
@@ -253,10 +282,13 @@ class SmtpServer:
         ssl_context: ssl.SSLContext | None = None,
         credentials: tuple[str, str] | None = None,
         mechanisms: Iterable[str] = MECHANISMS,
+        smtputf8: bool = False,
     ) -> None:
         self.credentials = credentials
         self.faults = _Faults()
         self.messages: list[Received] = []
+        #: Called on the server's loop with the number of messages accepted so far.
+        self.after_accept: Callable[[int], None] | None = None
         #: Connections and EHLO commands since the server started (STARTTLS makes two
         #: EHLOs on one connection).
         self.connections = 0
@@ -268,6 +300,7 @@ class SmtpServer:
             "auth_require_tls": starttls_context is not None,
             "auth_exclude_mechanism": sorted(MECHANISMS - set(mechanisms)),
             "authenticator": _Handler(self).authenticate,
+            "enable_SMTPUTF8": smtputf8,
         }
         if starttls_context is not None:
             kwargs |= {"tls_context": starttls_context, "require_starttls": True}
@@ -282,13 +315,18 @@ class SmtpServer:
         return int(self._controller.port)
 
     def fail_first(self, count: int, code: int = 451, *, at: str = "RCPT") -> None:
-        """Answer the first *count* RCPT (or DATA, with ``at="DATA"``) commands with *code*."""
-        assert at in {"RCPT", "DATA"}
+        """Answer the first *count* RCPT (or MAIL or DATA, with ``at=``) commands with *code*."""
+        assert at in {"MAIL", "RCPT", "DATA"}
         self.faults.fail_left, self.faults.fail_code, self.faults.fail_at = count, code, at
 
     def refuse(self, address: str, code: int = 550) -> None:
         """Refuse RCPT TO *address* with *code*, every time."""
         self.faults.refused[address] = code
+
+    def defer(self, address: str, code: int = 452, times: int = 1_000_000) -> None:
+        """Answer RCPT TO *address* with *code* ("not now", naming the address in two
+        forms) the next *times* times."""
+        self.faults.deferred[address] = [code, times]
 
     def drop_after(self, count: int) -> None:
         """Hang up, once, right after the 250 for the *count*-th accepted message."""
@@ -301,6 +339,11 @@ class SmtpServer:
         over, so the test needs no guess about whether the server kept it.
         """
         self.faults.stall_seconds, self.faults.stall_left = seconds, times
+
+    def slow_data(self, seconds: float, times: int = 1) -> None:
+        """Wait *seconds* before the 250 to the end of each of the next *times* messages,
+        each kept all the same (it is recorded as soon as it is in)."""
+        self.faults.slow_data_seconds, self.faults.slow_data_left = seconds, times
 
     def start(self) -> SmtpServer:
         self._controller.start()

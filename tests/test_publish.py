@@ -6,12 +6,8 @@ A real SMTP server (aiosmtpd) listens on 127.0.0.1 for each test.
 from __future__ import annotations
 
 import base64
-import os
-import signal
 import ssl
 import subprocess
-import sys
-import time
 from collections import Counter
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,6 +18,7 @@ import pytest
 import trustme
 from click.testing import CliRunner
 
+import mailing
 from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tree
 from leaks import SECRET, SMTP_PASSWORD
 from smtp_server import SmtpServer
@@ -153,22 +150,8 @@ def test_a_send_killed_half_way_finishes_on_the_next_run(
     """SIGKILL while the server holds a message it has not accepted yet, then run again."""
     with SmtpServer() as server:
         root = newsletter(publication, server)
-        env = {**os.environ, **ENV}
-        command = [sys.executable, "-m", "syndicate", "-C", str(root), "publish"]
-        with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) as process:
-            deadline = time.monotonic() + 60
-            while len(server.messages) < READERS // 2 and time.monotonic() < deadline:
-                time.sleep(0.005)
-            server.stall(10, times=1)  # the next recipient waits at RCPT
-            stalled = -1
-            while stalled != len(server.messages):  # until the sender hangs in the stall
-                stalled = len(server.messages)
-                time.sleep(0.2)
-            process.send_signal(signal.SIGKILL)
-            assert process.wait(timeout=10) == -signal.SIGKILL
-        half = len(server.messages)
+        half = mailing.killed_half_way(root, server, READERS)
         assert READERS // 2 <= half < READERS
-        server.faults.stall_left = 0
         result = CliRunner().invoke(main, ["-C", str(root), "publish"], env=ENV)
         assert result.exit_code == 0, result.output
         exactly_once(server)

@@ -304,12 +304,20 @@ def publish(root: Path, strict: bool, dry_run: bool) -> None:
                 f" ({outcome.already} already done), through {delivery.backend}"
             )
             continue
-        state = "complete" if outcome.complete else "NOT complete: run publish again"
+        waiting = outcome.deferred and not outcome.pending  # only for the deferred
+        state = (
+            "complete"
+            if outcome.complete
+            else "the deferred are tried again on the next run"
+            if waiting
+            else "NOT complete: run publish again"
+        )
         _say(
             f"Sent {outcome.digest_id} through {delivery.backend}: {outcome.sent} sent, "
             f"{outcome.already} already done, {outcome.failed} failed, "
-            f"{delivery.skipped} skipped (unsubscribed, bounced or invalid); {state}",
-            fg=None if outcome.complete else "red",
+            + (f"{outcome.deferred} deferred, " if outcome.deferred else "")
+            + f"{delivery.skipped} skipped (unsubscribed, bounced or invalid); {state}",
+            fg=None if outcome.complete or waiting else "red",
         )
     if any(d.is_error for d in delivery.diagnostics):
         sys.exit(EXIT_DELIVERY)

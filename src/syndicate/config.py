@@ -90,6 +90,9 @@ class SmtpConfig:
     security: str
     #: Seconds to wait for the server before a try counts as failed.
     timeout: float
+    #: Seconds to wait for the server's reply once a whole message is handed over, when it
+    #: does its checks (RFC 5321 4.5.3.2.6: ten minutes).
+    data_timeout: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +366,7 @@ _TABLES: dict[str, dict[str, _Field]] = {
         "port": _Field(int, check=_port),
         "security": _Field(str, "starttls", check=_security),
         "timeout": _Field(float, 30.0, check=_positive),
+        "data_timeout": _Field(float, 600.0, check=_positive),
     },
     "email.dkim": {
         "domain": _Field(str, required=True, check=_not_empty),
@@ -612,7 +616,13 @@ def _email(tables: Mapping[str, Mapping[str, Any]]) -> EmailConfig:
     if "email.smtp" in tables:
         found = tables["email.smtp"]
         port = found["port"] or SMTP_PORTS[found["security"]]
-        smtp = SmtpConfig(found["host"].strip(), port, found["security"], found["timeout"])
+        smtp = SmtpConfig(
+            found["host"].strip(),
+            port,
+            found["security"],
+            found["timeout"],
+            found["data_timeout"],
+        )
     if "email.dkim" in tables:
         found = tables["email.dkim"]
         dkim = DkimConfig(found["domain"].strip(), found["selector"].strip())

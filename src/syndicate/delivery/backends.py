@@ -6,13 +6,26 @@ address (the outbox's file name, the SMTP backend's log lines).
 
 :class:`SmtpBackend` opens one connection at the first message and keeps it for every
 message after.  A message counts as accepted once the server's 250 reply to the end of its
-DATA has been read, and not before: a failure before that reply (a 4xx, a timeout, a
-dropped connection) sends the message again, on a new connection, after a pause that
-doubles each time; a failure after it cannot touch that message, so a connection the
-server closed after a 250 costs the *next* message a reconnect, never this one a second
-copy.  SMTP's own blind spot (RFC 1047), a server that kept a message whose 250 was lost,
-stays one: that message is sent again, the same bytes with the same Message-ID, by which
-most mailbox providers drop the duplicate.
+DATA has been read, and not before.  What a failure becomes depends on whom it is about:
+
+* the server, or the connection (a timeout, a dropped connection, a 421, a 4xx to MAIL
+  FROM, before the message was handed over): the message is sent again, on a new
+  connection, after a pause that doubles each time; still failing after the retries, the
+  server is down (:class:`TransientFailure`), and the caller stops for this run;
+* this recipient or this message, "not now" (a 4xx to RCPT TO or to the message):
+  :class:`Deferred` at once, so the caller goes on with the others and tries it later;
+* this recipient or message, for good (a 5xx to RCPT TO or to the message):
+  :class:`PermanentFailure`;
+* the message was handed over whole, and no reply came (a server slower than the DATA
+  timeout, a connection lost while it thought): :class:`Unsure`.  The server may have kept
+  it: it is never sent again in this run.  That is SMTP's own blind spot (RFC 1047), and
+  the next run sends it again, the same bytes with the same Message-ID, by which most
+  mailbox providers drop a duplicate.
+
+A connection the server closed after a 250 costs the *next* message a reconnect, never this
+one a second copy.  Every read from the server is bounded (:mod:`.session`), and nothing
+the backend raises or logs shows the recipient's address: a server's reply is shown with
+any address in it blotted out (:func:`~.subscribers.redact`).
 
 The SMTP username and password come from the environment (:func:`credentials`), never
 from ``syndicate.toml``, and appear in no message, log line or repr.
@@ -36,6 +49,8 @@ from typing import Protocol, Self
 
 from ..errors import ConfigError, DeliveryError, one_line
 from ..output import atomic_write
+from .session import DATA_TIMEOUT, ReplyError, Session, SslSession
+from .subscribers import redact
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +78,21 @@ class PermanentFailure(DeliveryError):
 
 
 class TransientFailure(DeliveryError):
-    """Still failing after every retry: leave this recipient for the next run."""
+    """The server or the connection still failing after every retry: stop for this run."""
+
+
+class Deferred(DeliveryError):
+    """The server said "not now" (4xx) to this recipient or message: try it again later."""
+
+
+class Unsure(DeliveryError):
+    """The message was handed over and its reply never came: it may have been kept, so it
+    must not be sent again in this run."""
+
+
+class Unsupported(DeliveryError):
+    """This server cannot take this message (an address that needs SMTPUTF8, which it does
+    not offer): nothing was sent; skip the recipient."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +111,9 @@ class SmtpSettings:
     rate: float | None
     #: The CAs to trust; None trusts the system's (``ssl.create_default_context()``).
     ssl_context: ssl.SSLContext | None = None
+    #: Seconds to wait for the reply to the end of a message (RFC 5321 4.5.3.2.6), when the
+    #: server does its work; never less than *timeout*.
+    data_timeout: float = DATA_TIMEOUT
 
 
 def credentials(environ: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -187,11 +219,14 @@ class SmtpBackend(_Closing):
         """Send *message* from *sender* to *recipient*.
 
         Returns once the server has accepted it.  Raises :class:`PermanentFailure` at once
-        when the server refuses the recipient or the message with a 5xx (the connection
-        stays usable), :class:`TransientFailure` when 4xx replies, timeouts or dropped
-        connections outlast the retries, and :class:`DeliveryError` for what no retry and
-        no other recipient can fix: a server that cannot be reached, a refused login or
-        sender, an untrusted certificate.
+        when the server refuses the recipient or the message with a 5xx, and
+        :class:`Deferred` when it answers them with a 4xx (the connection stays usable);
+        :class:`Unsure` when the message was handed over and no reply came;
+        :class:`Unsupported` when the recipient's address needs SMTPUTF8 and the server
+        does not offer it; :class:`TransientFailure` when timeouts, dropped connections or
+        4xx replies to the session outlast the retries; and :class:`DeliveryError` for what
+        no retry and no other recipient can fix: a server that cannot be reached, a
+        refused login or sender, an untrusted certificate.
         """
         attempt = 0
         hung_up = False
@@ -200,22 +235,22 @@ class SmtpBackend(_Closing):
             failure, connected = self._attempt(message, sender, recipient)
             if failure is None:
                 return
-            self._raise_unless_transient(failure, recipient)
+            self._raise_unless_transient(failure, recipient, key)
+            words = redact(_words(failure), recipient)
             if reused and not hung_up and _hung_up(failure):
                 # A kept connection the server has closed (idle too long, or its limit of
                 # messages per connection) is routine: reconnect now, no attempt spent.
                 hung_up = True
                 log.info("%s closed the connection; reconnecting for %s", self._where, key)
                 continue
-            words = _words(failure)
             if attempt >= self._retries:
                 if not connected:
                     raise DeliveryError(
                         f"cannot connect to {self._where} after {attempt + 1} attempts: {words}"
-                    ) from failure
+                    ) from None
                 raise TransientFailure(
                     f"{self._where}: {key} not accepted after {attempt + 1} attempts: {words}"
-                ) from failure
+                ) from None
             delay = min(self._backoff * 2 ** min(attempt, 32), MAX_BACKOFF)
             log.info("%s: %s: %s; trying again in %g s", self._where, key, words, delay)
             self._sleep(delay)
@@ -226,27 +261,48 @@ class SmtpBackend(_Closing):
     ) -> tuple[Exception | None, bool]:
         """One try: the failure, if any, and whether the connection was up by then."""
         connected = False
+        smtp: smtplib.SMTP | None = None
         try:
             smtp = self._session()
             connected = True
+            options = self._options(smtp, recipient)
             if self._pace is not None:
                 self._pace.wait()
-            smtp.sendmail(sender, [recipient], message)
+            smtp.sendmail(sender, [recipient], message, mail_options=options)
         except (smtplib.SMTPException, OSError) as error:
+            if getattr(smtp, "handed_over", False):
+                self._forget()
+                raise Unsure(
+                    f"{self._where}: the message was handed over and no reply came "
+                    f"({redact(_words(error), recipient)})"
+                ) from None
             return error, connected
         return None, connected
 
-    def _raise_unless_transient(self, failure: Exception, recipient: str) -> None:
+    def _options(self, smtp: smtplib.SMTP, recipient: str) -> list[str]:
+        """The MAIL FROM options: SMTPUTF8 for an address that is not ASCII (RFC 6531)."""
+        if recipient.isascii():
+            return []
+        if not smtp.has_extn("smtputf8"):
+            raise Unsupported(
+                f"{self._where} does not offer SMTPUTF8, which this address needs (its local "
+                "part is not ASCII)"
+            )
+        return ["SMTPUTF8", *(["BODY=8BITMIME"] if smtp.has_extn("8bitmime") else [])]
+
+    def _raise_unless_transient(self, failure: Exception, recipient: str, key: str) -> None:
         kind, words = _judge(failure)
+        words = redact(words, recipient)
         if kind is _Kind.PERMANENT:
             self._forget_if_closed()
             code = _code(failure) or 550
-            raise PermanentFailure(
-                f"{self._where} refused {recipient}: {words}", code=code
-            ) from failure
+            raise PermanentFailure(f"{self._where} refused it: {words}", code=code) from None
+        if kind is _Kind.DEFERRED:
+            self._forget_if_closed()
+            raise Deferred(f"{self._where} said not now: {words}") from None
         self._forget()
         if kind is _Kind.FATAL:
-            raise DeliveryError(f"{self._where}: {words}") from failure
+            raise DeliveryError(f"{self._where}: {words}") from None
 
     def close(self) -> None:
         """Say QUIT and close the connection, if one is open."""
@@ -267,11 +323,21 @@ class SmtpBackend(_Closing):
         settings = self._settings
         smtp: smtplib.SMTP
         if settings.security == "ssl":
-            smtp = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=settings.timeout, context=self._tls()
+            smtp = SslSession(
+                settings.host,
+                settings.port,
+                timeout=settings.timeout,
+                data_timeout=settings.data_timeout,
+                context=self._tls(),
             )
         else:
-            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+            smtp = Session(
+                settings.host,
+                settings.port,
+                timeout=settings.timeout,
+                data_timeout=settings.data_timeout,
+                starttls=settings.security == "starttls",
+            )
         try:
             smtp.ehlo_or_helo_if_needed()
             if settings.security == "starttls":
@@ -364,8 +430,13 @@ class _Pace:
 
 
 class _Kind(enum.Enum):
+    #: The server or the connection: try again, on a new connection.
     TRANSIENT = "transient"
+    #: This recipient or message, not now.
+    DEFERRED = "deferred"
+    #: This recipient or message, for good.
     PERMANENT = "permanent"
+    #: Every message alike, for good.
     FATAL = "fatal"
 
 
@@ -384,10 +455,14 @@ def _judge(error: Exception) -> tuple[_Kind, str]:
             error, smtplib.SMTPException
         )
         return (_Kind.TRANSIENT if transient else _Kind.FATAL), words
+    about_this_one = isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError)
+    if about_this_one and 400 <= code < 500 and code != 421:
+        # A 421 closes the session: that is the server, not this recipient.
+        return _Kind.DEFERRED, words
     if code < 500:
         # 4xx, and replies that make no sense at this step: a new session may fare better.
         return _Kind.TRANSIENT, words
-    if isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+    if about_this_one:
         return _Kind.PERMANENT, words
     # A 5xx to the greeting, EHLO, AUTH or MAIL FROM refuses every message alike.
     return _Kind.FATAL, words
@@ -419,5 +494,7 @@ def _hung_up(error: Exception) -> bool:
     connection timing out, which says the server is slow rather than done with us."""
     if _code(error) == 421:
         return True
+    if isinstance(error, ReplyError):  # a reply too long or too slow: an attempt spent
+        return False
     timed_out = isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError)
     return isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError) and not timed_out

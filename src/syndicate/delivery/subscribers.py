@@ -11,6 +11,7 @@ before are mailed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import hmac
@@ -213,15 +214,25 @@ def _row(line: int, cells: Mapping[str, str]) -> Row:
 
 
 _QUOTED = re.compile(r"'[^']{2,}'|\"[^\"]{2,}\"")
+#: Anything shaped like an address: a run of non-space characters around an "@".
+_ADDRESS_LIKE = re.compile(r"[^\s<>()\[\]\"',;:]*[^\s<>()\[\]\"',;:@]@[^\s<>()\[\]\"',;:]+")
 
 
-def redact(message: str, address: str) -> str:
-    """*message* without any part of *address* in it.
+def redact(message: str, *addresses: str) -> str:
+    """*message* without any part of *addresses* in it, nor anything shaped like an address.
 
     email-validator mostly names the offending characters, but its IDNA messages
     quote whole labels of the domain; a nearly valid address is still personal data.
+    A mail server's reply may name the address in any form (its ASCII or Unicode
+    domain, another case, its local part alone).
     """
-    pieces = {address, *re.split(r"[@.]", address), *address.split("@")}
+    message = _ADDRESS_LIKE.sub("…@…", message)
+    pieces: set[str] = set()
+    for address in addresses:
+        pieces |= {address, *re.split(r"[@.]", address), *address.split("@")}
+        domain = address.rpartition("@")[2]
+        for form in _domain_forms(domain):
+            pieces |= {form, *form.split(".")}
     for piece in sorted((p for p in pieces if len(p) >= 2), key=len, reverse=True):
         # Whole words only, so that a short local part does not eat into the prose.
         pattern = rf"(?<!\w){re.escape(piece)}(?!\w)"
@@ -229,6 +240,16 @@ def redact(message: str, address: str) -> str:
     # A quoted run of more than one character is input text, whatever normalisation
     # made of it; a single quoted character is the library naming what is wrong.
     return _QUOTED.sub("'…'", message)
+
+
+def _domain_forms(domain: str) -> set[str]:
+    """*domain* as written, in ASCII (IDNA) and in Unicode, as far as each can be made."""
+    forms = {domain}
+    with contextlib.suppress(UnicodeError):
+        forms.add(domain.encode("idna").decode("ascii"))
+    with contextlib.suppress(UnicodeError):
+        forms.add(domain.encode("ascii").decode("idna"))
+    return {form for form in forms if form}
 
 
 def fold(path: Path, rows: Sequence[Row]) -> Subscribers:

@@ -22,6 +22,12 @@ Whatever the Python, every header is parsed back before the message is returned
 a message to someone else.  And every value is made one line first (:func:`one_line`), so
 a CR, LF or other control character in a subject, name, list id or URL can never start a
 header of its own.
+
+What belongs to one reader (their address and name in To, their unsubscribe link) is
+never quoted in an error: the error names the header and the problem, and the caller
+names the reader (by their line in the list).  A reader whose address needs SMTPUTF8
+(RFC 6531: a local part that is not ASCII) gets a To header in UTF-8 (RFC 6532); every
+other header, and every other reader's To, stays ASCII.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.errors import ObsoleteHeaderDefect
+from email.errors import NonASCIILocalPartDefect, ObsoleteHeaderDefect
 from email.header import Header
 from email.headerregistry import (
     Address,
@@ -43,7 +49,7 @@ from email.headerregistry import (
     UniqueUnstructuredHeader,
 )
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from email.policy import SMTP, Policy, default
 from email.utils import format_datetime, formataddr, quote
 from typing import Any
@@ -67,6 +73,8 @@ _DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*")
 _PHRASE_ATOMS = re.compile(rf"(?:{_ATEXT}+ ?)*{_ATEXT}+")
 _LIST_ID = re.compile(r"(?P<phrase>.*?) ?<(?P<id>[^<>]*)>")
 _HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+#: The headers that hold a reader's own address or link: errors never quote their values.
+_PRIVATE = frozenset({"To", "List-Unsubscribe"})
 #: Bytes that quoted-printable leaves as they are (printable ASCII but "=", and whitespace).
 _QP_LITERAL = bytes(range(0x20, 0x7F)).replace(b"=", b"") + b"\t\r\n"
 
@@ -116,7 +124,7 @@ def build_message(
             value.encode("utf-8")
         except UnicodeEncodeError as error:
             raise RenderError(f"{what}: not valid Unicode: {error.reason}") from error
-    links = [f"<{_url(unsubscribe_url, 'https', 'unsubscribe URL')}>"]
+    links = [f"<{_url(unsubscribe_url, 'https', 'unsubscribe URL', private=True)}>"]
     if unsubscribe_mailto is not None:
         links.append(f"<{_url(unsubscribe_mailto, 'mailto', 'unsubscribe mailto')}>")
 
@@ -157,7 +165,7 @@ def message_id(digest_id: str, recipient: str, domain: str) -> str:
     """
     if not _DOT_ATOM.fullmatch(digest_id):
         raise RenderError(f"digest id {digest_id!r} cannot be part of a Message-ID")
-    address = mailbox(recipient, "To").addr_spec
+    address = mailbox(recipient, "To", smtputf8=True).addr_spec
     token = hashlib.sha256(f"{digest_id}\n{address}".encode()).hexdigest()[:32]
     return f"<{digest_id}.{token}@{_domain(domain)}>"
 
@@ -168,28 +176,32 @@ def one_line(value: str) -> str:
     return _BREAKS.sub(" ", value).strip(" ")
 
 
-def mailbox(value: str, field: str) -> Address:
+def mailbox(value: str, field: str, *, smtputf8: bool = False) -> Address:
     """The one mailbox in *value* ("Name <address>" or "address"), its address checked
     for syntax by email-validator (never DNS) and its domain in ASCII (IDNA).
 
     Raises :class:`RenderError` unless *value* is exactly one mailbox.  Line breaks
     in the name become spaces; inside the address they are refused, never dropped.
+    An address whose local part is not ASCII is refused too, unless *smtputf8* (the
+    transport then needs SMTPUTF8).  For the To header the error never quotes *value*.
     """
     from email_validator import EmailNotValidError, validate_email
 
     text = one_line(value)
-    problem = f"{field}: {value!r} is not one address, such as 'Name <name@example.org>'"
+    shown = "the reader's address" if field in _PRIVATE else repr(value)
+    problem = f"{field}: {shown} is not one address, such as 'Name <name@example.org>'"
     try:
         header: Any = default.header_factory(field, text)
     except Exception as error:  # the parser raises IndexError, too, on some broken input
-        raise RenderError(problem) from error
+        raise RenderError(problem) from None if field in _PRIVATE else error
     groups = header.groups
+    allowed = (ObsoleteHeaderDefect, NonASCIILocalPartDefect) if smtputf8 else ObsoleteHeaderDefect
     if (
         len(groups) != 1
         or groups[0].display_name is not None
         or len(groups[0].addresses) != 1
         # An obsolete form ("J. Smith" unquoted) is fine; anything broken is not.
-        or not all(isinstance(defect, ObsoleteHeaderDefect) for defect in header.defects)
+        or not all(isinstance(defect, allowed) for defect in header.defects)
     ):
         raise RenderError(problem)
     parsed: Address = groups[0].addresses[0]
@@ -200,10 +212,24 @@ def mailbox(value: str, field: str) -> Address:
     try:
         valid = validate_email(parsed.addr_spec, check_deliverability=False)
     except EmailNotValidError as error:
+        if field in _PRIVATE:
+            raise RenderError(f"{field}: not a valid address") from None
         raise RenderError(f"{field}: {value!r}: {error}") from error
-    if valid.ascii_email is None:
-        raise RenderError(f"{field}: {value!r} needs SMTPUTF8, which syndicate does not use")
-    return Address(display_name=parsed.display_name, addr_spec=valid.ascii_email)
+    if valid.ascii_email is not None:
+        return Address(display_name=parsed.display_name, addr_spec=valid.ascii_email)
+    if not smtputf8:
+        raise RenderError(f"{field}: {shown} needs SMTPUTF8, which syndicate does not use here")
+    # Address(addr_spec=...) refuses a local part that is not ASCII; its parts do not.
+    return Address(
+        display_name=parsed.display_name, username=valid.local_part, domain=valid.ascii_domain
+    )
+
+
+def reader_mailbox(name: str, address: str) -> Address:
+    """A reader's To mailbox: *address* checked as :func:`mailbox` checks one (a local part
+    that is not ASCII allowed: SMTPUTF8), *name* as it is, made one line."""
+    spec = mailbox(address, "To", smtputf8=True)
+    return Address(display_name=one_line(name), username=spec.username, domain=spec.domain)
 
 
 def list_id(value: str) -> str:
@@ -309,6 +335,8 @@ def _registry() -> HeaderRegistry:
 
 #: SMTP's CRLF line ends and 78-character lines; no 8-bit or UTF-8 headers.
 POLICY = SMTP.clone(header_factory=_registry())
+#: The same, with UTF-8 allowed in headers: for the To header of an SMTPUTF8 address.
+_POLICY_UTF8 = POLICY.clone(utf8=True)
 
 
 def _encode(text: str, name: str, policy: Policy) -> str:
@@ -330,20 +358,23 @@ def _fold_words(head: str, words: list[str], policy: Policy) -> str:
     return policy.linesep.join(lines) + policy.linesep
 
 
-def _url(value: str, scheme: str, what: str) -> str:
+def _url(value: str, scheme: str, what: str, *, private: bool = False) -> str:
+    """*value* checked as a URL of *scheme* for a header; a *private* one (a reader's own
+    link) is not quoted in the error."""
     url = value.strip()
+    shown = "the link" if private else repr(value)
     parts = urlsplit(url)
     if parts.scheme != scheme or not (parts.netloc if scheme == "https" else "@" in parts.path):
         example = "https://..." if scheme == "https" else "mailto:name@example.org"
         rfc = " (RFC 8058 one-click unsubscribe needs one)" if scheme == "https" else ""
-        raise RenderError(f"{what}: {value!r} must be a {example} URL{rfc}")
+        raise RenderError(f"{what}: {shown} must be a {example} URL{rfc}")
     if not url.isascii() or _BREAKS.search(url) or "<" in url or ">" in url:
         raise RenderError(
-            f"{what}: {value!r} must be ASCII, without spaces, line breaks or '<>' "
+            f"{what}: {shown} must be ASCII, without spaces, line breaks or '<>' "
             "(percent-encode them)"
         )
     if len(url) > MAX_URL_LENGTH:
-        raise RenderError(f"{what}: {value!r} is longer than {MAX_URL_LENGTH} characters")
+        raise RenderError(f"{what}: {shown} is longer than {MAX_URL_LENGTH} characters")
     return url
 
 
@@ -374,26 +405,35 @@ def _check_round_trip(message: EmailMessage) -> None:
     """Parse the headers of *message* back as a reader's mail program would, and refuse
     any that does not come back as it was set, or that has a line longer than SMTP allows."""
     policy = message.policy
+    charset = "utf-8" if getattr(policy, "utf8", False) else "ascii"
     for name, value in message.items():
         folded = policy.fold_binary(name, value)
         if any(len(line) > MAX_LINE_OCTETS for line in folded.splitlines()):
-            raise RenderError(f"{name}: {str(value)!r} has a line longer than SMTP allows")
+            raise RenderError(f"{name}: {_shown(name, value)} has a line longer than SMTP allows")
     folded = b"".join(policy.fold_binary(name, value) for name, value in message.items())
-    parsed = BytesHeaderParser(policy=default).parsebytes(folded + b"\r\n")
+    parsed = HeaderParser(policy=default).parsestr(folded.decode(charset) + "\r\n")
     for name, value in message.items():
         back = parsed.get_all(name) or []
         if len(back) != 1:
-            raise RenderError(f"{name}: {str(value)!r} does not read back as one header")
+            raise RenderError(f"{name}: {_shown(name, value)} does not read back as one header")
         if isinstance(value, AddressHeader):
             # Python's parser (3.11.7 to 3.13.0 at least) reads a name of several
             # encoded-words back with a space between each, which RFC 2047 6.2 says to
             # drop: that is the parser, not the message.  Any other difference is refused.
             if _squeezed(back[0].addresses) != _squeezed(value.addresses):
                 raise RenderError(
-                    f"{name}: {str(value)!r} cannot be written so that it reads back the same"
+                    f"{name}: {_shown(name, value)} cannot be written so that it reads back "
+                    "the same"
                 )
         elif str(back[0]).strip() != str(value).strip():  # folded, it reads back after a space
-            raise RenderError(f"{name}: {str(value)!r} does not read back the same")
+            raise RenderError(f"{name}: {_shown(name, value)} does not read back the same")
+
+
+def _shown(name: str, value: object) -> str:
+    """*value* quoted for an error about header *name*, unless it is a reader's own."""
+    if name in _PRIVATE:
+        return "the reader's name and address" if name == "To" else "the reader's link"
+    return repr(str(value))
 
 
 # --- one letter, many readers ---------------------------------------------------------
@@ -457,7 +497,7 @@ def for_reader(
     *,
     text: str,
     html: str,
-    to: str,
+    to: str | Address,
     unsubscribe_url: str,
     message_id: str,
 ) -> bytes:
@@ -467,15 +507,18 @@ def for_reader(
     makes them; both parts are encoded with the transfer encodings the prepared
     message chose, by the standard codecs (binascii's quoted-printable, base64).
     """
-    own = EmailMessage(policy=POLICY)
-    own["To"] = mailbox(to, "To")
+    reader = to if isinstance(to, Address) else mailbox(to, "To", smtputf8=True)
+    # UTF-8 (RFC 6532) only for an address that cannot be written in ASCII.
+    policy = POLICY if reader.addr_spec.isascii() else _POLICY_UTF8
+    own = EmailMessage(policy=policy)
+    own["To"] = reader
     own["Message-ID"] = _message_id(message_id)
-    links = [f"<{_url(unsubscribe_url, 'https', 'unsubscribe URL')}>"]
+    links = [f"<{_url(unsubscribe_url, 'https', 'unsubscribe URL', private=True)}>"]
     if prepared.unsubscribe_mailto is not None:
         links.append(f"<{_url(prepared.unsubscribe_mailto, 'mailto', 'unsubscribe mailto')}>")
     own["List-Unsubscribe"] = ", ".join(links)
     _check_round_trip(own)
-    head = b"".join(POLICY.fold_binary(name, value) for name, value in own.items())
+    head = b"".join(policy.fold_binary(name, value) for name, value in own.items())
     boundary = b"--" + prepared.boundary
     body = [b"\r\n"]
     for part_head, cte, content in zip(
