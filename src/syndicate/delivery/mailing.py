@@ -177,7 +177,7 @@ class Mailing:
             len(counts.later),
             counts.skipped,
         )
-        if self.dry_run or (self.stopped and not counts.sent and not counts.failed):
+        if self.dry_run:
             return outcome
         return self._settle(rendered, ids, outcome, received)
 
