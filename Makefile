@@ -49,6 +49,7 @@ chromium:
 	@bash scripts/ensure-chromium
 
 test: lint chromium
+	@bash scripts/ensure-checkers
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.run-deps

@@ -19,9 +19,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
@@ -76,6 +77,7 @@ class Browser:
         #: Every URL a page asked for and was refused, since the browser started.
         self.blocked: list[str] = []
         context.route("**/*", self._route)
+        self._scripted: BrowserContext | None = None
 
     @classmethod
     @contextmanager
@@ -166,12 +168,51 @@ class Browser:
             _photograph(page, path)
         return path
 
+    def run_script(
+        self,
+        html: str | Path,
+        width: int,
+        library: str,
+        expression: str,
+        *,
+        mirror: Mapping[str, Path] | None = None,
+        color_schemes: Sequence[Literal["light", "dark"]] = ("light",),
+    ) -> list[Any]:
+        """The value of the JavaScript *expression* (awaited, if it is a promise) in *html*
+        loaded at a viewport *width* pixels wide, with the script *library* (such as
+        axe-core) run in the page before its own content: one value for each of
+        *color_schemes*, the page switched from one to the next without loading it again.
+
+        Pages load without JavaScript everywhere else, as mail clients show them; a checker
+        such as axe-core needs it, so these pages load in a second context that has it (the
+        same offline routes apply).  The pages syndicate writes carry no script of their own.
+        """
+        if self._scripted is None:
+            browser = self._context.browser
+            assert browser is not None
+            self._scripted = browser.new_context(service_workers="block")
+            self._scripted.set_default_timeout(15_000)
+            self._scripted.route("**/*", self._route)
+        values = []
+        with self._page(html, width, mirror, self._scripted, library) as page:
+            for scheme in color_schemes:
+                page.emulate_media(color_scheme=scheme)
+                values.append(page.evaluate(expression))
+        return values
+
     @contextmanager
     def _page(
-        self, html: str | Path, width: int, mirror: Mapping[str, Path] | None
+        self,
+        html: str | Path,
+        width: int,
+        mirror: Mapping[str, Path] | None,
+        context: BrowserContext | None = None,
+        library: str | None = None,
     ) -> Iterator[Page]:
-        page = self._context.new_page()
+        page = (context or self._context).new_page()
         try:
+            if library is not None:
+                page.add_init_script(script=library)
             if mirror:
                 # A page's routes come before the context's, which blocks what they pass on.
                 page.route("**/*", lambda route: _serve(route, mirror))

@@ -8,13 +8,12 @@ page that fits, takes screenshots and lets nothing out to the network.  Screensh
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from browser import Browser, BrowserMissing, chromium
+from browser import Browser
 from conftest import NOW, REPO, SITE, MakePublication, article
 from syndicate.pipeline import build
 
@@ -44,17 +43,6 @@ RESPONSIVE = """<!doctype html>
   <p>https://example.org/a/very/long/address/that/has/no/spaces/to/break/it/on/anywhere</p>
 </td></tr></table></body></html>
 """
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
-    try:
-        executable = chromium()
-    except BrowserMissing as error:
-        pytest.fail(str(error), pytrace=False)
-    with Browser.launch(executable) as started:
-        yield started
 
 
 def wide_png(path: Path) -> None:

@@ -1,0 +1,11 @@
+// X's own rules for a post, from npm's twitter-text: reads a JSON list of texts on standard
+// input, writes for each its parseTweet() result and the mentions X would link.
+import twitter from 'twitter-text';
+import { readFileSync } from 'node:fs';
+
+const texts = JSON.parse(readFileSync(0, 'utf8'));
+const out = texts.map((text) => ({
+  ...twitter.parseTweet(text),
+  mentions: twitter.extractMentionsWithIndices(text).map((m) => m.screenName),
+}));
+process.stdout.write(JSON.stringify(out));
