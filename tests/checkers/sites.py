@@ -136,10 +136,11 @@ def _checked(run: Callable[[], list[Finding]]) -> list[Finding]:
 
 @pytest.fixture(scope="session")
 def feed_verdicts(sites: Callable[[str], Site]) -> list[Finding]:
-    """The W3C feed validator on every RSS and Atom file of every publication (one run)."""
+    """The W3C feed validator on every RSS and Atom file of every publication (one run);
+    the newsletter's mode changes no feed, so article mode's are not checked again."""
     feeds: dict[Path, str] = {}
     names: dict[Path, str] = {}
-    for site in map(sites, NAMES):
+    for site in map(sites, ("example", "stress")):
         for path in site.feeds("rss.xml") + site.feeds("atom.xml"):
             feeds[path] = site.public_url(path)
             names[path] = site.label(path)
