@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 const texts = JSON.parse(readFileSync(0, 'utf8'));
 const out = texts.map((text) => ({
   ...twitter.parseTweet(text),
-  mentions: twitter.extractMentionsWithIndices(text).map((m) => m.screenName),
+  // As X links them: a mention inside a URL is part of the link.
+  mentions: twitter
+    .extractEntitiesWithIndices(text)
+    .filter((entity) => entity.screenName)
+    .map((entity) => entity.screenName),
 }));
 process.stdout.write(JSON.stringify(out));
