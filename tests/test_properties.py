@@ -609,7 +609,10 @@ def test_article_text_cannot_break_out_of_pages_or_card_metadata(
         for one in ([value] if isinstance(value, str) else value)
     ]
 
-    snippet = lxml.html.fragments_fromstring(made.files[f"social/{article.slug}.html"].decode())
+    charset, *snippet = lxml.html.fragments_fromstring(
+        made.files[f"social/{article.slug}.html"].decode()
+    )
+    assert charset.attrib == {"charset": "utf-8"}
     assert [(e.get("property") or e.get("name"), e.get("content")) for e in snippet] == expected
     assert {e.tag for e in snippet} == {"meta"}
 

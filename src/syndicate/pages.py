@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -16,7 +17,7 @@ from .social.meta import card_metadata
 from .templating import render_template
 
 if TYPE_CHECKING:
-    from .email.render import RenderedDigest
+    from .email.render import Item, RenderedDigest
     from .pipeline import Publication
 
 LATEST = 10
@@ -37,6 +38,7 @@ def render_pages(
             "title": article.title,
             "url": publication.urls[article.slug],
             "date": article.date.astimezone(config.site.timezone),
+            "date_iso": machine_date(article.date, config),
         }
         for article in publication.published[:LATEST]
     ]
@@ -45,7 +47,7 @@ def render_pages(
             "title": rendered.subject,
             "url": rendered.web_url,
             "date": _format_date(rendered.digest.date, config),
-            "date_iso": rendered.digest.date.astimezone(config.site.timezone).isoformat(),
+            "date_iso": machine_date(rendered.digest.date, config),
             "articles": len(rendered.digest.articles),
             "sent": rendered.digest.sent,
         }
@@ -62,6 +64,38 @@ def render_pages(
     if config.email is not None:
         files["digests/index.html"] = render_template(config, "site/digests.html.j2", **context)
     return {name: html.encode("utf-8") for name, html in files.items()}
+
+
+def machine_date(moment: datetime, config: Config) -> str:
+    """*moment* in the site's timezone as a ``<time datetime>`` value: to the second, since
+    HTML allows at most three digits of a fraction and a reader needs none."""
+    return moment.astimezone(config.site.timezone).isoformat(timespec="seconds")
+
+
+#: An ``<a>`` the sanitiser left without ``href`` (a ``javascript:`` link, an old
+#: ``<a name>``), with its text.  The sanitiser writes every value in double quotes (``"`` in
+#: one as ``&quot;``) and no ``<a>`` inside another, so these patterns match its output whole.
+_LINK_WITHOUT_HREF = re.compile(r'<a((?:\s+(?!href=)[^\s=>]+="[^"]*")*)\s*>(.*?)</a>', re.S)
+_IMAGE = re.compile(r'<img((?:\s+[^\s=>]+="[^"]*")*)\s*/?>')
+_TITLE = re.compile(r'\stitle="([^"]*)"')
+
+
+def for_the_web(body: str) -> Markup:
+    """An article's sanitised HTML as a web page shows it: a link without ``href`` becomes
+    its text (HTML forbids its ``rel`` there, and it leads nowhere), and an image without
+    ``alt`` gets its own ``title`` as alt text, or ``alt=""``.  An author who gave no alt text
+    said nothing about the image; ``alt=""`` marks it as decoration, which a screen reader
+    skips instead of reading out its address (the article's title would only be said twice)."""
+    body = _LINK_WITHOUT_HREF.sub(r"\2", body)
+    return Markup(_IMAGE.sub(_with_alt, body))
+
+
+def _with_alt(image: re.Match[str]) -> str:
+    attributes = image.group(1)
+    if re.search(r'\salt="', attributes):
+        return image.group()
+    title = _TITLE.search(attributes)
+    return f'<img alt="{title.group(1) if title else ""}"{attributes}>'
 
 
 def _format_date(moment: datetime, config: Config) -> str:
@@ -126,14 +160,14 @@ def render_article_page(
         article=article,
         url=url,
         summary=body.summary,
-        html=Markup(body.html),  # sanitised by nh3 in markdown.render
+        html=for_the_web(body.html),  # sanitised by nh3 in markdown.render
         og=meta.og,
         twitter=meta.twitter,
         categories=categories,
         published=days(article.date),
-        published_iso=article.date.astimezone(site.timezone).isoformat(),
+        published_iso=machine_date(article.date, config),
         updated=days(updated) if updated else None,
-        updated_iso=updated.astimezone(site.timezone).isoformat() if updated else None,
+        updated_iso=machine_date(updated, config) if updated else None,
     )
     return html.encode("utf-8")
 
@@ -144,7 +178,29 @@ def meta_snippet_path(article: Article) -> str:
 
 
 def render_meta_snippet(config: Config, article: Article, url: str, summary: str) -> bytes:
-    """*article*'s card ``<meta>`` tags, for a site template to include."""
+    """*article*'s card ``<meta>`` tags, for a site template to include, after the
+    declaration of their character set (a file read on its own would be guessed at)."""
     meta = card_metadata(config, article, url, summary)
-    html = render_template(config, "social/meta.html.j2", og=meta.og, twitter=meta.twitter)
+    html = render_template(config, "social/snippet.html.j2", og=meta.og, twitter=meta.twitter)
     return html.encode("utf-8")
+
+
+def render_digest_page(config: Config, context: Mapping[str, Any], items: Sequence[Item]) -> str:
+    """The web version of a newsletter issue: a page of the site (``site/digest.html.j2``)
+    with the email's articles, not the email's own markup, which is written for mail
+    clients (Outlook's conditional comments and VML, layout tables).  *context* is the
+    email templates' (site, subject, digest, email, mode...)."""
+    shown = [
+        {
+            "title": item.title,
+            "url": item.url,
+            "summary": item.summary,
+            "byline": item.byline,
+            "date": item.date,
+            "date_iso": item.date_iso,
+            "image": item.image,
+            "html": for_the_web(item.html) if item.html is not None else None,
+        }
+        for item in items
+    ]
+    return render_template(config, "site/digest.html.j2", **{**context, "items": shown})

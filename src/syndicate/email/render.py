@@ -273,7 +273,8 @@ def render_digest(
                 summary=body.summary,
                 byline=", ".join(article.authors),
                 date=format_date(article.date, config),
-                date_iso=article.date.astimezone(config.site.timezone).isoformat(),
+                # HTML's <time datetime> takes at most three digits of a fraction.
+                date_iso=article.date.astimezone(config.site.timezone).isoformat("T", "seconds"),
                 image=pictures.get(article.slug),
                 html=Markup(body.html) if kind == "article" else None,
                 text=article.body.strip() if kind == "article" else None,
@@ -293,8 +294,9 @@ def render_digest(
     html = render(items, web=False)
     if _size(html) > MAX_HTML_BYTES:
         html, items = _shrink(config, digest, items, render, diagnostics)
-    # A template that puts the link in the web version too gets a placeholder there.
-    web = UNSUBSCRIBE.join(render(items, web=True))
+    from ..pages import render_digest_page  # the web version is a page of the site
+
+    web = render_digest_page(config, {**context, "web_url": web_url}, items)
     text_template = f"email/{kind}.txt.j2"
     text = _with_slots(
         text_template,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..config import Config
-from ..content import Article
+from ..content import Article, make_summary
 
 CARD_WIDTH, CARD_HEIGHT = 1200, 630
+#: X shows at most this much of ``twitter:description`` (its card documentation's limit).
+TWITTER_DESCRIPTION = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,7 @@ def card_metadata(config: Config, article: Article, url: str, summary: str) -> C
         "og:description": summary,
         "og:url": url,
         "og:site_name": site.title,
-        "og:locale": site.language.replace("-", "_"),
+        "og:locale": og_locale(site.language),
         "og:image": image,
         "og:image:type": "image/png",
         "og:image:width": str(CARD_WIDTH),
@@ -47,7 +50,7 @@ def card_metadata(config: Config, article: Article, url: str, summary: str) -> C
     twitter = {
         "twitter:card": "summary_large_image",
         "twitter:title": article.title,
-        "twitter:description": summary,
+        "twitter:description": make_summary(summary, TWITTER_DESCRIPTION),
         "twitter:image": image,
         "twitter:image:alt": alt,
     }
@@ -55,3 +58,23 @@ def card_metadata(config: Config, article: Article, url: str, summary: str) -> C
     if handle:
         twitter["twitter:site"] = handle
     return CardMeta(og, twitter)
+
+
+@lru_cache(maxsize=16)
+def og_locale(language: str) -> str:
+    """Open Graph's ``language_TERRITORY`` for a language tag: ``en`` is ``en_US``, ``ar``
+    ``ar_EG``, ``pt-BR`` ``pt_BR``; the territory a tag leaves out is its most likely one
+    (CLDR's likely subtags, through Babel).  A tag Babel does not know is kept as written."""
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global
+
+    try:
+        locale = Locale.parse(language, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return language.replace("-", "_")
+    territory = locale.territory
+    if territory is None:
+        likely = get_global("likely_subtags")
+        known = likely.get(f"{locale.language}_{locale.script}") if locale.script else None
+        territory = (known or likely.get(locale.language, "")).rpartition("_")[2] or None
+    return f"{locale.language}_{territory}" if territory else locale.language
