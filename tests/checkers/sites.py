@@ -24,7 +24,15 @@ from pathlib import Path
 import pytest
 
 from browser import Browser, BrowserMissing, chromium
-from checkers import CheckerMissing, Finding, axe, feed_validator, nu_checker
+from checkers import (
+    CheckerMissing,
+    Finding,
+    SpamScore,
+    axe,
+    feed_validator,
+    nu_checker,
+    spamassassin,
+)
 from conftest import NOW, REPO, example_copy
 from leaks import SECRET
 from syndicate.config import load_config
@@ -163,6 +171,20 @@ def accessibility_verdicts(sites: Callable[[str], Site], browser: Browser) -> li
         mirror = {site.url: site.output}
         found += _checked(lambda: axe(browser, pages, mirror))  # noqa: B023
     return found
+
+
+@pytest.fixture(scope="session")
+def spam_verdicts(sites: Callable[[str], Site]) -> dict[str, list[SpamScore]]:
+    """SpamAssassin's score of every message each publication delivered (one run)."""
+    messages = {name: sites(name).messages() for name in NAMES}
+    try:
+        scores = spamassassin([path for paths in messages.values() for path in paths])
+    except CheckerMissing as error:
+        pytest.fail(str(error), pytrace=False)
+    out: dict[str, list[SpamScore]] = {}
+    for name, paths in messages.items():
+        out[name], scores = scores[: len(paths)], scores[len(paths) :]
+    return out
 
 
 @pytest.fixture(scope="session")
