@@ -129,6 +129,8 @@ class EmailConfig:
     #: None: every message goes to the outbox folder instead of a server.
     smtp: SmtpConfig | None = None
     dkim: DkimConfig | None = None
+    #: Where ``syndicate send-test`` sends when given no ``--to``: the editors' addresses.
+    test_to: tuple[str, ...] = ()
 
 
 SOCIAL_PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads")
@@ -268,6 +270,19 @@ def _mailbox(value: str) -> str | None:
     return None
 
 
+def _addresses(value: list[Any]) -> str | None:
+    from .delivery.subscribers import normalize_address
+
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, str):
+            return f"item {number} must be an address in quotes, not {_toml_type(item)}"
+        try:
+            normalize_address(item)
+        except ValueError as error:
+            return f"item {number} is {error}"
+    return None
+
+
 def _template(value: str) -> str | None:
     import jinja2.sandbox
 
@@ -360,6 +375,7 @@ _TABLES: dict[str, dict[str, _Field]] = {
         "preheader": _Field(str, check=_template),
         "subscribers": _Field(str, check=_not_empty),
         "rate": _Field(float, 10.0, check=_non_negative),
+        "test_to": _Field(list, [], check=_addresses),
     },
     "email.smtp": {
         "host": _Field(str, required=True, check=_not_empty),
@@ -640,6 +656,7 @@ def _email(tables: Mapping[str, Mapping[str, Any]]) -> EmailConfig:
         rate=values["rate"],
         smtp=smtp,
         dkim=dkim,
+        test_to=tuple(values["test_to"]),
     )
 
 

@@ -24,6 +24,10 @@ from .errors import Diagnostic
 from .output import json_indented, json_string
 
 STATE_VERSION = 1
+#: The version of a state that holds a baseline.  A syndicate that knows no baseline would
+#: read the state without it and mail the whole archive: it refuses a version it does not
+#: know instead.  A state without one stays at version 1, which every version reads.
+BASELINE_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +83,54 @@ class DigestRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Baseline:
+    """Articles recorded as already mailed though no email carried them (``syndicate
+    publish --baseline``): a publication that moves to syndicate with years of articles
+    mails only what is published after them."""
+
+    #: Their ids, sorted.
+    articles: tuple[str, ...]
+    #: When the last of them were recorded, ISO 8601 in UTC.
+    at: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"at": self.at, "articles": list(self.articles)}
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     records: tuple[Record, ...] = ()
     #: Files written in the output folder by the last build, so stale ones can go.
     outputs: tuple[str, ...] = ()
     #: Digests sent so far, oldest first.
     digests: tuple[DigestRecord, ...] = ()
+    baseline: Baseline | None = None
+
+    @property
+    def mailed(self) -> frozenset[str]:
+        """The ids of the articles mailed already (or going out): those every sent or open
+        digest carried, and the baseline's."""
+        carried = {article_id for record in self.digests for article_id in record.articles}
+        if self.baseline is not None:
+            carried.update(self.baseline.articles)
+        return frozenset(carried)
+
+    def baselined(self, articles: Iterable[str], when: datetime) -> State:
+        """This state with *articles* recorded as already mailed, at *when*, unless they are
+        recorded so already: then this very state (a baseline taken twice is one).
+
+        Raises :class:`ValueError` while a digest is open: its readers must get it first,
+        and what it carries is settled already.
+        """
+        going = [record.id for record in self.digests if record.open]
+        if going:
+            raise ValueError(f"digest {going[0]} is still going out")
+        known = self.baseline.articles if self.baseline is not None else ()
+        every = set(known) | set(articles)
+        if len(every) == len(known):
+            return self
+        stamp = when.astimezone(UTC).isoformat()
+        return replace(self, baseline=Baseline(tuple(sorted(every)), stamp))
 
     def started(self, digest_id: str, articles: Iterable[str], when: datetime) -> State:
         """This state with the digest *digest_id* recorded as going out from *when* (open),
@@ -116,13 +162,16 @@ class State:
         """The state file: ``json.dumps(document, indent=2, ensure_ascii=False)``, each
         article record written out directly (a publication has thousands)."""
         records = sorted(self.records, key=lambda r: (r.source, r.id))
+        version = STATE_VERSION if self.baseline is None else BASELINE_VERSION
         parts = [
-            f'{{\n  "version": {json_indented(STATE_VERSION)},\n  "articles": ',
+            f'{{\n  "version": {json_indented(version)},\n  "articles": ',
             "[" + ",".join(map(_record_json, records)) + "\n  ]" if records else "[]",
             f',\n  "outputs": {json_indented(sorted(self.outputs), 1)}',
         ]
         if self.digests:
             parts.append(f',\n  "digests": {json_indented([d.to_json() for d in self.digests], 1)}')
+        if self.baseline is not None:
+            parts.append(f',\n  "baseline": {json_indented(self.baseline.to_json(), 1)}')
         parts.append("\n}\n")
         return "".join(parts).encode("utf-8")
 
@@ -155,7 +204,8 @@ def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
         records = tuple(_record(item) for item in document["articles"])
         outputs = tuple(str(name) for name in document.get("outputs", []))
         digests = tuple(_digest(item) for item in document.get("digests", []))
-        if document.get("version") != STATE_VERSION:
+        baseline = _baseline(document["baseline"]) if "baseline" in document else None
+        if document.get("version") not in (STATE_VERSION, BASELINE_VERSION):
             raise ValueError(f"unknown version {document.get('version')!r}")
     except json.JSONDecodeError as error:
         return State(), [
@@ -169,7 +219,7 @@ def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
         return State(), [
             Diagnostic.error(path, 1, f"state file is damaged ({error}); restore it from git")
         ]
-    return State(records, outputs, digests), []
+    return State(records, outputs, digests, baseline), []
 
 
 def _record(item: Any) -> Record:
@@ -193,6 +243,17 @@ def _digest(item: Any) -> DigestRecord:
     if not isinstance(item.get("open", False), bool):
         raise ValueError("a digest record has an open that is not true or false")
     return DigestRecord(item["id"], tuple(item["articles"]), item["sent"], item.get("open", False))
+
+
+def _baseline(item: Any) -> Baseline:
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("at"), str)
+        or not isinstance(item.get("articles"), list)
+        or not all(isinstance(a, str) for a in item["articles"])
+    ):
+        raise ValueError("the baseline lacks at or articles")
+    return Baseline(tuple(item["articles"]), item["at"])
 
 
 def new_id(config: Config, article: Article, host: str | None = None) -> str:

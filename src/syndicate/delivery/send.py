@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,7 +44,20 @@ from .subscribers import (
     tracked_by_git,
 )
 
-__all__ = ["JOURNALS", "OUTBOX", "Delivery", "Outcome", "Progress", "deliver", "send_emails"]
+__all__ = [
+    "JOURNALS",
+    "OUTBOX",
+    "Delivery",
+    "Outcome",
+    "Progress",
+    "check_sendable",
+    "deliver",
+    "dkim_settings",
+    "record_baseline",
+    "send_emails",
+    "sending_secret",
+    "smtp_settings",
+]
 
 OUTBOX = "outbox"
 
@@ -63,7 +76,8 @@ class Delivery:
     dry_run: bool = False
 
 
-def _smtp(config: Config, environ: Mapping[str, str]) -> SmtpSettings | None:
+def smtp_settings(config: Config, environ: Mapping[str, str]) -> SmtpSettings | None:
+    """How to reach ``[email.smtp]``, with the login from *environ*; None for the outbox."""
     email = config.email
     if email is None or email.smtp is None:
         return None
@@ -81,7 +95,8 @@ def _smtp(config: Config, environ: Mapping[str, str]) -> SmtpSettings | None:
     )
 
 
-def _dkim(config: Config, environ: Mapping[str, str]) -> DkimSettings | None:
+def dkim_settings(config: Config, environ: Mapping[str, str]) -> DkimSettings | None:
+    """The DKIM key and names when ``[email.dkim]`` is set (its key from *environ*)."""
     email = config.email
     if email is None or email.dkim is None:
         return None
@@ -114,11 +129,7 @@ def deliver(
     email = config.email
     if email is None or not emails:
         return Delivery("", (), 0, (), dry_run)
-    if email.unsubscribe_url is None:
-        raise DeliveryError(
-            f"{config.path}: email.unsubscribe_url: required to send (every email needs "
-            "a working unsubscribe link)"
-        )
+    check_sendable(config)
     path = subscribers_path(email.subscribers, config.root, environ)
     if path is None:
         # A new publication has no list yet; the email stays due until it has one.
@@ -182,22 +193,14 @@ def send_emails(
 
     :func:`deliver` with the list already read, from wherever it is kept.
     """
-    smtp = _smtp(config, environ)
-    secret = secret_from(environ)
-    if smtp is not None and secret is None:
-        raise DeliveryError(
-            "SYNDICATE_SECRET is not set: refusing to send over SMTP without it (it keys the "
-            "unsubscribe tokens and the journal)"
-        )
-    if secret is None:
-        # The outbox is a local rehearsal: a fixed key, stated as such, keeps reruns stable.
-        secret = hashlib.sha256(f"syndicate outbox {config.site.url}".encode()).digest()
+    smtp = smtp_settings(config, environ)
+    secret = sending_secret(config, smtp, environ)
     run = Mailing(
         config,
         recipients,
         secret,
         smtp,
-        _dkim(config, environ),
+        dkim_settings(config, environ),
         now,
         dry_run,
         progress,
@@ -208,8 +211,50 @@ def send_emails(
     for rendered in emails:
         ids = tuple(article_ids[a.slug] for a in rendered.digest.articles)
         outcomes.append(run.send(rendered, ids))
-    where = f"smtp {smtp.host}:{smtp.port}" if smtp else f"the outbox ({OUTBOX}/)"
-    return Delivery(where, tuple(outcomes), len(run.unaddressable), tuple(run.diagnostics), dry_run)
+    return Delivery(
+        transport(smtp), tuple(outcomes), len(run.unaddressable), tuple(run.diagnostics), dry_run
+    )
+
+
+def check_sendable(config: Config) -> None:
+    """Raise :class:`DeliveryError` unless ``[email]`` has what every message needs: a
+    sender and an unsubscribe link."""
+    email = config.email
+    if email is None or email.sender is None:
+        raise DeliveryError(f"{config.path}: email.from: required to send the newsletter")
+    if email.unsubscribe_url is None:
+        raise DeliveryError(
+            f"{config.path}: email.unsubscribe_url: required to send (every email needs "
+            "a working unsubscribe link)"
+        )
+
+
+def sending_secret(config: Config, smtp: SmtpSettings | None, environ: Mapping[str, str]) -> bytes:
+    """The key of the unsubscribe tokens (and of the journal): ``SYNDICATE_SECRET``, which a
+    send over SMTP requires; the outbox, a local rehearsal, does with a fixed one."""
+    secret = secret_from(environ)
+    if smtp is not None and secret is None:
+        raise DeliveryError(
+            "SYNDICATE_SECRET is not set: refusing to send over SMTP without it (it keys the "
+            "unsubscribe tokens and the journal)"
+        )
+    if secret is None:
+        # The outbox is a local rehearsal: a fixed key, stated as such, keeps reruns stable.
+        secret = hashlib.sha256(f"syndicate outbox {config.site.url}".encode()).digest()
+    return secret
+
+
+def transport(smtp: SmtpSettings | None) -> str:
+    """Where messages go, as the output says it: "smtp host:port" or the outbox."""
+    return f"smtp {smtp.host}:{smtp.port}" if smtp else f"the outbox ({OUTBOX}/)"
+
+
+def record_baseline(config: Config, article_ids: Iterable[str], now: datetime) -> None:
+    """Record *article_ids* as already mailed, though no email carried them (``publish
+    --baseline``).  The caller holds the publication lock and has made sure that no
+    digest is open."""
+    ids = tuple(article_ids)
+    _record(config, lambda state: state.baselined(ids, now))
 
 
 def _record(config: Config, change: Callable[[State], State]) -> None:

@@ -204,13 +204,21 @@ def _row(line: int, cells: Mapping[str, str]) -> Row:
     if not raw:
         return Row(line, None, name, status, "no address", domain)
     try:
+        address = normalize_address(raw)
+    except ValueError as error:
+        return Row(line, None, name, status, str(error), domain)
+    return Row(line, address, name, status, "", domain)
+
+
+def normalize_address(raw: str) -> str:
+    """*raw* as email-validator normalises it; :class:`ValueError` when it is not a valid
+    address, saying why without the address."""
+    try:
         # Syntax only: a send must not depend on DNS, and deliverability is the
         # mail server's answer to give.
-        valid = validate_email(raw, check_deliverability=False)
+        return validate_email(raw, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        problem = f"not a valid address ({redact(str(error), raw)})"
-        return Row(line, None, name, status, problem, domain)
-    return Row(line, valid.normalized, name, status, "", domain)
+        raise ValueError(f"not a valid address ({redact(str(error), raw)})") from None
 
 
 _QUOTED = re.compile(r"'[^']{2,}'|\"[^\"]{2,}\"")

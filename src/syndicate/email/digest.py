@@ -3,7 +3,9 @@
 A digest covers the articles published since the last digest that was sent
 (the state file records sent digests, and those still going out), newest
 first, at most ``[email] max_articles``.  The first digest ever covers the newest
-``max_articles``.  In "article" mode every due article is an email of its own.
+``max_articles`` (:func:`first_send` says so before it goes), unless a baseline
+(``publish --baseline``) recorded the archive as mailed already: then it covers what
+was published after it.  In "article" mode every due article is an email of its own.
 Nothing here reads a clock or writes a file.
 """
 
@@ -52,12 +54,12 @@ def due(
     article; maybe none.
 
     *published* is newest first.  "Since the last digest" means newer than the
-    newest article any sent or open digest carried, and not carried by one already,
-    so an article backdated behind the last digest is not mailed out of order, and
-    no article is ever in two digests.
+    newest article any sent or open digest (or the baseline) carried, and not carried
+    by one already, so an article backdated behind the last digest is not mailed out of
+    order, and no article is ever in two digests.
     """
     resumed = _recorded(published, ids, state, open_ones=True)
-    carried = {article_id for record in state.digests for article_id in record.articles}
+    carried = state.mailed
     by_id = {ids[a.slug]: a for a in published}
     dates = [by_id[i].date for i in carried if i in by_id]
     cutoff = max(dates) if dates else None
@@ -69,6 +71,31 @@ def due(
     if email.mode == "article":
         return [*resumed, *(_make([article], ids, sent=False) for article in new)]
     return [*resumed, _make(new, ids, sent=False)]
+
+
+@dataclass(frozen=True, slots=True)
+class FirstSend:
+    """The first send of a publication that has sent nothing and taken no baseline."""
+
+    #: Articles published in all.
+    published: int
+    #: Articles the first send carries: the newest ``max_articles`` of them.
+    articles: int
+    #: Emails it makes: one, or one per article in "article" mode.
+    emails: int
+
+
+def first_send(
+    email: EmailConfig, published: Sequence[Article], ids: Mapping[str, str], state: State
+) -> FirstSend | None:
+    """What the very first send will carry; None once anything was sent (or a baseline
+    taken), and while nothing is published."""
+    if state.digests or state.baseline is not None:
+        return None
+    emails = due(email, published, ids, state)
+    if not emails:
+        return None
+    return FirstSend(len(published), sum(len(d.articles) for d in emails), len(emails))
 
 
 def sent_digests(
