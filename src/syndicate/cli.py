@@ -426,6 +426,60 @@ def preview(root: Path, port: int, drafts: bool, future: bool) -> None:
         serve(config, server, build_once, threading.Event())
 
 
+def _test_addresses(
+    _: click.Context, __: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Each --to checked as the list's addresses are, before anything is built."""
+    from .delivery.sendtest import BadAddress, addressees
+
+    try:
+        addressees(value)
+    except BadAddress as error:
+        problem = f'#{error.position}, "{error.address}", is {error.problem}'
+        raise click.BadParameter(problem) from None
+    return value
+
+
+@main.command(name="send-test")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="ADDRESS",
+    callback=_test_addresses,
+    help="Send the test here (again for more addresses); default: [email] test_to.",
+)
+@click.option(
+    "--digest",
+    "digest_id",
+    metavar="ID",
+    help="Send this digest (a past one, by its id) instead of the email that is due.",
+)
+@click.pass_obj
+def send_test(root: Path, to: tuple[str, ...], digest_id: str | None) -> None:
+    """Send the email that is due, or a past digest, as a test to the addresses given, and
+    to nobody else; its subject says [TEST]. Nothing is recorded: the next publish sends
+    the real email to every subscriber."""
+    from .delivery.sendtest import send_test as run
+
+    with _working("Sending the test"):
+        report = run(root, _now(), to, environ=os.environ, digest_id=digest_id)
+    _show(report.diagnostics)
+    for problem in report.problems:
+        click.echo(click.style(f"syndicate: {problem}", fg="red"), err=True)
+    for email in report.emails:
+        count = len(email.titles)
+        past = ", sent to readers before" if email.sent_before else ""
+        _say(
+            f"Test of {email.digest_id} ({count} article{'s' * (count != 1)}{past}) sent to "
+            f"{email.sent} of {report.addresses} address{'es' * (report.addresses != 1)} "
+            f"through {email.through}: {email.subject}"
+        )
+    _say("Nothing was recorded and no reader got it: the next publish is unchanged.")
+    if report.problems:
+        sys.exit(EXIT_DELIVERY)
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--title", help="The publication's name (default: from the folder's name).")
