@@ -45,7 +45,8 @@ def test_init_scaffolds_a_publication_that_checks_and_builds(tmp_path: Path) -> 
     checked = runner.invoke(main, ["-C", str(root), "check"])
     assert checked.exit_code == 0, checked.output
     # Init's example values are named (see below), but do not stop a check or a rehearsal.
-    assert checked.stdout == "ok: 1 article, 1 published; 0 errors, 6 warnings\n"
+    assert checked.stdout.startswith("ok: 1 article, 1 published; 0 errors, 6 warnings\n")
+    assert "first email: 1 article (all 1 published)\n" in checked.stdout  # the sample
     published = runner.invoke(main, ["-C", str(root), "publish"])
     assert published.exit_code == 0, published.output
     assert "no subscriber list" in published.output  # built; nothing sent, and said so

@@ -225,6 +225,26 @@ def check(root: Path, strict: bool) -> None:
         f"{report.published} published; {_count(report.diagnostics)}",
         fg="green",
     )
+    _first_send(report)
+
+
+def _first_send(report: pipeline.Report) -> None:
+    """What the very first send will carry, so that it is never a surprise."""
+    first = report.first_send
+    if first is None:
+        return
+    plural = "s" * (first.articles != 1)
+    each = ", one email each" if first.emails > 1 else ""
+    which = (
+        f"all {first.published} published"
+        if first.articles == first.published
+        else f"the newest {first.articles} of {first.published} published"
+    )
+    _say(f"first email: {first.articles} article{plural}{each} ({which})")
+    _say(
+        "  To mail only what you publish from now on, run `syndicate publish --baseline` "
+        "before the first send."
+    )
 
 
 def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
@@ -274,9 +294,19 @@ def build(root: Path, strict: bool, dry_run: bool) -> None:
 @main.command()
 @strict_option
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; write and send nothing.")
+@click.option(
+    "--baseline",
+    is_flag=True,
+    help="Send nothing: record every article published so far as already mailed, so that "
+    "the first email carries only what is new after it (for a publication that moves here "
+    "with its archive).",
+)
 @click.pass_obj
-def publish(root: Path, strict: bool, dry_run: bool) -> None:
+def publish(root: Path, strict: bool, dry_run: bool, baseline: bool) -> None:
     """Build, then send the email that is due to every subscriber, exactly once."""
+    if baseline:
+        _baseline(root, strict, dry_run)
+        return
     started = time.perf_counter()
     with _progress_bar() as progress:
         try:
@@ -319,8 +349,40 @@ def publish(root: Path, strict: bool, dry_run: bool) -> None:
             + f"{delivery.skipped} skipped (unsubscribed, bounced or invalid); {state}",
             fg=None if outcome.complete or waiting else "red",
         )
+    if dry_run:
+        _first_send(report)
     if any(d.is_error for d in delivery.diagnostics):
         sys.exit(EXIT_DELIVERY)
+
+
+def _baseline(root: Path, strict: bool, dry_run: bool) -> None:
+    """``publish --baseline``: record the archive as mailed, then build; send nothing."""
+    try:
+        report, taken = pipeline.baseline(root, _now(), strict=strict, dry_run=dry_run)
+    except SyndicateError as error:
+        _fail(error)
+        raise  # unreachable: _fail exits
+    if dry_run:
+        _show(report.diagnostics)
+    else:
+        _tell(report, dry_run)
+    articles = f"{taken.added} article{'s' * (taken.added != 1)}"
+    if not taken.published:
+        _say("Baseline: nothing is published yet, so there is nothing to record.")
+    elif not taken.added:
+        _say(
+            f"Baseline: nothing to record: all {taken.published} published articles count "
+            "as mailed already. Nothing was sent."
+        )
+    elif dry_run:
+        _say(f"Baseline: would record {articles} as already mailed; nothing was written.")
+    else:
+        _say(f"Baseline: recorded {articles} as already mailed; nothing was sent.")
+    if taken.newest is not None and taken.added:
+        _say(
+            f"The next email carries only articles dated after "
+            f"{taken.newest.isoformat(sep=' ', timespec='minutes')}."
+        )
 
 
 def _job_summary(report: pipeline.Report, delivery: Delivery, seconds: float) -> None:
@@ -517,6 +579,9 @@ Next steps:
   2. Preview as you write:  syndicate -C {root} preview --drafts
      (the site at http://127.0.0.1:8000/, the next email at /_preview/)
   3. Rehearse a send:  syndicate -C {root} publish   (messages land in outbox/)
+     Send yourself a test:  syndicate -C {root} send-test --to you@your.domain
+     Bringing an archive? Run  syndicate -C {root} publish --baseline  before the
+     first send, so that it carries only what you publish next.
   4. Push the folder to a GitHub repository. In Settings > Pages, choose
      "GitHub Actions" as the source.
   5. Add repository secrets (Settings > Secrets and variables > Actions):

@@ -34,13 +34,14 @@ from .cache import (
 from .config import Config, load_config, read_config
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
-from .email.digest import Digest, due, sent_digests
+from .email.digest import Digest, FirstSend, due, first_send, sent_digests
 from .errors import (
     ConfigError,
     ContentError,
     Diagnostic,
     OutputError,
     RenderError,
+    SyndicateError,
     has_errors,
     sort_key,
 )
@@ -125,6 +126,8 @@ class Report:
     rendered: int = 0
     #: Output files kept without being rendered: the cache showed them unchanged.
     kept: int = 0
+    #: What the very first send will carry, while nothing was sent and no baseline taken.
+    first_send: FirstSend | None = None
 
     @property
     def due(self) -> tuple[RenderedDigest, ...]:
@@ -238,7 +241,15 @@ def check(root: Path, now: datetime) -> Report:
         tuple(diagnostics),
         articles=len(publication.articles),
         published=len(publication.published),
+        first_send=_first_send(publication),
     )
+
+
+def _first_send(publication: Publication) -> FirstSend | None:
+    email = publication.config.email
+    if email is None:
+        return None
+    return first_send(email, publication.published, publication.ids, publication.state)
 
 
 class _ByPath(dict[str, str]):
@@ -870,6 +881,7 @@ def build(
         parsed=cache.parsed if cache is not None else len(publication.articles),
         rendered=cache.rendered if cache is not None else -1,
         kept=len(outputs.kept),
+        first_send=_first_send(publication),
     )
 
 
@@ -1014,6 +1026,77 @@ def publish(
                 rebuilt, emails=report.emails, diagnostics=(*early, *rebuilt.diagnostics)
             )
     return replace(report, diagnostics=(*notes, *report.diagnostics)), delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Baselined:
+    """What ``publish --baseline`` recorded (in a dry run, what it would record)."""
+
+    #: Articles it recorded as already mailed (0: they all counted as mailed already).
+    added: int
+    #: Articles published, every one of them now counted as mailed.
+    published: int
+    #: The newest of them: the next email carries only articles dated after it.
+    newest: datetime | None
+    dry_run: bool = False
+
+
+def baseline(
+    root: Path, now: datetime, *, strict: bool = False, dry_run: bool = False
+) -> tuple[Report, Baselined]:
+    """Record every article published so far as already mailed, sending nothing, then
+    build: a publication that moves to syndicate with years of articles mails only what
+    it publishes after this.
+
+    The record goes into the state file through delivery's own writer
+    (:func:`~syndicate.delivery.send.record_baseline`), so the committed state carries it
+    to every later run.  Taken twice, the second records nothing.  Refused, with nothing
+    written, while a digest is still going out (its readers get it first, with the
+    articles it started with) or another publish holds the lock.  With *dry_run*, only
+    says what it would record: nothing is written, and nothing is built.
+    """
+    with publication_lock(root.resolve()) as notes:
+        publication, diagnostics = load_publication(root, now)
+        if publication is not None:
+            diagnostics = [*placeholders(publication.config), *diagnostics]
+        if publication is None or has_errors(diagnostics, strict=strict):
+            raise ContentError("the publication has errors", diagnostics)
+        config, state = publication.config, publication.state
+        refusal = _no_baseline(config, state)
+        if refusal is not None:
+            raise SyndicateError("no baseline was recorded", [refusal])
+        ids = [publication.ids[a.slug] for a in publication.published]
+        newest = publication.published[0].date if publication.published else None
+        taken = Baselined(len(set(ids) - state.mailed), len(ids), newest, dry_run)
+        if dry_run:
+            report = Report(
+                tuple(diagnostics),
+                articles=len(publication.articles),
+                published=len(publication.published),
+            )
+        else:
+            from .delivery.send import record_baseline
+
+            record_baseline(config, ids, now)
+            report = build(root, now, strict=strict)
+    return replace(report, diagnostics=(*notes, *report.diagnostics)), taken
+
+
+def _no_baseline(config: Config, state: State) -> Diagnostic | None:
+    """Why no baseline can be taken now, or None."""
+    if config.email is None:
+        return Diagnostic.error(
+            config.path, 0, "no [email] table: there is no newsletter to record a baseline for"
+        )
+    going = [record.id for record in state.digests if record.open]
+    if going:
+        return Diagnostic.error(
+            config.state_path,
+            0,
+            f"digest {going[0]} is still going out to some readers: run syndicate publish "
+            "to finish it first",
+        )
+    return None
 
 
 def _sends_for_real(config: Config) -> bool:
