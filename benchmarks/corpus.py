@@ -8,18 +8,21 @@ all randomness comes from one ``random.Random(seed)`` and no clock is read.
 Usage::
 
     python benchmarks/corpus.py DEST --articles 1000 [--seed 0] [--limit 50] [--force]
+                                [--full] [--photos [--photo-cache DIR]]
 """
 
 from __future__ import annotations
 
 import argparse
 import operator
+import os
 import random
 import re
 import shutil
 import sys
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -205,8 +208,10 @@ def make_image(rng: random.Random, slug: str) -> str | None:
     return f"/assets/images/{slug}.webp"
 
 
-def front_matter(rng: random.Random, article: Article) -> str:
-    """The YAML header, field order and quoting as in the canonical example."""
+def front_matter(rng: random.Random, article: Article, photo: bool = False) -> str:
+    """The YAML header, field order and quoting as in the canonical example; with *photo*,
+    every article names its own photo, :func:`photo_path` (the random draws are the same
+    either way, so the rest of the corpus is too)."""
     author = rng.choices(AUTHORS, weights=AUTHOR_WEIGHTS)[0]
     lines = [
         "---",
@@ -216,6 +221,8 @@ def front_matter(rng: random.Random, article: Article) -> str:
         f"categories: {', '.join(pick_categories(rng))}",
     ]
     image = make_image(rng, article.slug)
+    if photo:
+        image = "/" + photo_path(article.slug)
     if image is not None:
         lines.append(f'image: "{image}"')
     lines.append("---")
@@ -364,14 +371,22 @@ def add_paragraph(
     return count
 
 
+def photo_path(slug: str) -> str:
+    """Where an article's photo lies under the static folder (and the site's root)."""
+    return f"assets/images/{slug}.webp"
+
+
 def write_config(dest: Path, limit: int = 50, *, full: bool = False, pages: bool = False) -> None:
     """Write (or rewrite) ``syndicate.toml`` with the given ``[feeds] limit``; *full* adds
     article pages and social cards to the feeds, *pages* the article pages alone."""
     dest.mkdir(parents=True, exist_ok=True)
+    (dest / "syndicate.toml").write_text(config_text(limit, full, pages), encoding="utf-8")
+
+
+def config_text(limit: int = 50, full: bool = False, pages: bool = False) -> str:
+    """The text of ``syndicate.toml``, as :func:`write_config` writes it."""
     parts = FULL if full else PAGES if pages else FEEDS_ONLY
-    (dest / "syndicate.toml").write_text(
-        CONFIG_TEMPLATE.format(limit=limit, **parts), encoding="utf-8"
-    )
+    return CONFIG_TEMPLATE.format(limit=limit, **parts)
 
 
 def prepare_content(content: Path, overwrite: bool) -> None:
@@ -391,13 +406,25 @@ def generate(
     limit: int = 50,
     overwrite: bool = False,
     full: bool = False,
+    photos: Sequence[Path] | None = None,
 ) -> None:
-    """Write a publication of ``n`` articles into ``dest``, fully determined by ``seed``."""
+    """Write a publication of ``n`` articles into ``dest``, fully determined by ``seed``.
+
+    With *photos* (at least ``n`` image files, see ``photos.py``), every article names a
+    photo of its own, the *n*-th image linked (or copied) into the static folder at
+    :func:`photo_path`; without, about half name an image that is not there.
+    """
     dest = Path(dest)
     rng = random.Random(seed)
     write_config(dest, limit, full=full)
     content = dest / "content"
     prepare_content(content, overwrite)
+    images = dest / "static" / "assets" / "images"
+    shutil.rmtree(images, ignore_errors=True)  # an earlier corpus's photos
+    if photos is not None:
+        if len(photos) < n:
+            raise ValueError(f"{n} articles need {n} photos, not {len(photos)}")
+        images.mkdir(parents=True)
     for folder in FOLDERS:
         (content / folder).mkdir(parents=True, exist_ok=True)
     articles = plan_articles(rng, n)
@@ -405,9 +432,21 @@ def generate(
         neighbour = articles[rng.randrange(n)].slug if n > 1 else article.slug
         if neighbour == article.slug and n > 1:
             neighbour = articles[(index + 1) % n].slug
-        text = front_matter(rng, article) + "\n\n" + body(rng, article.title, neighbour) + "\n"
+        header = front_matter(rng, article, photos is not None)
+        text = header + "\n\n" + body(rng, article.title, neighbour) + "\n"
         path = content / article.folder / f"{article.slug}.md"
         path.write_text(text, encoding="utf-8", newline="\n")
+        if photos is not None:
+            link_or_copy(photos[index], dest / "static" / photo_path(article.slug))
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """A hard link to *source* at *target* (the photos are large), or a copy where the
+    file system has none."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -420,9 +459,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full", action="store_true", help="article pages and social cards too, not only feeds"
     )
+    parser.add_argument(
+        "--photos",
+        action="store_true",
+        help="give every article a 1600×900 WebP photo of its own (see photos.py)",
+    )
+    parser.add_argument(
+        "--photo-cache",
+        type=Path,
+        help="where the generated photos are kept (default: DEST/../photos)",
+    )
     args = parser.parse_args(argv)
     if args.articles < 0:
         parser.error("--articles must be >= 0")
+    photos = None
+    if args.photos:
+        from photos import ensure_photos
+
+        cache = args.photo_cache or args.dest.resolve().parent / "photos"
+        photos = ensure_photos(cache, args.articles, args.seed)
     start = time.perf_counter()
     try:
         generate(
@@ -432,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
             limit=args.limit,
             overwrite=args.force,
             full=args.full,
+            photos=photos,
         )
     except FileExistsError as exc:
         print(f"corpus.py: {exc}", file=sys.stderr)
