@@ -53,10 +53,13 @@ DEFAULT_SIZES = (1_000, 10_000)
 TARGETS: dict[int, tuple[float, float]] = {10_000: (10.0, 400.0)}
 #: The feed limit the wall-time target is for; the memory target holds for every limit.
 TARGET_LIMIT = 50
-#: With --full: the full cold build (pages and cards too) within this many times the cold
-#: build of the feeds alone, on the same corpus (issue 8).
+#: Issue 8's target for the full cold build (pages and cards too): within this many times
+#: the cold build of the feeds alone.  Issue 27 retired it (it compared syndicate with
+#: itself; compare.py holds the full build to Hugo's full site instead): the ratio is still
+#: reported, and floor.py reads its budget from it, but it is no longer a target.
 FULL_RATIO = 3.0
-# articles -> (warm wall seconds, one-edit wall seconds), the incremental targets of issue 8.
+# articles -> (warm wall seconds, one-edit wall seconds): issue 8's targets for the feeds,
+# which issue 27 also sets for the default build (with --full), with no card drawn.
 INCREMENTAL_TARGETS: dict[int, tuple[float, float]] = {10_000: (1.0, 1.5)}
 GNU_TIME = Path("/usr/bin/time")
 # The line `syndicate build` ends with: "... wrote 0 files, 124 unchanged, 0 removed, in 0.09 s".
@@ -504,14 +507,23 @@ def build_summary(log: Path, start: int) -> tuple[int, int, int, float] | None:
     return int(written), int(unchanged), int(removed), float(seconds)
 
 
+#: The kinds of :class:`Scenario`, in the order :func:`bench_incremental` runs them.
+SCENARIO_KINDS = ("warm", "edit", "clone", "renamed")
+
+
 def bench_incremental(
-    result: SizeResult, args: argparse.Namespace, dest: Path, log: Path, measure: Measure
+    result: SizeResult,
+    args: argparse.Namespace,
+    dest: Path,
+    log: Path,
+    measure: Measure,
+    kinds: Sequence[str] = SCENARIO_KINDS,
 ) -> None:
     """After the cold builds: ``--repeat`` warm builds, then ``--repeat`` builds each after
     editing the newest article, then the same with an old article that no feed shows,
     then ``--repeat`` builds of a fresh clone with the build cache restored (as the
     publish workflow runs), then ``--repeat`` builds after renaming the publication's
-    folder (a renamed checkout, or another CI workspace)."""
+    folder (a renamed checkout, or another CI workspace): those of *kinds*."""
     n = result.articles
     cmd = [str(args.syndicate), "-C", str(dest), "build"]
     newest, hidden = pick_articles(dest, args.limit)
@@ -524,6 +536,7 @@ def bench_incremental(
         scenarios.append(Scenario(hidden_name, "edit", hidden, in_feeds=False))
     scenarios.append(Scenario("fresh clone, cache restored", "clone"))
     scenarios.append(Scenario("folder renamed, cache kept", "renamed"))
+    scenarios = [scenario for scenario in scenarios if scenario.kind in kinds]
     originals: dict[Path, str] = {}
     try:
         for scenario in scenarios:
@@ -772,9 +785,9 @@ def result_row(result: SizeResult, limit: int) -> str:
 
 
 def incremental_verdict(result: SizeResult, scenario: Scenario, wall: float) -> str:
-    """The issue's target for a warm or one-edit build of this size: met or missed.  The
-    times are targets for the feeds; a full build (``--full``) is held to its files, and
-    its warm build to rendering no card."""
+    """The issues' target for a warm or one-edit build of this size: met or missed.  The
+    times hold for the feeds (issue 8) and for the full build (issue 27), which also
+    draws no card."""
     if result.articles not in INCREMENTAL_TARGETS or not scenario.runs:
         return "–"
     full = bool(result.feeds_runs)
@@ -784,7 +797,7 @@ def incremental_verdict(result: SizeResult, scenario: Scenario, wall: float) -> 
     stale = sum(len(r.stale) for r in scenario.runs)
     cards = sum(r.cards for r in scenario.runs)
     # A fresh clone or a renamed folder has no time target: it is what a publish in CI costs.
-    has_time = not full and scenario.kind in ("warm", "edit")
+    has_time = scenario.kind in ("warm", "edit")
     timed = f"< {max_wall:g} s, " if has_time else ""
     misses = ["time"] if has_time and wall > max_wall else []
     if scenario.kind != "edit":  # nothing changed: nothing rewritten, no card drawn
@@ -792,7 +805,8 @@ def incremental_verdict(result: SizeResult, scenario: Scenario, wall: float) -> 
         misses += [f"{changed} file change(s)"] if changed else []
         misses += [f"{cards} card(s) rendered"] if cards else []
     else:
-        goal = timed + "only affected files rewritten"
+        goal = timed + ("0 cards rendered, " if full else "") + "only affected files rewritten"
+        misses += [f"{cards} card(s) rendered"] if cards else []
         misses += [f"{unexpected} other file(s) rewritten"] if unexpected else []
         misses += [f"{stale} stale feed(s)"] if stale else []
     return f"{goal}: met" if not misses else f"{goal}: **missed** ({', '.join(misses)})"
@@ -950,22 +964,22 @@ def full_section(results: list[SizeResult]) -> list[str]:
         "",
         "The same corpus built cold with only the feeds (no article pages, no social files), "
         "then with the feeds and the article pages (no social files: no cards, post texts or "
-        "meta snippets), before the full cold builds above; the target is the full build "
-        f"within {FULL_RATIO:g}× the feeds build (median wall times). The builds with the "
-        "pages show what the pages alone add, and the full builds what the social files add "
-        "to those.",
+        "meta snippets), before the full cold builds above, and the ratios of their median "
+        "wall times to the feeds build's. The builds with the pages show what the pages "
+        "alone add, and the full builds what the social files add to those. (Issue 8's "
+        f"target, the full build within {FULL_RATIO:g}× the feeds build, was retired by "
+        "issue 27: `compare.py` holds the full build to Hugo's full site.)",
         "",
         "| Articles | Runs | Feeds only: wall median (s) | CPU median (s) | Peak RSS (MB) "
         "| Feeds and pages: wall median (s) | CPU median (s) | Ratio "
-        "| Full: wall median (s) | CPU median (s) | Ratio | Target |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| Full: wall median (s) | CPU median (s) | Ratio |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         ratio = full_ratio(result)
         if ratio is None:
             continue
         runs = result.feeds_runs
-        verdict = "met" if ratio <= FULL_RATIO else "**missed**"
         pages = full_ratio(result, result.pages_runs)
         cells = [
             f"{result.articles:,}",
@@ -976,7 +990,6 @@ def full_section(results: list[SizeResult]) -> list[str]:
             f"{pages:.2f}×" if pages is not None else "–",
             *_medians(result.runs),
             f"{ratio:.2f}×",
-            f"≤ {FULL_RATIO:g}×: {verdict}",
         ]
         lines.append(md_row(cells))
     return lines
@@ -1126,9 +1139,6 @@ def missed_target(results: list[SizeResult], limit: int) -> bool:
             wall = statistics.median(r.wall for r in result.runs)
             if wall > max_wall or max(result.peaks(COLD)) > max_mb:
                 return True
-        ratio = full_ratio(result)
-        if ratio is not None and ratio > FULL_RATIO:
-            return True
         if any(incremental_missed(result, s) for s in result.incremental):
             return True
     return False
