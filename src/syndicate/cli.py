@@ -595,3 +595,9 @@ Next steps:
      publishes articles dated in the future. From the Actions tab, "Run workflow" with
      dry_run rehearses.
 """
+
+
+# The list service's commands live with the service (syndicate.subscribers.commands).
+from .subscribers.commands import subscribers as _subscribers  # noqa: E402
+
+main.add_command(_subscribers)

@@ -179,6 +179,35 @@ class SocialConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscribersConfig:
+    """``[subscribers]``: the list service (``syndicate subscribers serve``).
+
+    Its database comes from ``SYNDICATE_DATABASE_URL`` only, never from this file.
+    """
+
+    #: Public https URL of the service, as readers reach it (behind its TLS proxy); ends in "/".
+    url: str
+    #: Hours a confirmation link works.
+    confirm_hours: float = 48.0
+    #: Minutes before one address may be sent another confirmation email.
+    resend_minutes: float = 15.0
+    #: Form posts (sign-up, confirm, unsubscribe) from one client a minute; 0 for no limit.
+    client_rate: int = 20
+    #: Send a goodbye note to each reader who unsubscribes.
+    goodbye: bool = False
+    #: Keep the client's IP address in the proof of consent (erased by ``forget``).
+    record_ip: bool = True
+    #: Origins besides the site's and the service's own whose pages may post the form.
+    origins: tuple[str, ...] = ()
+    #: Host names besides the URL's own that the service answers (another name, a health
+    #: check's).
+    hosts: tuple[str, ...] = ()
+    #: Addresses or networks of reverse proxies whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed; none by default.
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A whole publication's configuration."""
 
@@ -192,6 +221,8 @@ class Config:
     social: SocialConfig = SocialConfig()
     #: Where the output goes instead of ``feeds/`` (``syndicate preview``'s own folder).
     output: Path | None = None
+    #: None when syndicate.toml has no [subscribers] table: no list service.
+    subscribers: SubscribersConfig | None = None
 
     @property
     def output_dir(self) -> Path:
@@ -310,6 +341,56 @@ def _unsubscribe_url(value: str) -> str | None:
     return None
 
 
+def _https_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        return "must be an https URL (the service runs behind a TLS proxy; see the README)"
+    if parts.query or parts.fragment:
+        return "must not have a query or a fragment"
+    return None
+
+
+def _origins(value: list[Any]) -> str | None:
+    for origin in value:
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path.strip("/")
+            or parts.query
+            or parts.fragment
+        ):
+            return "must list origins such as https://example.org"
+    return None
+
+
+_HOST = re.compile(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]")
+
+
+def _hosts(value: list[Any]) -> str | None:
+    if all(isinstance(host, str) and _HOST.fullmatch(host) for host in value):
+        return None
+    return "must list host names such as lists.example.org"
+
+
+def _span(value: float) -> str | None:
+    import math
+
+    return None if math.isfinite(value) and value > 0 else "must be a number more than 0"
+
+
+def _networks(value: list[Any]) -> str | None:
+    import ipaddress
+
+    for item in value:
+        try:
+            ipaddress.ip_network(item if isinstance(item, str) else "?", strict=False)
+        except ValueError:
+            return "must list IP addresses or networks such as 127.0.0.1 or 10.0.0.0/8"
+    return None
+
+
 def _security(value: str) -> str | None:
     return None if value in SMTP_PORTS else 'must be "starttls", "ssl" or "none"'
 
@@ -406,6 +487,17 @@ _TABLES: dict[str, dict[str, _Field]] = {
         "accent": _Field(str, "#6cb6ff", check=_colour),
         "font": _Field(str, check=_not_empty),
         "logo": _Field(str, check=_not_empty),
+    },
+    "subscribers": {
+        "url": _Field(str, required=True, check=_https_url),
+        "confirm_hours": _Field(float, 48.0, check=_span),
+        "resend_minutes": _Field(float, 15.0, check=_span),
+        "client_rate": _Field(int, 20, check=_non_negative),
+        "goodbye": _Field(bool, False),
+        "record_ip": _Field(bool, True),
+        "origins": _Field(list, [], check=_origins),
+        "hosts": _Field(list, [], check=_hosts),
+        "trusted_proxies": _Field(list, [], check=_networks),
     },
     "content": {
         "dir": _Field(str, CONTENT_DIR, check=_not_empty),
@@ -617,6 +709,7 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         ),
         email=_email(values) if "email" in raw else None,
         social=_social(values, root),
+        subscribers=_subscribers(values["subscribers"]) if "subscribers" in raw else None,
     )
     return config, out
 
@@ -702,6 +795,20 @@ def line_of(path: Path, table: str, key: str) -> int:
     except (OSError, UnicodeDecodeError):
         return 0
     return _Lines(text).key(table, key)
+
+
+def _subscribers(values: Mapping[str, Any]) -> SubscribersConfig:
+    return SubscribersConfig(
+        url=values["url"].rstrip("/") + "/",
+        confirm_hours=values["confirm_hours"],
+        resend_minutes=values["resend_minutes"],
+        client_rate=values["client_rate"],
+        goodbye=values["goodbye"],
+        record_ip=values["record_ip"],
+        origins=tuple(o.rstrip("/") for o in values["origins"]),
+        hosts=tuple(h.lower() for h in values["hosts"]),
+        trusted_proxies=tuple(values["trusted_proxies"]),
+    )
 
 
 def load_config(root: Path) -> Config:

@@ -63,7 +63,7 @@ def compile_template(config: Config, name: str) -> jinja2.Template:
         raise _render_error(error, name) from None
 
 
-def render_template(config: Config, name: str, **context: object) -> str:
+def render_template(config: Config, name: str, /, **context: object) -> str:
     """Render template *name*; a broken template is a :class:`RenderError` naming it."""
     try:
         return environment(config).get_template(name).render(**context)

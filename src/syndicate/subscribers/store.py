@@ -1,0 +1,437 @@
+"""The list's life cycle as plain functions: sign up, confirm, leave, and the operator's own.
+
+Each function is one transaction (tried again while the database is away: see
+:func:`~.database.retrying`) and returns what happened as a value; none raises for
+anything a reader can cause.  Every change of status writes a row of proof into the
+``consent`` table (when, from which page or command, from which address if
+``[subscribers] record_ip`` keeps it, and what was agreed to), and every email the
+change calls for is queued in the ``outbox`` table in the same transaction, so that a
+crash either keeps both or neither.
+
+Addresses are personal data: no function here logs one or puts one in an error.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..delivery.subscribers import fold_key
+from . import outbox as queue
+from .database import retrying
+from .schema import BOUNCED, PENDING, SUBSCRIBED, UNSUBSCRIBED, consent, subscribers
+
+#: Longest display name kept; longer ones are cut.
+MAX_NAME = 200
+#: Longest source (page address or form name) kept in the proof of consent.
+MAX_SOURCE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What the service promises, from ``[subscribers]`` and ``[site]``."""
+
+    #: The list as a reader agrees to it, such as "Test Times (https://news.example.org/)".
+    list_name: str
+    confirm_for: timedelta = timedelta(hours=48)
+    resend_after: timedelta = timedelta(minutes=15)
+    #: Queue a goodbye note when a reader leaves.
+    goodbye: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a request came from, for the proof of consent."""
+
+    #: The page or form ("https://news.example.org/posts/a/"), or "command line", "import".
+    source: str
+    #: The client's IP address; None when not kept.
+    ip: str | None = None
+
+
+class Signup(enum.Enum):
+    """What a sign-up did; the reader is told the same in every case (no enumeration)."""
+
+    #: A confirmation email is queued.
+    QUEUED = "queued"
+    #: One was queued for this address a short while ago: no other yet.
+    THROTTLED = "throttled"
+    #: The address is subscribed already: nothing to do.
+    ALREADY = "already"
+
+
+class Confirmation(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+class Leaving(enum.Enum):
+    UNSUBSCRIBED = "unsubscribed"
+    ALREADY = "already"
+    UNKNOWN = "unknown"
+
+
+class Adding(enum.Enum):
+    ADDED = "added"
+    ALREADY = "already"
+    #: The address left (or bounced): only the reader may come back, by confirming again.
+    REFUSED = "refused"
+
+
+def hashed(token: str) -> str:
+    """How a confirmation token is kept: its SHA-256, so that the database alone cannot
+    confirm anyone."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """A random token for links: 128 bits, URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
+def clean_name(name: str) -> str:
+    """*name* on one line, without control characters, at most :data:`MAX_NAME` long."""
+    printable = "".join(c if c.isprintable() else " " for c in name)
+    return " ".join(printable.split())[:MAX_NAME]
+
+
+def normalise(address: str) -> str | None:
+    """*address* as email-validator normalises it (syntax only, never DNS), or None when it
+    is not one address that SMTP can carry without SMTPUTF8 (the newsletter uses none)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    text = address.strip()
+    if not text or len(text) > 320:
+        return None
+    try:
+        valid = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return None
+    return str(valid.normalized)
+
+
+def _insert(connection: sa.Connection) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(subscribers)
+
+
+def _proof(
+    connection: sa.Connection,
+    subscriber_id: int,
+    event: str,
+    origin: Origin,
+    detail: str,
+    now: datetime,
+) -> None:
+    connection.execute(
+        consent.insert().values(
+            subscriber_id=subscriber_id,
+            event=event,
+            at=now,
+            source=origin.source[:MAX_SOURCE],
+            ip=origin.ip,
+            detail=detail,
+        )
+    )
+
+
+def _row(connection: sa.Connection, condition: Any) -> sa.Row[Any] | None:
+    query = sa.select(subscribers).where(condition).with_for_update()
+    return connection.execute(query).first()
+
+
+def _find_or_add(
+    connection: sa.Connection, email: str, name: str, status: str, now: datetime
+) -> tuple[sa.Row[Any], bool]:
+    """The row of *email*, made with *status* when there is none; and whether it is new.
+
+    Made with INSERT ... ON CONFLICT DO NOTHING, then read back locked: two requests for
+    one new address at once make one row.
+    """
+    values = {
+        "email": email,
+        "email_key": fold_key(email),
+        "name": name,
+        "status": status,
+        "token": new_token(),
+        "created": now,
+        "changed": now,
+    }
+    inserted = connection.execute(
+        _insert(connection)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["email_key"])
+        .returning(subscribers.c.id)
+    ).scalar()
+    row = _row(connection, subscribers.c.email_key == values["email_key"])
+    assert row is not None
+    return row, inserted is not None
+
+
+def subscribe(
+    engine: sa.Engine, email: str, name: str, *, rules: Rules, origin: Origin, now: datetime
+) -> tuple[Signup, int | None]:
+    """A reader asks to join with *email* (as :func:`normalise` returns it).
+
+    A new address, or one that had left, becomes pending with a new confirmation link,
+    emailed through the outbox (the id of that outbox row is returned with QUEUED); the
+    reader is on the list only once they confirm.  A subscribed address is left as it is,
+    and an address sent a confirmation less than ``rules.resend_after`` ago gets no other.
+    """
+
+    def run() -> tuple[Signup, int | None]:
+        with engine.begin() as connection:
+            row, _ = _find_or_add(connection, email, clean_name(name), PENDING, now)
+            if row.status == SUBSCRIBED:
+                return Signup.ALREADY, None
+            if row.confirm_sent is not None and now - row.confirm_sent < rules.resend_after:
+                return Signup.THROTTLED, None
+            token = secrets.token_urlsafe(24)
+            expires = now + rules.confirm_for
+            connection.execute(
+                subscribers.update()
+                .where(subscribers.c.id == row.id)
+                .values(
+                    status=PENDING,
+                    name=clean_name(name),
+                    confirm_hash=hashed(token),
+                    confirm_expires=expires,
+                    confirm_sent=now,
+                    changed=now if row.status != PENDING else row.changed,
+                )
+            )
+            _proof(
+                connection,
+                row.id,
+                "requested",
+                origin,
+                f"asked to receive {rules.list_name}; confirmation link emailed, "
+                f"valid until {expires.isoformat()}",
+                now,
+            )
+            # Only the newest link confirms: the older ones' emails need not go out.
+            queue.cancel(connection, row.id, "confirm")
+            job = queue.enqueue(connection, "confirm", row.id, now, secret=token)
+            return Signup.QUEUED, job
+
+    return retrying(run)
+
+
+def confirm(
+    engine: sa.Engine, token: str, *, rules: Rules, origin: Origin, now: datetime
+) -> Confirmation:
+    """The reader presses the button of the link emailed to them: pending becomes subscribed.
+
+    Pressing it again says ALREADY; a link past its time says EXPIRED (the reader signs
+    up again for a new one); a link replaced by a newer one, or never made, says UNKNOWN.
+    """
+
+    def run() -> Confirmation:
+        with engine.begin() as connection:
+            row = _row(connection, subscribers.c.confirm_hash == hashed(token))
+            if row is None:
+                return Confirmation.UNKNOWN
+            if row.status == SUBSCRIBED:
+                return Confirmation.ALREADY
+            if row.status != PENDING:
+                return Confirmation.UNKNOWN
+            if row.confirm_expires is None or row.confirm_expires <= now:
+                return Confirmation.EXPIRED
+            connection.execute(
+                subscribers.update()
+                .where(subscribers.c.id == row.id)
+                .values(status=SUBSCRIBED, confirmed=now, changed=now)
+            )
+            sent = row.confirm_sent.isoformat() if row.confirm_sent else "unknown"
+            _proof(
+                connection,
+                row.id,
+                "confirmed",
+                origin,
+                f"confirmed receiving {rules.list_name} with the link emailed at {sent}",
+                now,
+            )
+            return Confirmation.CONFIRMED
+
+    return retrying(run)
+
+
+def _leave(
+    connection: sa.Connection,
+    row: sa.Row[Any],
+    *,
+    event: str,
+    rules: Rules,
+    origin: Origin,
+    now: datetime,
+    goodbye: bool,
+) -> Leaving:
+    if row.status == UNSUBSCRIBED:
+        return Leaving.ALREADY
+    connection.execute(
+        subscribers.update()
+        .where(subscribers.c.id == row.id)
+        .values(status=UNSUBSCRIBED, changed=now, confirm_hash=None, confirm_expires=None)
+    )
+    _proof(connection, row.id, event, origin, f"stopped receiving {rules.list_name}", now)
+    queue.cancel(connection, row.id, "confirm")
+    if goodbye and rules.goodbye and row.status == SUBSCRIBED:
+        queue.enqueue(connection, "goodbye", row.id, now)
+    return Leaving.UNSUBSCRIBED
+
+
+def unsubscribe(
+    engine: sa.Engine, token: str, *, rules: Rules, origin: Origin, now: datetime
+) -> Leaving:
+    """The reader of the link with their own *token* leaves (idempotent: ALREADY after)."""
+
+    def run() -> Leaving:
+        with engine.begin() as connection:
+            row = _row(connection, subscribers.c.token == token)
+            if row is None:
+                return Leaving.UNKNOWN
+            return _leave(
+                connection,
+                row,
+                event="unsubscribed",
+                rules=rules,
+                origin=origin,
+                now=now,
+                goodbye=True,
+            )
+
+    return retrying(run)
+
+
+def unsubscribe_address(
+    engine: sa.Engine,
+    email: str,
+    *,
+    rules: Rules,
+    origin: Origin,
+    now: datetime,
+    by_reader: bool = True,
+) -> Leaving:
+    """*email* leaves: from a link whose keyed token was checked (*by_reader*), or by the
+    operator's ``remove``.  An address not on the list is written down as unsubscribed, so
+    that a later import cannot add it back."""
+
+    def run() -> Leaving:
+        with engine.begin() as connection:
+            row, new = _find_or_add(connection, email, "", UNSUBSCRIBED, now)
+            if new:
+                event = "unsubscribed" if by_reader else "removed"
+                _proof(
+                    connection, row.id, event, origin, f"stopped receiving {rules.list_name}", now
+                )
+                return Leaving.UNSUBSCRIBED
+            return _leave(
+                connection,
+                row,
+                event="unsubscribed" if by_reader else "removed",
+                rules=rules,
+                origin=origin,
+                now=now,
+                goodbye=by_reader,
+            )
+
+    return retrying(run)
+
+
+def add(
+    engine: sa.Engine, email: str, name: str, *, rules: Rules, origin: Origin, now: datetime
+) -> Adding:
+    """The operator adds *email* as subscribed, vouching for its consent (recorded as such).
+
+    Refused for an address that left or bounced: only the reader can come back, through
+    the form and a new confirmation.
+    """
+
+    def run() -> Adding:
+        with engine.begin() as connection:
+            row, new = _find_or_add(connection, email, clean_name(name), SUBSCRIBED, now)
+            if not new and row.status == SUBSCRIBED:
+                return Adding.ALREADY
+            if not new and row.status in (UNSUBSCRIBED, BOUNCED):
+                return Adding.REFUSED
+            if not new:  # pending: the operator's word confirms it
+                connection.execute(
+                    subscribers.update()
+                    .where(subscribers.c.id == row.id)
+                    .values(status=SUBSCRIBED, changed=now, confirm_hash=None)
+                )
+                queue.cancel(connection, row.id, "confirm")
+            _proof(
+                connection,
+                row.id,
+                "added",
+                origin,
+                f"added to {rules.list_name} by the operator, who vouches for consent",
+                now,
+            )
+            return Adding.ADDED
+
+    return retrying(run)
+
+
+def forget(engine: sa.Engine, email: str) -> bool:
+    """Erase *email*: its row, its proof of consent and its queued emails.  False when the
+    address is not there.  (It may then be added again: ``remove`` keeps an opt-out.)"""
+
+    def run() -> bool:
+        with engine.begin() as connection:
+            key = fold_key(email)
+            found = connection.execute(
+                sa.select(subscribers.c.id).where(subscribers.c.email_key == key)
+            ).scalar()
+            if found is None:
+                return False
+            # Spelt out, not left to ON DELETE CASCADE: a SQLite connection made without
+            # foreign keys on (by another tool) would leave the proof behind.
+            connection.execute(sa.delete(consent).where(consent.c.subscriber_id == found))
+            queue.forget(connection, found)
+            connection.execute(sa.delete(subscribers).where(subscribers.c.id == found))
+            return True
+
+    return retrying(run)
+
+
+def mark_bounced(
+    engine: sa.Engine, subscriber_id: int, *, reason: str, rules: Rules, now: datetime
+) -> bool:
+    """The mail server refused subscriber *subscriber_id* for good: no more mail to them.
+
+    *reason* is the server's reply without the address (such as "550 5.1.1 no such
+    user").  False when the subscriber is not subscribed (or pending) any more.
+    """
+
+    def run() -> bool:
+        with engine.begin() as connection:
+            row = _row(connection, subscribers.c.id == subscriber_id)
+            if row is None or row.status not in (SUBSCRIBED, PENDING):
+                return False
+            connection.execute(
+                subscribers.update()
+                .where(subscribers.c.id == row.id)
+                .values(status=BOUNCED, changed=now, confirm_hash=None)
+            )
+            _proof(
+                connection,
+                row.id,
+                "bounced",
+                Origin("delivery"),
+                f"refused for good by the mail server ({reason[:200]}); no more {rules.list_name}",
+                now,
+            )
+            return True
+
+    return retrying(run)
