@@ -48,7 +48,12 @@ lint: $(VENV)/.test-deps
 chromium:
 	@bash scripts/ensure-chromium
 
-test: lint chromium
+# The list service's tests start a PostgreSQL cluster of their own from Debian's programs.
+.PHONY: postgresql
+postgresql:
+	@bash scripts/ensure-postgresql
+
+test: lint chromium postgresql
 	@bash scripts/ensure-checkers
 	$(BIN)/python -m pytest
 

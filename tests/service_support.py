@@ -158,7 +158,9 @@ class Service:
     def __init__(self, root: Path, environ: Mapping[str, str], *, port: int | None = None) -> None:
         self.root = root
         self.port = port or free_port()
-        self.environ = {**os.environ, "SYNDICATE_SECRET": SECRET, **environ}
+        # The maintainer's own SYNDICATE_ settings never reach the service under test.
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
+        self.environ = {**clean, "SYNDICATE_SECRET": SECRET, **environ}
         self.log_path = root.parent / f"service-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.logs: list[str] = []
@@ -175,15 +177,16 @@ class Service:
                 command, env=self.environ, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the service stopped at start:\n{self.log()}")
-            try:
-                if self.client().get("/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
+        with self.client() as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the service stopped at start:\n{self.log()}")
+                try:
+                    if client.get("/healthz", timeout=1).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
         raise RuntimeError(f"the service did not answer within {timeout} s:\n{self.log()}")
 
     def client(self, **options: Any) -> httpx.Client:

@@ -505,6 +505,8 @@ _TABLES: dict[str, dict[str, _Field]] = {
     },
 }
 _REQUIRED_TABLES = ("site",)
+#: Tables with required keys of their own, checked only when present.
+_OPTIONAL_TABLES = ("subscribers",)
 
 _TYPE_NAMES = {
     list: "a list",
@@ -682,7 +684,9 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
     values = {
         table: _validate_table(path, lines, table, found or {}, out)
         for table, found in present.items()
-        if found is not None or table in _REQUIRED_TABLES or "." not in table
+        if found is not None
+        or table in _REQUIRED_TABLES
+        or ("." not in table and table not in _OPTIONAL_TABLES)
     }
     out.sort(key=lambda d: d.line)
     if any(d.is_error for d in out):

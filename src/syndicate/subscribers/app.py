@@ -28,12 +28,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 import anyio
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -48,7 +48,7 @@ from . import store
 from .database import StoreUnavailable, connect
 from .listing import recipients
 from .mailer import Mailer, Transport
-from .web import BodyLimit, Guard, Headers, RateLimit, header, origin_of
+from .web import BodyLimit, Guard, Headers, HostCheck, RateLimit, header, origin_of
 
 log = logging.getLogger("syndicate.subscribers")
 
@@ -142,13 +142,15 @@ class _Service:
     def error(self, status: int, title: str, message: str, *, signup: bool = False) -> HTMLResponse:
         return self.page("error", title, status, message=message, signup=signup)
 
-    def origin(self, request: Request) -> store.Origin:
-        """Where a form was posted from, for the proof of consent."""
+    def origin(self, request: Request, source: str = "") -> store.Origin:
+        """Where a request came from, for the proof of consent: *source* when the page says
+        (the form's ``source`` field), else the page that sent it (Referer, without its
+        query, or Origin)."""
         page = header(request.scope, b"referer") or header(request.scope, b"origin") or ""
-        source = page.split("?", 1)[0].split("#", 1)[0] or "unknown page"
+        source = " ".join(source.split()) or page.split("?", 1)[0].split("#", 1)[0]
         keep = self.config.subscribers is not None and self.config.subscribers.record_ip
         ip = request.client.host if keep and request.client else None
-        return store.Origin(source, ip)
+        return store.Origin(source or "unknown page", ip)
 
     def foreign(self, request: Request) -> bool:
         """Whether a browser posted this from a page of another site (no Origin: not a
@@ -203,7 +205,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _now) -> S
         Route("/healthz", partial(health, service), methods=["GET"]),
         Route("/style.css", partial(stylesheet, service), methods=["GET"]),
     ]
-    hosts = [origin_of(options.url).split("://", 1)[1].split(":")[0], *options.hosts]
+    hosts = [urlsplit(options.url).hostname or "", *options.hosts]
 
     async def not_found(request: Request, error: Exception) -> Response:
         status = getattr(error, "status_code", 404)
@@ -226,7 +228,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _now) -> S
         middleware=[
             Middleware(Guard),
             Middleware(Headers),
-            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+            Middleware(HostCheck, hosts=hosts),
             Middleware(BodyLimit),
         ],
     )
@@ -247,7 +249,9 @@ def behind_proxies(app: ASGIApp, trusted: tuple[str, ...]) -> ASGIApp:
 
 
 async def signup_page(service: _Service, request: Request) -> Response:
-    return service.page("signup", "Subscribe by email", email="", name="", problem="")
+    return service.page(
+        "signup", "Subscribe by email", email="", name="", problem="", source="the sign-up page"
+    )
 
 
 async def _form(request: Request) -> Mapping[str, str]:
@@ -282,6 +286,7 @@ async def subscribe(service: _Service, request: Request) -> Response:
             400,
             email=form.get("email", "")[:320],
             name=name[:200],
+            source=form.get("source", "")[:500],
             problem="That is not an email address we can send to. Please check it.",
         )
     outcome, _ = await service.run(
@@ -289,7 +294,7 @@ async def subscribe(service: _Service, request: Request) -> Response:
         email,
         name,
         rules=service.rules,
-        origin=service.origin(request),
+        origin=service.origin(request, form.get("source", "")),
         now=service.clock(),
     )
     log.info("sign-up: %s", outcome.value)
@@ -316,7 +321,7 @@ async def confirm(service: _Service, request: Request) -> Response:
         store.confirm,
         token,
         rules=service.rules,
-        origin=service.origin(request),
+        origin=service.origin(request, "the confirmation page"),
         now=service.clock(),
     )
     log.info("confirmation: %s", outcome.value)
@@ -357,9 +362,9 @@ async def unsubscribe(service: _Service, request: Request) -> Response:
         return service.error(
             400, "Not understood", "Please use the button on the unsubscribe page."
         )
-    origin = service.origin(request)
-    if not header(request.scope, b"origin"):
-        origin = store.Origin("one-click (List-Unsubscribe-Post)", origin.ip)
+    # A browser sends Origin with the page's button; a mail provider's one-click POST does not.
+    via = "the unsubscribe page" if header(request.scope, b"origin") else "one-click"
+    origin = service.origin(request, via)
     now = service.clock()
     if email is not None:
         outcome = await service.run(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import DeliveryError, Diagnostic
+from ..errors import ContentError, DeliveryError, Diagnostic
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -134,12 +134,13 @@ def import_(root: Path, csv_file: Path) -> None:
     """Merge a CSV list (email,name,status) into the list; an opt-out always wins."""
     from .listing import import_csv
 
-    path = csv_file if str(csv_file) != "-" else Path("<stdin>")
+    path = csv_file.resolve() if str(csv_file) != "-" else Path("<stdin>")
     text = _read(csv_file)
     with _opened(root) as (_, engine):
-        report = import_csv(
-            engine, path.resolve() if str(csv_file) != "-" else path, text, now=_now()
-        )
+        try:
+            report = import_csv(engine, path, text, now=_now())
+        except DeliveryError as error:  # the file as a whole: bad input, not a failed send
+            raise ContentError(str(error), error.diagnostics) from None
     _warn(report.diagnostics)
     click.echo(
         f"Imported {path.name}: {report.added} added, {report.updated} updated, "
@@ -152,13 +153,13 @@ def _read(path: Path) -> str:
     try:
         data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as error:
-        raise DeliveryError(f"{path}: cannot read: {error.strerror or error}") from None
+        raise ContentError(f"{path}: cannot read: {error.strerror or error}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         problem = Diagnostic.error(path, line, "not UTF-8 text (save the list as CSV UTF-8)")
-        raise DeliveryError(str(problem), [problem]) from None
+        raise ContentError(str(problem), [problem]) from None
 
 
 def _warn(diagnostics: list[Diagnostic]) -> None:

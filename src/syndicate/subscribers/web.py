@@ -5,6 +5,7 @@
   into a plain 500 whose log line names the error's class only (a database error's text
   can quote an address).
 * :class:`Headers`: the security headers on every response.
+* :class:`HostCheck`: a request for a host name not the service's is refused with 400.
 * :class:`BodyLimit`: a request body larger than :data:`MAX_BODY` is refused with 413,
   whether it says its length or not.
 
@@ -19,7 +20,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -133,6 +134,25 @@ class Headers:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class HostCheck:
+    """Answer only requests for the service's own host names (a request for another name
+    is someone probing through the proxy, or a DNS rebinding); ``/healthz`` answers any,
+    so that a container's or a load balancer's check need not know the public name."""
+
+    def __init__(self, app: ASGIApp, hosts: Iterable[str]) -> None:
+        self.app = app
+        self.hosts = frozenset(host.lower() for host in hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] != "/healthz":
+            given = (header(scope, b"host") or "").lower()
+            name = given.rsplit(":", 1)[0] if not given.endswith("]") else given
+            if name not in self.hosts:
+                await _plain(send, 400, "Unknown host.")
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
