@@ -38,7 +38,8 @@ SITE_ORIGIN = "https://news.example.org"
 
 def list_config(*, smtp_port: int | None = None, subscribers: str = "", email: str = "") -> str:
     """syndicate.toml for a publication with a list service at :data:`SERVICE_URL`."""
-    config = SITE + '\n[email]\nfrom = "Test Times <news@example.org>"\n' + email
+    # rate = 0: the service keeps to [email] rate as publish does; tests send at once.
+    config = SITE + '\n[email]\nfrom = "Test Times <news@example.org>"\nrate = 0\n' + email
     if smtp_port is not None:
         config += f'\n[email.smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
         config += "timeout = 5\n"
@@ -74,7 +75,9 @@ def _version(path: str) -> int:
 class PostgreSQL:
     """One PostgreSQL server on 127.0.0.1, its files in a temporary folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        #: False: no fsync, for tests (the server's own crash safety is not what they test).
+        self.durable = durable
         self.folder = Path(tempfile.mkdtemp(prefix="syndicate-pg-"))
         self.data = self.folder / "data"
         self.port = free_port()
@@ -97,8 +100,8 @@ class PostgreSQL:
                 "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
             )  # fmt: skip
         options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=200"
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+            f"-c max_connections=200 -c fsync={'on' if self.durable else 'off'}"
         )
         self._run(
             _binary("pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"),
@@ -192,7 +195,8 @@ class Service:
     def client(self, **options: Any) -> httpx.Client:
         """A client that talks to the service as its proxy would: with its public Host."""
         headers = {"host": LIST_HOST, **options.pop("headers", {})}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=30, **options)
+        options.setdefault("timeout", 30)
+        return httpx.Client(base_url=self.base, headers=headers, **options)
 
     def kill(self) -> None:
         """SIGKILL: no chance to finish anything."""

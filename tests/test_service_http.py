@@ -285,7 +285,7 @@ def test_every_answer_carries_the_security_headers(client: httpx.Client) -> None
         assert headers["content-security-policy"].startswith("default-src 'none'")
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["cache-control"] == "no-store"
         assert "server" not in headers

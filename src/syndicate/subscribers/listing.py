@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from ..delivery.subscribers import Row, fold_key, read_rows
 from ..errors import Diagnostic
-from .database import reading, retrying
+from .database import durable, reading, retrying
 from .schema import (
     BOUNCED,
     OUTBOX_STATES,
@@ -187,7 +187,7 @@ def _merge(engine: sa.Engine, path: Path, page: list[Row], now: datetime, report
 
     def run() -> Imported:
         counts = Imported()
-        with engine.begin() as connection:
+        with durable(engine).begin() as connection:
             keys = {fold_key(row.email or "") for row in page}
             known = {
                 found.email_key: found

@@ -70,37 +70,41 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+_ENQUEUE = outbox.insert().returning(outbox.c.id)
+_CANCEL = (
+    outbox.update()
+    .where(
+        outbox.c.subscriber_id == sa.bindparam("for_subscriber"),
+        outbox.c.kind == sa.bindparam("of_kind"),
+        outbox.c.state == QUEUED,
+    )
+    .values(state=CANCELLED, secret=None)
+)
+
+
 def enqueue(
     connection: sa.Connection, kind: str, subscriber_id: int, now: datetime, *, secret: str = ""
 ) -> int:
     """Queue an email of *kind* for *subscriber_id*, inside the caller's transaction."""
-    result = connection.execute(
-        outbox.insert()
-        .values(
-            kind=kind,
-            subscriber_id=subscriber_id,
-            secret=secret or None,
-            state=QUEUED,
-            attempts=0,
-            not_before=now,
-            created=now,
-        )
-        .returning(outbox.c.id)
-    )
-    return int(result.scalar_one())
+    values = {
+        "kind": kind,
+        "subscriber_id": subscriber_id,
+        "secret": secret or None,
+        "state": QUEUED,
+        "attempts": 0,
+        "not_before": now,
+        "worker": None,
+        "lease_until": None,
+        "created": now,
+        "done": None,
+        "error": None,
+    }
+    return int(connection.execute(_ENQUEUE, values).scalar_one())
 
 
 def cancel(connection: sa.Connection, subscriber_id: int, kind: str) -> None:
     """Drop *kind* emails for *subscriber_id* that no worker has started on."""
-    connection.execute(
-        outbox.update()
-        .where(
-            outbox.c.subscriber_id == subscriber_id,
-            outbox.c.kind == kind,
-            outbox.c.state == QUEUED,
-        )
-        .values(state=CANCELLED, secret=None)
-    )
+    connection.execute(_CANCEL, {"for_subscriber": subscriber_id, "of_kind": kind})
 
 
 def forget(connection: sa.Connection, subscriber_id: int) -> None:

@@ -18,6 +18,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..delivery.subscribers import fold_key
 from . import outbox as queue
-from .database import retrying
+from .database import durable, retrying
 from .schema import BOUNCED, PENDING, SUBSCRIBED, UNSUBSCRIBED, consent, subscribers
 
 #: Longest display name kept; longer ones are cut.
@@ -119,9 +120,36 @@ def normalise(address: str) -> str | None:
     return str(valid.normalized)
 
 
-def _insert(connection: sa.Connection) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(subscribers)
+# Statements built once: a sign-up runs a handful, and building a statement costs more
+# than running it.
+_BY = {
+    column: sa.select(subscribers)
+    .where(subscribers.c[column] == sa.bindparam("value"))
+    .with_for_update()
+    for column in ("id", "email_key", "token", "confirm_hash")
+}
+_SET = subscribers.update().where(subscribers.c.id == sa.bindparam("row_id"))
+_PROOF = consent.insert()
+
+
+@lru_cache(maxsize=4)
+def _insert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (email_key) DO NOTHING RETURNING id, in *dialect*'s words."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(subscribers)
+        .on_conflict_do_nothing(index_elements=["email_key"])
+        .returning(subscribers.c.id)
+    )
+
+
+def _row(connection: sa.Connection, column: str, value: object) -> sa.Row[Any] | None:
+    """The row whose *column* is *value*, locked until the transaction ends."""
+    return connection.execute(_BY[column], {"value": value}).first()
+
+
+def _set(connection: sa.Connection, row_id: int, **values: object) -> None:
+    connection.execute(_SET, {"row_id": row_id, **values})
 
 
 def _proof(
@@ -133,28 +161,25 @@ def _proof(
     now: datetime,
 ) -> None:
     connection.execute(
-        consent.insert().values(
-            subscriber_id=subscriber_id,
-            event=event,
-            at=now,
-            source=origin.source[:MAX_SOURCE],
-            ip=origin.ip,
-            detail=detail,
-        )
+        _PROOF,
+        {
+            "subscriber_id": subscriber_id,
+            "event": event,
+            "at": now,
+            "source": origin.source[:MAX_SOURCE],
+            "ip": origin.ip,
+            "detail": detail,
+        },
     )
 
 
-def _row(connection: sa.Connection, condition: Any) -> sa.Row[Any] | None:
-    query = sa.select(subscribers).where(condition).with_for_update()
-    return connection.execute(query).first()
-
-
 def _find_or_add(
-    connection: sa.Connection, email: str, name: str, status: str, now: datetime
-) -> tuple[sa.Row[Any], bool]:
-    """The row of *email*, made with *status* when there is none; and whether it is new.
+    connection: sa.Connection, email: str, name: str, status: str, now: datetime, **more: object
+) -> tuple[sa.Row[Any] | None, int]:
+    """The row of *email* (None when this call made it) and its id; a new row has *status*
+    and the columns in *more*.
 
-    Made with INSERT ... ON CONFLICT DO NOTHING, then read back locked: two requests for
+    Made with INSERT ... ON CONFLICT DO NOTHING, else read back locked: two requests for
     one new address at once make one row.
     """
     values = {
@@ -163,18 +188,20 @@ def _find_or_add(
         "name": name,
         "status": status,
         "token": new_token(),
+        "confirm_hash": None,
+        "confirm_expires": None,
+        "confirm_sent": None,
         "created": now,
         "changed": now,
+        "confirmed": None,
+        **more,
     }
-    inserted = connection.execute(
-        _insert(connection)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["email_key"])
-        .returning(subscribers.c.id)
-    ).scalar()
-    row = _row(connection, subscribers.c.email_key == values["email_key"])
+    inserted = connection.execute(_insert(connection.dialect.name), values).scalar()
+    if inserted is not None:
+        return None, int(inserted)
+    row = _row(connection, "email_key", values["email_key"])
     assert row is not None
-    return row, inserted is not None
+    return row, int(row.id)
 
 
 def subscribe(
@@ -187,40 +214,33 @@ def subscribe(
     reader is on the list only once they confirm.  A subscribed address is left as it is,
     and an address sent a confirmation less than ``rules.resend_after`` ago gets no other.
     """
+    name = clean_name(name)
 
     def run() -> tuple[Signup, int | None]:
+        token = secrets.token_urlsafe(24)
+        expires = now + rules.confirm_for
+        link = {"confirm_hash": hashed(token), "confirm_expires": expires, "confirm_sent": now}
         with engine.begin() as connection:
-            row, _ = _find_or_add(connection, email, clean_name(name), PENDING, now)
-            if row.status == SUBSCRIBED:
-                return Signup.ALREADY, None
-            if row.confirm_sent is not None and now - row.confirm_sent < rules.resend_after:
-                return Signup.THROTTLED, None
-            token = secrets.token_urlsafe(24)
-            expires = now + rules.confirm_for
-            connection.execute(
-                subscribers.update()
-                .where(subscribers.c.id == row.id)
-                .values(
-                    status=PENDING,
-                    name=clean_name(name),
-                    confirm_hash=hashed(token),
-                    confirm_expires=expires,
-                    confirm_sent=now,
-                    changed=now if row.status != PENDING else row.changed,
-                )
-            )
+            row, row_id = _find_or_add(connection, email, name, PENDING, now, **link)
+            if row is not None:
+                if row.status == SUBSCRIBED:
+                    return Signup.ALREADY, None
+                if row.confirm_sent is not None and now - row.confirm_sent < rules.resend_after:
+                    return Signup.THROTTLED, None
+                changed = now if row.status != PENDING else row.changed
+                _set(connection, row_id, status=PENDING, name=name, changed=changed, **link)
+                # Only the newest link confirms: the older ones' emails need not go out.
+                queue.cancel(connection, row_id, "confirm")
             _proof(
                 connection,
-                row.id,
+                row_id,
                 "requested",
                 origin,
                 f"asked to receive {rules.list_name}; confirmation link emailed, "
                 f"valid until {expires.isoformat()}",
                 now,
             )
-            # Only the newest link confirms: the older ones' emails need not go out.
-            queue.cancel(connection, row.id, "confirm")
-            job = queue.enqueue(connection, "confirm", row.id, now, secret=token)
+            job = queue.enqueue(connection, "confirm", row_id, now, secret=token)
             return Signup.QUEUED, job
 
     return retrying(run)
@@ -236,21 +256,15 @@ def confirm(
     """
 
     def run() -> Confirmation:
-        with engine.begin() as connection:
-            row = _row(connection, subscribers.c.confirm_hash == hashed(token))
-            if row is None:
+        with durable(engine).begin() as connection:
+            row = _row(connection, "confirm_hash", hashed(token))
+            if row is None or row.status not in (PENDING, SUBSCRIBED):
                 return Confirmation.UNKNOWN
             if row.status == SUBSCRIBED:
                 return Confirmation.ALREADY
-            if row.status != PENDING:
-                return Confirmation.UNKNOWN
             if row.confirm_expires is None or row.confirm_expires <= now:
                 return Confirmation.EXPIRED
-            connection.execute(
-                subscribers.update()
-                .where(subscribers.c.id == row.id)
-                .values(status=SUBSCRIBED, confirmed=now, changed=now)
-            )
+            _set(connection, row.id, status=SUBSCRIBED, confirmed=now, changed=now)
             sent = row.confirm_sent.isoformat() if row.confirm_sent else "unknown"
             _proof(
                 connection,
@@ -267,7 +281,8 @@ def confirm(
 
 def _leave(
     connection: sa.Connection,
-    row: sa.Row[Any],
+    row_id: int,
+    status: str,
     *,
     event: str,
     rules: Rules,
@@ -275,17 +290,22 @@ def _leave(
     now: datetime,
     goodbye: bool,
 ) -> Leaving:
-    if row.status == UNSUBSCRIBED:
+    """Unsubscribe row *row_id*, whose status was *status*; a goodbye note when *goodbye*
+    (a reader leaving, not the operator removing) and the publication wants one."""
+    if status == UNSUBSCRIBED:
         return Leaving.ALREADY
-    connection.execute(
-        subscribers.update()
-        .where(subscribers.c.id == row.id)
-        .values(status=UNSUBSCRIBED, changed=now, confirm_hash=None, confirm_expires=None)
+    _set(
+        connection,
+        row_id,
+        status=UNSUBSCRIBED,
+        changed=now,
+        confirm_hash=None,
+        confirm_expires=None,
     )
-    _proof(connection, row.id, event, origin, f"stopped receiving {rules.list_name}", now)
-    queue.cancel(connection, row.id, "confirm")
-    if goodbye and rules.goodbye and row.status == SUBSCRIBED:
-        queue.enqueue(connection, "goodbye", row.id, now)
+    _proof(connection, row_id, event, origin, f"stopped receiving {rules.list_name}", now)
+    queue.cancel(connection, row_id, "confirm")
+    if goodbye and rules.goodbye and status == SUBSCRIBED:
+        queue.enqueue(connection, "goodbye", row_id, now)
     return Leaving.UNSUBSCRIBED
 
 
@@ -295,13 +315,14 @@ def unsubscribe(
     """The reader of the link with their own *token* leaves (idempotent: ALREADY after)."""
 
     def run() -> Leaving:
-        with engine.begin() as connection:
-            row = _row(connection, subscribers.c.token == token)
+        with durable(engine).begin() as connection:
+            row = _row(connection, "token", token)
             if row is None:
                 return Leaving.UNKNOWN
             return _leave(
                 connection,
-                row,
+                row.id,
+                row.status,
                 event="unsubscribed",
                 rules=rules,
                 origin=origin,
@@ -324,20 +345,21 @@ def unsubscribe_address(
     """*email* leaves: from a link whose keyed token was checked (*by_reader*), or by the
     operator's ``remove``.  An address not on the list is written down as unsubscribed, so
     that a later import cannot add it back."""
+    event = "unsubscribed" if by_reader else "removed"
 
     def run() -> Leaving:
-        with engine.begin() as connection:
-            row, new = _find_or_add(connection, email, "", UNSUBSCRIBED, now)
-            if new:
-                event = "unsubscribed" if by_reader else "removed"
+        with durable(engine).begin() as connection:
+            row, row_id = _find_or_add(connection, email, "", UNSUBSCRIBED, now)
+            if row is None:
                 _proof(
-                    connection, row.id, event, origin, f"stopped receiving {rules.list_name}", now
+                    connection, row_id, event, origin, f"stopped receiving {rules.list_name}", now
                 )
                 return Leaving.UNSUBSCRIBED
             return _leave(
                 connection,
-                row,
-                event="unsubscribed" if by_reader else "removed",
+                row_id,
+                row.status,
+                event=event,
                 rules=rules,
                 origin=origin,
                 now=now,
@@ -357,22 +379,18 @@ def add(
     """
 
     def run() -> Adding:
-        with engine.begin() as connection:
-            row, new = _find_or_add(connection, email, clean_name(name), SUBSCRIBED, now)
-            if not new and row.status == SUBSCRIBED:
+        with durable(engine).begin() as connection:
+            row, row_id = _find_or_add(connection, email, clean_name(name), SUBSCRIBED, now)
+            if row is not None and row.status == SUBSCRIBED:
                 return Adding.ALREADY
-            if not new and row.status in (UNSUBSCRIBED, BOUNCED):
+            if row is not None and row.status in (UNSUBSCRIBED, BOUNCED):
                 return Adding.REFUSED
-            if not new:  # pending: the operator's word confirms it
-                connection.execute(
-                    subscribers.update()
-                    .where(subscribers.c.id == row.id)
-                    .values(status=SUBSCRIBED, changed=now, confirm_hash=None)
-                )
-                queue.cancel(connection, row.id, "confirm")
+            if row is not None:  # pending: the operator's word confirms it
+                _set(connection, row_id, status=SUBSCRIBED, changed=now, confirm_hash=None)
+                queue.cancel(connection, row_id, "confirm")
             _proof(
                 connection,
-                row.id,
+                row_id,
                 "added",
                 origin,
                 f"added to {rules.list_name} by the operator, who vouches for consent",
@@ -388,18 +406,15 @@ def forget(engine: sa.Engine, email: str) -> bool:
     address is not there.  (It may then be added again: ``remove`` keeps an opt-out.)"""
 
     def run() -> bool:
-        with engine.begin() as connection:
-            key = fold_key(email)
-            found = connection.execute(
-                sa.select(subscribers.c.id).where(subscribers.c.email_key == key)
-            ).scalar()
-            if found is None:
+        with durable(engine).begin() as connection:
+            row = _row(connection, "email_key", fold_key(email))
+            if row is None:
                 return False
             # Spelt out, not left to ON DELETE CASCADE: a SQLite connection made without
             # foreign keys on (by another tool) would leave the proof behind.
-            connection.execute(sa.delete(consent).where(consent.c.subscriber_id == found))
-            queue.forget(connection, found)
-            connection.execute(sa.delete(subscribers).where(subscribers.c.id == found))
+            connection.execute(sa.delete(consent).where(consent.c.subscriber_id == row.id))
+            queue.forget(connection, row.id)
+            connection.execute(sa.delete(subscribers).where(subscribers.c.id == row.id))
             return True
 
     return retrying(run)
@@ -415,15 +430,11 @@ def mark_bounced(
     """
 
     def run() -> bool:
-        with engine.begin() as connection:
-            row = _row(connection, subscribers.c.id == subscriber_id)
+        with durable(engine).begin() as connection:
+            row = _row(connection, "id", subscriber_id)
             if row is None or row.status not in (SUBSCRIBED, PENDING):
                 return False
-            connection.execute(
-                subscribers.update()
-                .where(subscribers.c.id == row.id)
-                .values(status=BOUNCED, changed=now, confirm_hash=None)
-            )
+            _set(connection, row.id, status=BOUNCED, changed=now, confirm_hash=None)
             _proof(
                 connection,
                 row.id,

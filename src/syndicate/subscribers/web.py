@@ -98,9 +98,9 @@ def _name(error: BaseException) -> str:
 
 class Headers:
     """Security headers: a strict Content-Security-Policy (no script at all, styles and
-    images from the service only, forms posting to it only, never framed), no referrer
-    (the pages' addresses hold tokens), no MIME sniffing, no caching of pages, and HSTS
-    when the request came over https."""
+    images from the service only, forms posting to it only, never framed), no referrer to
+    other sites (the pages' addresses hold tokens), no MIME sniffing, no caching of pages,
+    and HSTS when the request came over https."""
 
     POLICY = (
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -122,7 +122,10 @@ class Headers:
                 extra = [
                     (b"content-security-policy", self.POLICY.encode()),
                     (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
+                    # same-origin: the pages' addresses hold tokens, and must not leave
+                    # with a click to the site; but the pages' own forms must carry their
+                    # Origin, which a browser blanks ("null") under no-referrer.
+                    (b"referrer-policy", b"same-origin"),
                     (b"x-content-type-options", b"nosniff"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                 ]
