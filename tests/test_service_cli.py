@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import click
@@ -246,3 +247,41 @@ def test_the_container_and_the_systemd_unit_start_the_service_with_flags_it_has(
         assert isinstance(group, click.Group)
         context = group.commands["serve"].make_context("serve", argv[4:])
         assert context.params["port"] == 8000
+
+
+def test_the_wheel_carries_the_migrations_and_runs_them(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    built = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hatchling",
+            "build",
+            "--target",
+            "wheel",
+            "--directory",
+            str(built),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    unpacked = tmp_path / "site-packages"
+    zipfile.ZipFile(next(built.glob("syndicate-*.whl"))).extractall(unpacked)
+    assert (unpacked / "syndicate/subscribers/migrations/versions/r0001_initial.py").is_file()
+    root = publication({}, list_config())
+
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicate", "-C", str(root), "subscribers", "stats"],
+        cwd=tmp_path,  # not the repository: the migrations come from the installed package
+        env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "  subscribed           0" in result.stdout
+    assert (root / ".syndicate" / "subscribers.db").is_file()

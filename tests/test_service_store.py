@@ -350,3 +350,33 @@ def test_the_schema_is_at_the_newest_migration_and_upgrading_again_does_nothing(
         ]
         tables = set(sa.inspect(connection).get_table_names())
     assert {"subscribers", "consent", "outbox"} <= tables
+
+
+def test_several_processes_opening_a_new_list_at_once_migrate_it_once(
+    publication: MakePublication, database: str
+) -> None:
+    config = load_config(publication({}, list_config()))
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def open_list() -> None:
+        start.wait()
+        try:
+            connect(config, {"SYNDICATE_DATABASE_URL": database}).dispose()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=open_list) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    engine = connect(config, {"SYNDICATE_DATABASE_URL": database})
+    try:
+        with engine.connect() as connection:
+            versions = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            assert versions.all() == [(HEAD,)]
+    finally:
+        engine.dispose()

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import anyio
 import sqlalchemy as sa
@@ -110,6 +110,7 @@ class _Service:
     engine: sa.Engine | None = None
     mailer: Mailer | None = None
     writers: anyio.CapacityLimiter | None = None
+    sent_page: bytes | None = None
 
     @property
     def config(self) -> Config:
@@ -255,6 +256,16 @@ async def signup_page(service: _Service, request: Request) -> Response:
 
 
 async def _form(request: Request) -> Mapping[str, str]:
+    """The form's text fields (files are refused).  A urlencoded body, what every browser
+    form and most one-click POSTs send, is read by the standard library; multipart (which
+    RFC 8058 allows too) by Starlette's parser."""
+    kind = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        body = (await request.body()).decode("utf-8", "replace")
+        try:
+            return dict(parse_qsl(body, keep_blank_values=True, max_num_fields=20))
+        except ValueError:  # more fields than any of our forms has
+            return {}
     form = await request.form(max_files=0, max_fields=20)
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
@@ -304,9 +315,13 @@ async def subscribe(service: _Service, request: Request) -> Response:
 
 
 def _sent(service: _Service) -> Response:
-    assert service.config.subscribers is not None
-    hours = service.config.subscribers.confirm_hours
-    return service.page("signup-sent", "Check your inbox", confirm_hours=f"{hours:g}")
+    """"Check your inbox": the same page for every sign-up, so it is rendered once."""
+    if service.sent_page is None:
+        assert service.config.subscribers is not None
+        hours = service.config.subscribers.confirm_hours
+        page = service.page("signup-sent", "Check your inbox", confirm_hours=f"{hours:g}")
+        service.sent_page = bytes(page.body)
+    return HTMLResponse(service.sent_page)
 
 
 async def confirm(service: _Service, request: Request) -> Response:
