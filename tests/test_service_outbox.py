@@ -160,6 +160,20 @@ def test_a_worker_elsewhere_keeps_its_rows_until_its_lease_runs_out(
     assert recipients(smtp) == ["ana@example.org"]
 
 
+def test_a_slow_worker_whose_claim_was_taken_back_does_not_send_it(
+    queue: tuple[sa.Engine, Mailer], smtp: SmtpServer, clock: Clock
+) -> None:
+    engine, mailer = queue
+    sign_up(engine, "ana@example.org", clock)
+    (slow,) = outbox.claim(engine, "another-machine:1:abcd", clock.now)
+    clock.now += outbox.CLAIM_LEASE + timedelta(seconds=1)
+    mailer.recover()
+    mailer.run_once()
+
+    assert not outbox.start_sending(engine, slow, "another-machine:1:abcd", clock.now, timedelta(1))
+    assert recipients(smtp) == ["ana@example.org"]
+
+
 def test_a_goodbye_goes_to_a_reader_who_leaves_only_when_configured(
     publication: MakePublication, database: str, smtp: SmtpServer, clock: Clock
 ) -> None:
