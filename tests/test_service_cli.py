@@ -269,7 +269,7 @@ def test_the_wheel_carries_the_migrations_and_runs_them(
         capture_output=True,
     )
     unpacked = tmp_path / "site-packages"
-    zipfile.ZipFile(next(built.glob("syndicate-*.whl"))).extractall(unpacked)
+    zipfile.ZipFile(next(built.glob("*.whl"))).extractall(unpacked)
     assert (unpacked / "syndicate/subscribers/migrations/versions/r0001_initial.py").is_file()
     root = publication({}, list_config())
 
