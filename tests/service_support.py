@@ -20,10 +20,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import httpx
@@ -35,6 +36,8 @@ from leaks import SECRET, SECRETS, addresses
 LIST_HOST = "lists.example.org"
 SERVICE_URL = f"https://{LIST_HOST}/"
 SITE_ORIGIN = "https://news.example.org"
+
+T = TypeVar("T")
 
 
 def list_config(*, smtp_port: int | None = None, subscribers: str = "", email: str = "") -> str:
@@ -230,6 +233,27 @@ class Service:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def in_a_thread(work: Callable[[], T]) -> T:
+    """``work()`` in a new thread, its result or its exception handed back: asyncio.run()
+    and Playwright's synchronous API both refuse a thread whose event loop another test's
+    browser (a session fixture) keeps running."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def wait_for(condition: Any, timeout: float = 20.0, what: str = "the condition") -> None:

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -27,7 +28,7 @@ from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
 from browser import ARGS, BrowserMissing, chromium
 from conftest import REPO
-from service_support import SERVICE_URL, Service, list_config, wait_for
+from service_support import SERVICE_URL, Service, in_a_thread, list_config, wait_for
 from smtp_server import SmtpServer
 from syndicate.config import load_config
 from syndicate.subscribers import listing
@@ -108,15 +109,16 @@ class Proxy:
         route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
 
 
-@pytest.fixture(scope="module")
-def contexts(served: tuple[Service, SmtpServer]) -> Iterator[tuple[BrowserContext, BrowserContext]]:
+@contextmanager
+def chromium_contexts(service: Service) -> Iterator[tuple[BrowserContext, BrowserContext]]:
     """Two contexts of one Chromium: a reader's, with JavaScript off (the form must work
-    without it), and axe-core's, which needs it."""
+    without it), and axe-core's, which needs it.  Called inside :func:`in_a_thread`: the
+    session's other browser keeps an event loop running in the main thread."""
     try:
         executable = chromium()
     except BrowserMissing as error:
         pytest.fail(str(error), pytrace=False)
-    proxy = Proxy(served[0])
+    proxy = Proxy(service)
     with tempfile.TemporaryDirectory(prefix="syndicate-chromium-") as home, sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=executable, args=list(ARGS), env={"HOME": home, "PATH": "/usr/bin:/bin"}
@@ -184,26 +186,29 @@ def status(service: Service, email: str) -> str | None:
 
 
 def test_a_reader_joins_from_a_page_of_the_site_confirms_and_leaves_with_one_click(
-    served: tuple[Service, SmtpServer], contexts: tuple[BrowserContext, BrowserContext]
+    served: tuple[Service, SmtpServer],
 ) -> None:
-    service, smtp = served
-    reader, _ = contexts
-    page: Page = reader.new_page()
-    page.goto(SITE_PAGE)
-    page.fill("#signup-email", "reader@example.org")
-    page.fill("#signup-name", "Mai Nguyen")
-    page.click("button[type=submit]")
+    in_a_thread(lambda: joins_confirms_and_leaves(*served))
 
-    assert page.url == f"{SERVICE_URL}subscribe"
-    assert page.locator("h1").inner_text() == "Check your inbox"
-    message = mail_to(smtp, "reader@example.org")
-    assert message["To"] == "Mai Nguyen <reader@example.org>"
 
-    page.goto(confirm_link(message))
-    assert status(service, "reader@example.org") == "pending"  # opening the link is not enough
-    page.click("button[type=submit]")
-    assert page.locator("h1").inner_text() == "You are subscribed"
-    assert status(service, "reader@example.org") == "subscribed"
+def joins_confirms_and_leaves(service: Service, smtp: SmtpServer) -> None:
+    with chromium_contexts(service) as (reader, _):
+        page: Page = reader.new_page()
+        page.goto(SITE_PAGE)
+        page.fill("#signup-email", "reader@example.org")
+        page.fill("#signup-name", "Mai Nguyen")
+        page.click("button[type=submit]")
+
+        assert page.url == f"{SERVICE_URL}subscribe"
+        assert page.locator("h1").inner_text() == "Check your inbox"
+        message = mail_to(smtp, "reader@example.org")
+        assert message["To"] == "Mai Nguyen <reader@example.org>"
+
+        page.goto(confirm_link(message))
+        assert status(service, "reader@example.org") == "pending"  # opening is not enough
+        page.click("button[type=submit]")
+        assert page.locator("h1").inner_text() == "You are subscribed"
+        assert status(service, "reader@example.org") == "subscribed"
 
     unsubscribe = re.search(r"<(https://[^>]+/unsubscribe/[^>]+)>", message["List-Unsubscribe"])
     assert unsubscribe is not None
@@ -212,28 +217,30 @@ def test_a_reader_joins_from_a_page_of_the_site_confirms_and_leaves_with_one_cli
         answer = mailbox_provider.post(path, data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200
     assert status(service, "reader@example.org") == "unsubscribed"
-    page.close()
 
 
-def test_every_page_of_the_service_passes_axe(
-    served: tuple[Service, SmtpServer], contexts: tuple[BrowserContext, BrowserContext]
-) -> None:
+def test_every_page_of_the_service_passes_axe(served: tuple[Service, SmtpServer]) -> None:
     service, smtp = served
-    _, checker = contexts
     with service.client() as client:
         client.post("/subscribe", data={"email": "pages@example.org"})
     message = mail_to(smtp, "pages@example.org")
     confirm = confirm_link(message)
     unsubscribe = re.search(r"<(https://[^>]+/unsubscribe/[^>]+)>", message["List-Unsubscribe"])
     assert unsubscribe is not None
+    leave = unsubscribe.group(1)
 
-    found = [
-        *violations(checker, SERVICE_URL),  # the sign-up page
-        *violations(checker, SITE_PAGE, press=True, email="axe@example.org"),  # check your inbox
-        *violations(checker, confirm),  # the button to confirm
-        *violations(checker, confirm, press=True),  # thank you
-        *violations(checker, unsubscribe.group(1)),  # the button to leave
-        *violations(checker, unsubscribe.group(1), press=True),  # unsubscribed
-        *violations(checker, f"{SERVICE_URL}nowhere"),  # an error page
-    ]
+    def check() -> list[str]:
+        with chromium_contexts(service) as (_, checker):
+            return [
+                *violations(checker, SERVICE_URL),  # the sign-up page
+                *violations(checker, SITE_PAGE, press=True, email="axe@example.org"),  # sent
+                *violations(checker, confirm),  # the button to confirm
+                *violations(checker, confirm, press=True),  # thank you
+                *violations(checker, leave),  # the button to leave
+                *violations(checker, leave, press=True),  # unsubscribed
+                *violations(checker, f"{SERVICE_URL}nowhere"),  # an error page
+            ]
+
+    found = in_a_thread(check)
+
     assert found == [], json.dumps(found, indent=1)

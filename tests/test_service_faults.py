@@ -19,7 +19,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from service_support import LIST_HOST, PostgreSQL, Service, list_config, wait_for
+from service_support import (
+    LIST_HOST,
+    PostgreSQL,
+    Service,
+    in_a_thread,
+    list_config,
+    wait_for,
+)
 from smtp_server import SmtpServer
 from syndicate.config import load_config
 from syndicate.subscribers import listing, store
@@ -224,7 +231,7 @@ def test_a_thousand_sign_ups_from_fifty_clients_at_once_are_each_stored_once(
     root, environ = publication(tmp_path, database, config)
     emails = [f"crowd{n}@example.org" for n in range(800)]  # 200 of the 1,000 twice
     with Service(root, environ) as service:
-        codes = asyncio.run(_crowd(service.port, 50, 20, emails))
+        codes = in_a_thread(lambda: asyncio.run(_crowd(service.port, 50, 20, emails)))
         engine = open_list(root, environ)
         stored = statuses(engine)
         counts = listing.stats(engine).outbox
