@@ -95,7 +95,7 @@ def test_a_temporary_refusal_is_tried_again_later_and_the_email_goes_once(
     queue: tuple[sa.Engine, Mailer], smtp: SmtpServer, clock: Clock
 ) -> None:
     engine, mailer = queue
-    smtp.fail_first(2, 451)  # more than one try of the backend absorbs
+    smtp.fail_first(1, 451)
     sign_up(engine, "ana@example.org", clock)
 
     mailer.run_once()
@@ -124,6 +124,27 @@ def test_a_refusal_for_good_fails_that_email_and_the_others_still_go(
     assert recipients(smtp) == ["here@example.org"]
     counts = listing.stats(engine).outbox
     assert (counts["failed"], counts["sent"]) == (1, 1)
+
+
+def test_a_message_the_server_kept_without_answering_in_time_is_never_sent_again(
+    publication: MakePublication, database: str, smtp: SmtpServer, clock: Clock
+) -> None:
+    config = list_config(smtp_port=smtp.port).replace(
+        "timeout = 5\n", "timeout = 1\ndata_timeout = 1\n"
+    )
+    engine, mailer = open_list(publication({}, config), database, clock)
+    try:
+        smtp.slow_data(2.5)  # kept at once, the 250 only after the client gave up
+        sign_up(engine, "ana@example.org", clock)
+        mailer.run_once()
+        clock.now += timedelta(days=1)
+        mailer.run_once()
+        counts = listing.stats(engine).outbox
+    finally:
+        engine.dispose()
+
+    assert recipients(smtp) == ["ana@example.org"]
+    assert (counts["uncertain"], counts["queued"], counts["sent"]) == (1, 0, 0)
 
 
 def test_a_worker_that_died_leaves_what_it_claimed_to_others_and_never_resends(

@@ -315,7 +315,7 @@ async def subscribe(service: _Service, request: Request) -> Response:
 
 
 def _sent(service: _Service) -> Response:
-    """"Check your inbox": the same page for every sign-up, so it is rendered once."""
+    """The page saying "check your inbox": the same for every sign-up, so rendered once."""
     if service.sent_page is None:
         assert service.config.subscribers is not None
         hours = service.config.subscribers.confirm_hours

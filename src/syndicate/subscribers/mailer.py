@@ -34,7 +34,8 @@ from ..delivery.backends import (
     PermanentFailure,
     SmtpBackend,
     SmtpSettings,
-    TransientFailure,
+    Unsupported,
+    Unsure,
     outbox_folder,
 )
 from ..delivery.dkim import DkimSettings, sign
@@ -94,8 +95,11 @@ class Transport:
 
     def lease(self) -> timedelta:
         """How long a message may take to send before its worker counts as dead."""
-        timeout = self.smtp_settings.timeout if self.smtp_settings else 30.0
-        return timedelta(seconds=60 + 8 * timeout * (SMTP_RETRIES + 1))
+        settings = self.smtp_settings
+        if settings is None:
+            return timedelta(seconds=60)
+        steps = 8 * settings.timeout * (SMTP_RETRIES + 1)
+        return timedelta(seconds=60 + steps + settings.data_timeout)
 
 
 def service_url(config: Config) -> str:
@@ -247,16 +251,20 @@ class Mailer:
             return  # taken back by another worker while this one was slow
         try:
             backend.send(data, _envelope(self.transport.sender), job.email, key=key)
-        except PermanentFailure as refusal:
+        except (PermanentFailure, Unsupported) as refusal:
             reason = redact(str(refusal), job.email)
             outbox.failed(self.engine, job, self._clock(), reason)
             log.warning("outbox: %s refused for good: %s", key, reason)
-        except (TransientFailure, DeliveryError, RenderError) as failure:
+        except Unsure as unsure:
+            # Handed over, and no reply: the server may have kept it, so never again.
+            reason = redact(str(unsure), job.email)
+            outbox.uncertain(self.engine, job, self._clock(), reason)
+            log.warning("outbox: %s may have been sent (%s); not sent again", key, reason)
+        except (DeliveryError, RenderError) as failure:  # Deferred, TransientFailure...
             reason = redact(str(failure), job.email)
             again = outbox.later(self.engine, job, self._clock(), reason)
-            log.warning(
-                "outbox: %s not sent (%s); %s", key, reason, "queued again" if again else "given up"
-            )
+            outcome = "queued again" if again else "given up"
+            log.warning("outbox: %s not sent (%s); %s", key, reason, outcome)
         else:
             outbox.sent(self.engine, job, self._clock())
             log.info("outbox: %s sent through %s", key, self.transport.where)

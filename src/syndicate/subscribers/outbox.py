@@ -205,6 +205,13 @@ def failed(engine: sa.Engine, job: Job, now: datetime, error: str) -> None:
     _finish(engine, job, state=FAILED, done=now, secret=None, error=error[:500], lease_until=None)
 
 
+def uncertain(engine: sa.Engine, job: Job, now: datetime, error: str) -> None:
+    """Handed to the server, which never answered: it may have kept it, so never again."""
+    _finish(
+        engine, job, state=UNCERTAIN, done=now, secret=None, error=error[:500], lease_until=None
+    )
+
+
 def later(engine: sa.Engine, job: Job, now: datetime, error: str) -> bool:
     """A temporary failure: back to the queue after a pause, or failed once out of tries.
     True when it will be tried again."""
