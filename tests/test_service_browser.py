@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +25,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
 from browser import ARGS, BrowserMissing, chromium
+from checkers import AXE
 from conftest import REPO
 from service_support import SERVICE_URL, Service, in_a_thread, list_config, wait_for
 from smtp_server import SmtpServer
@@ -41,25 +40,13 @@ FORM = re.search(
     (REPO / "README.md").read_text(encoding="utf-8"),
     re.DOTALL,
 )
-AXE_VERSION = "4.14.1"
 
 
 def axe_source() -> str:
-    """axe-core from npm: the project's node_modules when the checkers are installed, else
-    a copy this helper installs once into the virtualenv."""
-    for folder in (REPO / "node_modules", REPO / ".venv" / "npm" / "node_modules"):
-        script = folder / "axe-core" / "axe.min.js"
-        if script.is_file():
-            return script.read_text(encoding="utf-8")
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is needed to install axe-core (apt-get install npm)", pytrace=False)
-    subprocess.run(
-        [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix",
-         str(REPO / ".venv" / "npm"), f"axe-core@{AXE_VERSION}"],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
-    return (REPO / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    """axe-core, as the standards checkers use it (scripts/ensure-checkers installs it)."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing ({AXE}): run scripts/ensure-checkers", pytrace=False)
+    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
