@@ -39,7 +39,7 @@ from ..delivery.backends import (
     outbox_folder,
 )
 from ..delivery.dkim import DkimSettings, sign
-from ..delivery.send import _dkim, _smtp  # the newsletter's own reading of the settings
+from ..delivery.send import dkim_settings, smtp_settings
 from ..delivery.subscribers import redact
 from ..email.message import Letter, build_message, message_id
 from ..email.render import format_date, unsubscribe_mailto
@@ -78,7 +78,9 @@ class Transport:
             raise DeliveryError(
                 f"{config.path}: [email] from: required: the list service emails confirmation links"
             )
-        return cls(config, email.sender, _smtp(config, environ), _dkim(config, environ))
+        return cls(
+            config, email.sender, smtp_settings(config, environ), dkim_settings(config, environ)
+        )
 
     def backend(self) -> Backend:
         settings = self.smtp_settings
