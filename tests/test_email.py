@@ -202,6 +202,31 @@ def test_article_text_shows_literally_and_injects_nothing(publication: MakePubli
     assert email.subject == f"Test Times: {HOSTILE.strip(chr(34))}"
 
 
+#: Characters mjml-python rewrites in attributes (see tests/test_standards_email.py): emoji
+#: sequences with zero-width joiners and a variation selector, a backslash, an Arabic vowel
+#: mark, a zero-width non-joiner (Persian), a soft hyphen.
+FRAGILE = "👨\u200d👩\u200d👧 🏳\ufe0f\u200d🌈 C:\\path مَكتبة می\u200cخواهم hy\u00adphen"
+
+
+def test_every_character_reaches_the_emails_attributes_as_it_is(
+    publication: MakePublication,
+) -> None:
+    """In the image's alt text, in the article's own markup, and in the title MJML copies
+    into the email's ``aria-label``."""
+    body = (
+        f'<p><img src="https://cdn.example.org/a.jpg" alt="{FRAGILE}"> '
+        f'<a href="https://example.org/" title="{FRAGILE}">a link</a></p>'
+    )
+    root = publication(
+        {"content/a.md": article(f"'{FRAGILE}'", body=body, image="https://cdn.example.org/b.jpg")},
+        EMAIL + 'mode = "article"\nsubject = "{{ articles[0].title }}"\n',
+    )
+    tags = parse(email_of(root).html).tags
+    assert [attrs["alt"] for tag, attrs in tags if tag == "img"] == [FRAGILE, FRAGILE]
+    assert [attrs["title"] for tag, attrs in tags if tag == "a" and "title" in attrs] == [FRAGILE]
+    assert [attrs["aria-label"] for _, attrs in tags if "aria-label" in attrs] == [FRAGILE]
+
+
 def test_line_breaks_in_the_subject_template_output_are_folded(
     publication: MakePublication,
 ) -> None:

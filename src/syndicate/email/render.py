@@ -18,6 +18,7 @@ later step can replace it inside the text either.
 from __future__ import annotations
 
 import html as html_lib
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -238,11 +239,41 @@ def _context(
 def _mjml(source: str, template: str) -> str:
     from mjml import mjml2html
 
+    shelter = _Shelter()
     try:
         # No web fonts: a font link would load from a third party each time the email opens.
-        return str(mjml2html(source, fonts={}))
+        html = str(mjml2html(shelter.hide(source), fonts={}))
     except (ValueError, RuntimeError) as error:
         raise RenderError(f"{template}: MJML error: {error}") from None
+    return shelter.restore(html)
+
+
+#: What mjml-python writes wrongly in an attribute: a backslash (doubled), and characters its
+#: Unicode tables call unprintable or combining, written as Rust escapes (``\u{200d}``).
+#: Those tables are not Python's, so every character past ASCII is sheltered.
+_UNSAFE = re.compile(r"[\\\x7f-\U0010ffff]")
+
+
+class _Shelter:
+    """Keeps characters away from mjml-python, which rewrites some of them in attributes
+    (a zero-width joiner in an emoji sequence, a variation selector, an Arabic vowel mark,
+    a no-break space; in an image's alt text, a link, or the title it copies into the
+    email's ``aria-label``) and leaves them alone in text.
+
+    Each such character goes to mjml-python as a marker, ASCII letters and digits it
+    passes through everywhere, and comes back after it.  The marker is made afresh at
+    random for each render, so no article can contain one (as for the unsubscribe slot).
+    """
+
+    def __init__(self) -> None:
+        self.marker = f"mjml{secrets.token_hex(8)}x"
+        self._back = re.compile(re.escape(self.marker) + "([0-9a-f]{6})")
+
+    def hide(self, source: str) -> str:
+        return _UNSAFE.sub(lambda match: f"{self.marker}{ord(match[0]):06x}", source)
+
+    def restore(self, html: str) -> str:
+        return self._back.sub(lambda match: chr(int(match[1], 16)), html)
 
 
 def render_digest(
