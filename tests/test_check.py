@@ -298,6 +298,35 @@ def test_strict_without_warnings_passes(publication: MakePublication, run: Run) 
 
 # --- syndicate.toml --------------------------------------------------------
 
+
+def newsletter(unsubscribe_url: str) -> str:
+    return (
+        SITE.replace("news.example.org", "news.test-times.net")
+        + '\n[email]\nfrom = "Test Times <news@test-times.net>"\n'
+        + f'unsubscribe_url = "{unsubscribe_url}"\n'
+    )
+
+
+def test_an_unsubscribe_link_carrying_the_readers_address_is_a_warning_on_its_line(
+    publication: MakePublication, run: Run
+) -> None:
+    """Such links keep working (they have been sent); the token alone is the advice."""
+    root = publication(
+        {"content/a.md": GOOD}, newsletter("https://test-times.net/u?email={email}&t={token}")
+    )
+    result = run(root)
+    assert result.exit_code == 0
+    assert lines(result) == [
+        "syndicate.toml:9: warning: email.unsubscribe_url: {email} puts the reader's address "
+        "in the link, where link scanners, browser histories and server logs keep it, and "
+        "spam filters score it (SpamAssassin's GB_CUSTOM_HTM_URI); {token} alone tells an "
+        "endpoint that holds the list who the reader is: "
+        '"https://example.org/unsubscribe/{token}"',
+        "ok: 1 article, 1 published; 0 errors, 1 warning",
+    ]
+    (root / "syndicate.toml").write_text(newsletter("https://test-times.net/unsubscribe/{token}"))
+    assert run(root, "check", "--strict").exit_code == 0
+
 NO_URL = """\
 [site]
 title = "Test Times"

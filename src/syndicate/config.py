@@ -116,7 +116,7 @@ class EmailConfig:
     mode: str
     #: Articles in one digest (and emails per run in "article" mode), newest first.
     max_articles: int
-    #: Personal unsubscribe link, with ``{email}`` and ``{token}``.
+    #: Personal unsubscribe link, with ``{token}`` (and, for links already sent, ``{email}``).
     unsubscribe_url: str | None
     #: Postal address for the footer, as anti-spam laws ask.
     address: str | None
@@ -389,6 +389,33 @@ def _networks(value: list[Any]) -> str | None:
         except ValueError:
             return "must list IP addresses or networks such as 127.0.0.1 or 10.0.0.0/8"
     return None
+
+
+def unsubscribe_advice(config: Config) -> list[Diagnostic]:
+    """A warning when ``[email] unsubscribe_url`` puts ``{email}`` in the link (``check``
+    gives it; links already sent that way keep working, so it is never an error).
+
+    The address in a URL travels wherever the URL goes: link scanners, browser histories,
+    the endpoint's access logs, a reader forwarding the email.  Spam filters score it too
+    (SpamAssassin's ``GB_CUSTOM_HTM_URI`` matches a link that carries the recipient's
+    address).  The token already tells an endpoint that holds the list who the reader is.
+    """
+    email = config.email
+    if email is None or email.unsubscribe_url is None:
+        return []
+    names = {name for _, name, _, _ in string.Formatter().parse(email.unsubscribe_url)}
+    if "email" not in names:
+        return []
+    return [
+        Diagnostic.warning(
+            config.path,
+            line_of(config.path, "email", "unsubscribe_url"),
+            "email.unsubscribe_url: {email} puts the reader's address in the link, where "
+            "link scanners, browser histories and server logs keep it, and spam filters "
+            "score it (SpamAssassin's GB_CUSTOM_HTM_URI); {token} alone tells an endpoint "
+            'that holds the list who the reader is: "https://example.org/unsubscribe/{token}"',
+        )
+    ]
 
 
 def _security(value: str) -> str | None:

@@ -31,7 +31,7 @@ from .cache import (
     signature,
     source_name,
 )
-from .config import Config, load_config, read_config
+from .config import Config, load_config, read_config, unsubscribe_advice
 from .content import Article, load_articles, outside_links, select
 from .delivery.journal import publication_lock
 from .email.digest import Digest, FirstSend, due, first_send, sent_digests
@@ -232,11 +232,14 @@ def _load_publication(
 
 def check(root: Path, now: datetime) -> Report:
     """Validate the config and every article; write nothing.  Values that are still the
-    examples ``syndicate init`` wrote are warnings (:func:`.scaffold.placeholders`)."""
+    examples ``syndicate init`` wrote are warnings (:func:`.scaffold.placeholders`), and
+    so is an unsubscribe link that carries the reader's address
+    (:func:`.config.unsubscribe_advice`)."""
     publication, diagnostics = load_publication(root, now)
     if publication is None:
         return Report(tuple(diagnostics))
-    diagnostics = [*placeholders(publication.config), *diagnostics]
+    config = publication.config
+    diagnostics = [*placeholders(config), *unsubscribe_advice(config), *diagnostics]
     return Report(
         tuple(diagnostics),
         articles=len(publication.articles),
