@@ -16,6 +16,7 @@ import jinja2
 
 from .cache import digest
 from .config import Config
+from .email.text import wrap
 from .errors import RenderError
 
 
@@ -44,7 +45,7 @@ def environment(config: Config) -> jinja2.Environment:
             defaults,
         ]
     )
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=loader,
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
@@ -52,6 +53,8 @@ def environment(config: Config) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["wrap"] = wrap  # plain text by display width: see syndicate.email.text
+    return env
 
 
 def compile_template(config: Config, name: str) -> jinja2.Template:

@@ -40,6 +40,7 @@ from ..templating import render_template
 from .digest import Digest
 from .images import EmailImage, email_image
 from .message import Letter, mailbox
+from .text import html_to_text
 
 #: Shows where a reader's own unsubscribe link goes when a rendered email is looked at
 #: (:attr:`RenderedDigest.html`, the preview).  Never searched for: see :func:`personalize`.
@@ -64,7 +65,7 @@ class Item:
     image: EmailImage | None
     #: Full sanitised HTML ("article" mode only).
     html: Markup | None
-    #: The Markdown source, which reads well as plain text ("article" mode only).
+    #: The full text for the plain-text part, from the sanitised HTML ("article" mode only).
     text: str | None
 
 
@@ -308,7 +309,7 @@ def render_digest(
                 date_iso=article.date.astimezone(config.site.timezone).isoformat("T", "seconds"),
                 image=pictures.get(article.slug),
                 html=Markup(body.html) if kind == "article" else None,
-                text=article.body.strip() if kind == "article" else None,
+                text=html_to_text(body.html, urls[article.slug]) if kind == "article" else None,
             )
         )
     context = _context(config, email, digest, items, web_url)
