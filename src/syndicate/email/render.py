@@ -37,6 +37,7 @@ from ..content import Article, make_summary
 from ..errors import Diagnostic, RenderError
 from ..markdown import Rendered
 from ..templating import render_template
+from .body import email_body
 from .digest import Digest
 from .images import EmailImage, email_image
 from .message import Letter, mailbox
@@ -316,9 +317,10 @@ def render_digest(
 
     def render(items: list[Item], web: bool) -> tuple[str, ...]:
         template = f"email/{kind}.mjml.j2"
+        mailed = [replace(i, html=Markup(email_body(i.html))) if i.html else i for i in items]
 
         def make(slot: _Slot) -> str:
-            extra = {"items": items, "web": web, "web_url": web_url, "unsubscribe_url": slot}
+            extra = {"items": mailed, "web": web, "web_url": web_url, "unsubscribe_url": slot}
             return _mjml(render_template(config, template, **{**context, **extra}), template)
 
         return _with_slots(template, make)
