@@ -28,10 +28,6 @@ from conftest import REPO
 NAMES = ("example", "stress", "stress-article")
 
 
-def phase_2(target: int) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 26 target {target}: fixed in phase 2")
-
-
 def html_part(message: EmailMessage) -> str:
     part = message.get_body(("html",))
     assert part is not None
@@ -54,7 +50,6 @@ def kinds(site: Site) -> dict[str, EmailMessage]:
     return found
 
 
-@phase_2(2)
 @pytest.mark.parametrize("name", NAMES)
 def test_spamassassin_scores_every_message_at_zero_or_below(
     name: str, spam_verdicts: dict[str, list[SpamScore]]
@@ -79,7 +74,6 @@ def readme_section(heading: str) -> str:
     return rest[: end.start()] if end else rest
 
 
-@phase_2(2)
 @pytest.mark.parametrize("name", ["stress", "stress-article"])
 def test_every_feature_gmail_outlook_or_apple_mail_lacks_is_listed_in_the_readme(
     name: str, sites: Callable[[str], Site]
@@ -116,7 +110,6 @@ def test_mjml_python_still_writes_zwj_and_vs16_in_alt_text_as_rust_escapes() -> 
     assert 'alt="family 👨\\u{200d}👩\\u{200d}👧 flag 🏳\\u{fe0f}\\u{200d}🌈"' in html
 
 
-@phase_2(6)
 @pytest.mark.parametrize("name", ["stress", "stress-article"])
 def test_image_alt_text_keeps_emoji_sequences_intact(
     name: str, sites: Callable[[str], Site]
@@ -130,7 +123,6 @@ def test_image_alt_text_keeps_emoji_sequences_intact(
     assert [alt for alt in alts if "\\u{" in alt] == []
 
 
-@phase_2(6)
 def test_article_mode_plain_text_is_rendered_text_with_absolute_links(
     sites: Callable[[str], Site],
 ) -> None:
@@ -147,7 +139,6 @@ def display_width(line: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
-@phase_2(6)
 def test_cjk_lines_of_the_plain_text_wrap_by_display_width(
     sites: Callable[[str], Site],
 ) -> None:
@@ -166,7 +157,6 @@ BACKGROUND = """(() => {
 })()"""
 
 
-@phase_2(6)
 @pytest.mark.parametrize("name", ["example", "stress"])
 def test_dark_mode_paints_no_light_band_below_the_footer(
     name: str, sites: Callable[[str], Site], browser: Browser, tmp_path: Path
