@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
@@ -38,6 +39,7 @@ _RUNS = re.compile(r" {2,}")
 _EMOJI_JOINERS = frozenset("\u200d\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
 
 
+@lru_cache(maxsize=4096)
 def char_width(char: str) -> int:
     """The columns *char* takes: 2 for wide and fullwidth, 0 for marks and format
     characters (joiners, variation selectors), else 1."""
@@ -50,6 +52,8 @@ def display_width(text: str) -> int:
     """The columns *text* takes on a terminal or in a monospaced font: an emoji sequence
     (joined by ZWJ, with a variation selector or a skin tone, a flag) is one emoji, two
     columns wide."""
+    if text.isascii():
+        return len(text)
     return sum(_cluster_width(cluster) for cluster in _clusters(text))
 
 
@@ -92,18 +96,24 @@ def _words(line: str) -> Iterator[tuple[bool, str]]:
     Spaces separate pieces; so does the gap between two clusters where one is wide,
     unless punctuation holds them together."""
     for number, word in enumerate(line.split(" ")):
-        if not word:
-            continue
-        piece = ""
-        previous = ""
         spaced = number > 0
+        if word.isascii():  # no wide character: the word is whole
+            if word:
+                yield spaced, word
+            continue
+        piece, previous, was_wide = "", "", False
         for cluster in _clusters(word):
-            wide = display_width(cluster) > 1 or display_width(previous) > 1
-            if piece and wide and cluster[0] not in _NO_START and previous[-1] not in _NO_END:
+            wide = _cluster_width(cluster) > 1
+            if (
+                piece
+                and (wide or was_wide)
+                and cluster[0] not in _NO_START
+                and previous[-1] not in _NO_END
+            ):
                 yield spaced, piece
                 piece, spaced = "", False
             piece += cluster
-            previous = cluster
+            previous, was_wide = cluster, wide
         yield spaced, piece
 
 
