@@ -316,7 +316,7 @@ def test_an_unsubscribe_link_carrying_the_readers_address_is_a_warning_on_its_li
     )
     result = run(root)
     assert result.exit_code == 0
-    assert lines(result) == [
+    assert lines(result)[:2] == [  # then what the first email will carry
         "syndicate.toml:9: warning: email.unsubscribe_url: {email} puts the reader's address "
         "in the link, where link scanners, browser histories and server logs keep it, and "
         "spam filters score it (SpamAssassin's GB_CUSTOM_HTM_URI); {token} alone tells an "
