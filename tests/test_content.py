@@ -501,6 +501,49 @@ def test_an_image_outside_the_site_or_not_http_is_an_error(
     assert problem.startswith(f'content/a.md:4: error: image: "{written}" must ')
 
 
+# --- what a value may be, so that no article makes a build's work explode --------------
+
+
+def test_an_article_may_have_at_most_a_hundred_categories(publication: MakePublication) -> None:
+    names = ", ".join(f"c{n}" for n in range(101))
+    articles, diagnostics = load(publication, {"content/a.md": article(categories=names)})
+    assert articles == []
+    assert diagnostics == [
+        "content/a.md:4: error: categories: 101 of them; an article may have at most 100, "
+        "each with its feeds"
+    ]
+    names = ", ".join(f"c{n}" for n in range(100))
+    articles, _ = load(publication, {"content/a.md": article(categories=names)})
+    assert len(articles[0].categories) == 100
+
+
+def test_a_slug_or_category_too_long_to_name_a_folder_is_an_error(
+    publication: MakePublication,
+) -> None:
+    long = "x" * 201
+    articles, diagnostics = load(
+        publication, {"content/a.md": article(slug=long), "content/b.md": article(categories=long)}
+    )
+    quoted = f'"{"x" * 59}…"'
+    assert articles == []
+    assert diagnostics == [
+        f"content/a.md:4: error: slug: {quoted} makes a slug of 201 characters, more than a "
+        "folder's name may have (200); give a shorter slug",
+        f"content/b.md:4: error: categories: {quoted} is too long to name its feeds' folder "
+        "(at most 200 letters and digits)",
+    ]
+
+
+def test_a_long_value_is_quoted_cut_in_a_message(publication: MakePublication) -> None:
+    # A value may be megabytes: a message quotes its beginning, on one short line.
+    articles, diagnostics = load(publication, {"content/a.md": article(date="y" * 1_000_000)})
+    assert articles == []
+    assert diagnostics == [
+        f'content/a.md:3: error: date: cannot read "{"y" * 59}…" as a date (use ISO 8601: '
+        "2025-08-18 or 2025-08-18T09:30:00+07:00)"
+    ]
+
+
 # --- the body ----------------------------------------------------------------
 
 

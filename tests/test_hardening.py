@@ -186,18 +186,59 @@ def test_yaml_aliases_that_expand_exponentially_are_refused_quickly(
     assert "content/a.md:14: error: categories: each category must be text, not a list" in problems
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        "> " * 5000 + "deep",
-        "\n".join(f"- item {n}" for n in range(100_000)),
-        "x" * 1_000_000,
-        "[" * 50_000 + "a" + "](b)" * 50_000,
-    ],
-    ids=["nested-quotes", "100k-list", "1MB-line", "nested-links"],
-)
+HOSTILE_BODIES = {
+    "nested-quotes": "> " * 250_000 + "deep",
+    "100k-list": "\n".join(f"- item {n}" for n in range(100_000)),
+    "1MB-line": "x" * 1_000_000,
+    "nested-links": "[" * 50_000 + "a" + "](b)" * 50_000,
+    "nested-emphasis": "*" * 250_000 + "a" + "*" * 250_000,
+    "nested-strong": "**" * 120_000 + "a" + "**" * 120_000,
+    "nested-lists": "- " * 250_000 + "deep",
+    "unclosed-divs": "<div>" * 100_000 + "deep",
+    "misnested-html": "<b><i><p>" * 50_000,
+    "table-columns": "x|" * 3000 + "\n" + "-|" * 3000 + "\n" + "x|\n" * 3000,
+    "links-to-articles": " ".join(f"[a](p{n}.md)" for n in range(50_000)),
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
 def test_hostile_markdown_renders_without_hanging(publication: MakePublication, body: str) -> None:
     root = publication({"content/a.md": article(body=body)})
     with at_most(60):
         report = build(root, NOW)
     assert report.published == 1
+    # Linear in what is written: no shape makes the page much larger than its text.
+    page = (root / "feeds/posts/a/index.html").stat().st_size
+    assert page < 20 * len(body) + 100_000
+
+
+def test_five_megabytes_of_every_hostile_shape_build_in_one_go(
+    publication: MakePublication,
+) -> None:
+    body = "\n\n".join(HOSTILE_BODIES.values())[:4_900_000]
+    root = publication({"content/a.md": article(body=body)})
+    with at_most(120):
+        report = build(root, NOW)
+    assert report.published == 1
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"title": "x" * 1_000_000},
+        {"title": "字" * 300_000},
+        {"title": " ".join(["word"] * 200_000)},
+        {"title": "T", "author": "y" * 1_000_000},
+        {"title": "T", "author": "[" + ", ".join(f"a{n}" for n in range(100_000)) + "]"},
+        {"title": "T", "summary": "z" * 1_000_000},
+    ],
+    ids=["title-without-spaces", "cjk-title", "title-of-words", "author", "authors", "summary"],
+)
+def test_a_front_matter_field_of_megabytes_builds_without_hanging(
+    publication: MakePublication, field: dict[str, str]
+) -> None:
+    fields = dict(field)
+    root = publication({"content/a.md": article(fields.pop("title"), **fields)})
+    with at_most(60):
+        report = build(root, NOW)
+    assert report.published == 1 and report.cards == 1

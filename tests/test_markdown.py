@@ -7,10 +7,15 @@ import html
 import re
 from collections.abc import Mapping
 from html.parser import HTMLParser
+from typing import Any
 
+import html5lib
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from conftest import SITE, MakePublication, article
+from conftest import REPO, SITE, MakePublication, article
+from syndicate import markdown
 from syndicate.config import load_config
 from syndicate.content import load_articles
 from syndicate.markdown import Rendered, render
@@ -465,3 +470,83 @@ def test_rendering_needs_no_links(publication: MakePublication) -> None:
     config = load_config(root)
     [post], _ = load_articles(config)
     assert urls(render(post, POST, SITE_URL).html) == [f"{POST}other.md"]
+
+
+# --- bounds on what a hostile body makes (linear in its size) -------------------------------
+
+#: Tags and text of every kind that nests, closes, or is closed without an end tag, with
+#: quoted ">" and "<" in attributes, comments and names HTML lowercases only in ASCII.
+SOUP = st.sampled_from(
+    [
+        *("<div>", "</div>", "<p>", "</p>", "<li>", "</li>", "<ul>", "</ul>", "<dd>", "<dt>"),
+        *("<b>", "</b>", "<i>", "</i>", "<a href=x>", "</a>", "<em>", "</em >", "<B>", "<U>"),
+        *("<table>", "</table>", "<tr>", "<td>", "</td>", "</tr>", "<caption>", "<tbody>"),
+        *("<blockquote>", "</blockquote>", "<select>", "<option>", "<template>", "<svg>"),
+        *("<span title='>'>", '<em title="<div>">', "<!-- <div> -->", "<br>", "<img src=x>"),
+        *("<div/>", "<p/>", "<\u212a>", "</k>", "<textarea>", "<script>", "text", "\n"),
+        *("<object>", "<button>", "<nobr>", "<font color=x>", "<b id=1>", "<b id=2>", "<h1>"),
+        *("<ruby>", "<rt>", "<pre>", "<form>", "<iframe>", "<image>", "<math>", "<mi>"),
+        *("<foreignObject>", "<desc>", "<annotation-xml encoding='text/html'>", "</svg>"),
+    ]
+)
+
+
+def depth(node: Any) -> int:
+    """How deep elements are nested in an html5lib tree."""
+    deepest, todo = 0, [(node, 0)]
+    while todo:
+        element, level = todo.pop()
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in element)
+    return deepest
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(SOUP, st.integers(1, 60)), max_size=30))
+def test_no_element_the_sanitiser_parses_is_nested_far_past_the_bound(
+    pieces: list[tuple[str, int]],
+) -> None:
+    # html5lib builds the tree as html5ever, the sanitiser's parser, does (HTML's own
+    # algorithm): what it is given is never much deeper than the bound.
+    soup = "".join(piece * times for piece, times in pieces)
+    bounded = markdown.bounded_depth(soup, limit=16)
+    assert depth(html5lib.parse(bounded, namespaceHTMLElements=False)) <= 2 * 16 + 8
+
+
+def test_hostile_nesting_is_cut_to_the_bound_and_keeps_its_text() -> None:
+    for body in ("> " * 10_000 + "deep", "<div>" * 10_000 + "deep", "*" * 9_999 + "deep"):
+        html = markdown.bounded_depth(markdown.to_html(body))
+        assert depth(html5lib.parse(html, namespaceHTMLElements=False)) <= markdown.MAX_DEPTH + 4
+        assert "deep" in html
+
+
+def test_the_example_articles_are_not_touched_by_the_bounds() -> None:
+    for path in sorted((REPO / "content").glob("*.md")):
+        body = path.read_text().split("---", 2)[2]
+        render_raw, options = markdown._comrak()
+        assert markdown.to_html(body) == markdown._ALIGN.sub(
+            r'<\1 style="text-align:\2">', render_raw(body, **options)
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    columns=st.integers(1, 3000),
+    rows=st.integers(0, 3000),
+    written=st.integers(0, 4),
+    tables=st.integers(1, 4),
+)
+def test_tables_never_add_more_empty_cells_than_the_bound(
+    columns: int, rows: int, written: int, tables: int
+) -> None:
+    # comrak fills each row up to the delimiter row's columns: a long delimiter row over
+    # short rows would make the output the square of the input.
+    table = "|a" * columns + "|\n" + "|-" * columns + "|\n" + ("|x" * written + "|\n") * rows
+    html = markdown.to_html("\n".join([table] * tables))
+    cells = html.count("<td")
+    assert cells <= markdown.MAX_ADDED_CELLS + written * rows * tables
+
+
+def test_an_ordinary_table_is_still_a_table() -> None:
+    html = markdown.to_html("| a | b |\n|---|:-:|\n| 1 | 2 |\n| 3 |\n")
+    assert html.count("<td") == 4 and "<table" in html

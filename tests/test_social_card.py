@@ -637,13 +637,16 @@ def test_a_line_laid_out_word_by_word_is_placed_as_its_clusters(bold: bool, size
 
 @pytest.mark.parametrize("size", [72, 60, 36])
 @pytest.mark.parametrize("limit", [1056, 700, 300, 120])
-def test_words_wrap_by_their_widths_as_lines_measured_whole_do(size: int, limit: int) -> None:
+@pytest.mark.parametrize("most", [1, 3, 1000])
+def test_words_wrap_by_their_widths_as_lines_measured_whole_do(
+    size: int, limit: int, most: int
+) -> None:
     typeset = cards._Typeset(font_chain(CardStyle(), bold=True), size)
     for title in TITLES:
         tokens = cards._tokens(title)
-        by_words = cards._wrap_words(tokens, typeset, limit)
+        by_words = cards._wrap_words(tokens, typeset, limit, most)
         if by_words is not None:
-            assert by_words == cards._wrap(tokens, cards._Fits(typeset, limit)), title
+            assert by_words == cards._wrap(tokens, cards._Fits(typeset, limit), most), title
 
 
 @given(st.text(alphabet=st.sampled_from("ab é,\u00a0\u200d\t-"), max_size=30))

@@ -183,7 +183,7 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
             result = datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(
-                f'cannot read "{text}" as a date (use ISO 8601: 2025-08-18 '
+                f"cannot read {quoted(text)} as a date (use ISO 8601: 2025-08-18 "
                 "or 2025-08-18T09:30:00+07:00)"
             ) from None
     else:
@@ -218,6 +218,21 @@ def parse_categories(value: object) -> tuple[str, ...]:
     return tuple(result)
 
 
+#: The longest slug, of an article or a category: it names a folder or a file (with an
+#: extension), and file systems allow 255 bytes for a name.
+MAX_SLUG = 200
+#: The most categories an article may have: each gets its own feeds.
+MAX_CATEGORIES = 100
+#: How much of a value a message quotes.
+_QUOTED = 60
+
+
+def quoted(text: str) -> str:
+    """*text* in double quotes for a message, cut with "…" when long (a value may be
+    megabytes)."""
+    return f'"{text}"' if len(text) <= _QUOTED else f'"{text[: _QUOTED - 1]}…"'
+
+
 #: Names Windows gives to devices: no file or folder may be called so (slugs are lowercase).
 DEVICE_NAMES = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])")
 
@@ -229,10 +244,17 @@ _PLAIN_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 def make_slug(raw: str) -> str:
     """A lowercase, URL-safe slug; raises ValueError for one that would leave its folder."""
     if "/" in raw or "\\" in raw or ".." in raw or "\x00" in raw:
-        raise ValueError(f'"{raw}" must not contain "/", "\\" or ".." (a slug names one folder)')
+        raise ValueError(
+            f'{quoted(raw)} must not contain "/", "\\" or ".." (a slug names one folder)'
+        )
     slug = raw if _PLAIN_SLUG.fullmatch(raw) else slugify(raw)
     if not slug:
-        raise ValueError(f'"{raw}" has no letters or digits to make an address from')
+        raise ValueError(f"{quoted(raw)} has no letters or digits to make an address from")
+    if len(slug) > MAX_SLUG:
+        raise ValueError(
+            f"{quoted(raw)} makes a slug of {len(slug):,} characters, more than a folder's "
+            f"name may have ({MAX_SLUG}); give a shorter slug"
+        )
     if DEVICE_NAMES.fullmatch(slug):
         raise ValueError(
             f'"{slug}" names a device on Windows, where its folder could not be checked out; '
@@ -275,7 +297,7 @@ def _describe(value: object) -> str:
         return "a mapping"
     if isinstance(value, int | float):
         return f"the number {value}"
-    return f'"{value}"'
+    return quoted(str(value))
 
 
 #: Characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE, U+FFFF):
@@ -502,9 +524,9 @@ def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | Non
     if parts.scheme in ("http", "https") and parts.netloc:
         return Image(value, kind, None), None
     if parts.scheme or parts.netloc or "\\" in value or "\x00" in value:
-        raise ValueError(f'"{value}" must be an http(s) URL or a path under the site')
+        raise ValueError(f"{quoted(value)} must be an http(s) URL or a path under the site")
     if ".." in segments or not segments:
-        raise ValueError(f'"{value}" must stay inside the site (no "..")')
+        raise ValueError(f'{quoted(value)} must stay inside the site (no "..")')
     relative = "/".join(segments)
     # The site's URL ends with "/", and quote() leaves no scheme, query or fragment in a
     # path: joining is adding.
@@ -614,9 +636,26 @@ def _read_article(
             fail(key, f"{key}: {problem}")
     if "categories" in data and "tags" in data:  # one list, duplicates across both dropped
         categories = parse_categories(list(categories))
+    if len(categories) > MAX_CATEGORIES:
+        fail(
+            "categories",
+            f"categories: {len(categories):,} of them; an article may have at most "
+            f"{MAX_CATEGORIES}, each with its feeds",
+        )
+        categories = ()
     for name in categories:
-        if not category_slug(name):
-            warn("categories", f'categories: "{name}" has no letters or digits; it gets no feed')
+        slug = category_slug(name)
+        if not slug:
+            warn(
+                "categories",
+                f"categories: {quoted(name)} has no letters or digits; it gets no feed",
+            )
+        elif len(slug) > MAX_SLUG:
+            fail(
+                "categories",
+                f"categories: {quoted(name)} is too long to name its feeds' folder "
+                f"(at most {MAX_SLUG} letters and digits)",
+            )
 
     summary: str | None = None
     for key in ("summary", "description"):
@@ -654,7 +693,7 @@ def _read_article(
             if not _URI.match(given_id):
                 fail(
                     "id",
-                    f'id: "{given_id}" must be an absolute URI, such as '
+                    f"id: {quoted(given_id)} must be an absolute URI, such as "
                     '"urn:uuid:…" or "tag:example.org,2025:my-post"',
                 )
         except ValueError as problem:

@@ -7,8 +7,14 @@ tables, code and images and drops scripts, frames, styles, event handlers and
 article's permalink, so the HTML works in a feed reader or an email.
 
 comrak is the Rust CommonMark and GFM parser behind crates.io and docs.rs: about 35 times
-faster than markdown-it-py, with the same HTML for ordinary articles, and linear on
-hostile input (a million nested ``>`` or ``*`` is rendered, not a crash).
+faster than markdown-it-py, with the same HTML for ordinary articles.
+
+Every step is linear in the body's size, hostile bodies included.  Two of them are not on
+their own, and are bounded here: comrak fills every row of a table up to the table's
+columns (a long delimiter row over many short rows made output the square of the input:
+:func:`bounded_tables`), and html5ever, the HTML parser inside nh3, walks the elements
+open around each tag (HTML nested without end made the sanitiser quadratic:
+:func:`bounded_depth`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import string
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,8 +46,9 @@ _SOURCE_POSITIONS = re.compile(_SOURCE)
 _ALIGN = re.compile(rf'<(t[hd]){_SOURCE} align="(left|center|right)">')
 #: A leading level-one heading.
 _FIRST_HEADING = re.compile(rf"<h1{_SOURCE}>([\s\S]*?)</h1>\n")
-#: A paragraph of the Markdown (not one inside a raw HTML block).
-_PARAGRAPH = re.compile(rf"<p{_SOURCE}>([\s\S]*?)</p>\n")
+#: Where a paragraph of the Markdown starts (not one inside a raw HTML block).
+_PARAGRAPH = re.compile(rf"<p{_SOURCE}>")
+_PARAGRAPH_END = "</p>\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +94,183 @@ def engine() -> str:
 
 
 def to_html(text: str) -> str:
-    """CommonMark with GFM tables and strikethrough, raw HTML kept: not yet safe."""
+    """CommonMark with GFM tables and strikethrough, raw HTML kept: not yet safe, but
+    bounded (see :func:`bounded_tables` and :func:`bounded_depth`)."""
     render, options = _comrak()
-    html: str = render(text, **options)
+    html: str = bounded_depth(render(bounded_tables(text), **options))
     if " align=" not in html:  # no table cell aligned (most articles): no need to look
         return html
     return _ALIGN.sub(r'<\1 style="text-align:\2">', html)
+
+
+# --- bounds on what a hostile body can make ------------------------------------------------
+
+#: The most empty cells comrak may add to the rows of an article's tables (a row shorter
+#: than its table is filled up with empty cells).  An ordinary table adds a few.
+MAX_ADDED_CELLS = 200_000
+#: A line that may be a table's delimiter row (``|---|:--:|``), inside quotes or lists.
+_DELIMITER_ROW = re.compile(
+    r"^[ \t>]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$", re.MULTILINE
+)
+_CELL = re.compile(r"-+")
+#: A blank line, which ends a table (in a quote, a line of nothing but ">").
+_BLANK_LINE = re.compile(r"\n[ \t>]*(?:\n|\Z)")
+
+
+def bounded_tables(text: str) -> str:
+    """*text* with no table that would make comrak add more than :data:`MAX_ADDED_CELLS`
+    empty cells in all: from the table where they would run over, a delimiter row is
+    written ``|\\-|...``, which is no delimiter row, and its table stays text.
+
+    comrak gives every row of a table as many cells as the delimiter row has columns: a
+    delimiter row of 100,000 columns over 100,000 rows of two characters would be ten
+    billion cells.  Each table's rows are counted up to the next blank line (where a table
+    ends at the latest), and what a row lacks is counted from its ``|`` (a cell needs
+    one): the count is never below what comrak adds, and the cells an article writes out
+    cost their own bytes."""
+    if "|" not in text or "-" not in text:  # no table (most articles)
+        return text
+    added = 0
+    cuts: list[int] = []
+    # From the end of the last row looked at to the next blank line: its line breaks and
+    # "|", kept up to date as the rows of one stretch are met (each counted once).
+    seen = stretch_end = lines = bars = 0
+    for row in _DELIMITER_ROW.finditer(text):
+        if row.end() >= stretch_end:
+            blank = _BLANK_LINE.search(text, row.end())
+            stretch_end = len(text) if blank is None else blank.start()
+            lines = text.count("\n", row.end(), stretch_end)
+            bars = text.count("|", row.end(), stretch_end)
+        else:
+            lines -= text.count("\n", seen, row.end())
+            bars -= text.count("|", seen, row.end())
+        seen = row.end()
+        lacking = len(_CELL.findall(row.group())) * lines - bars
+        if lacking <= 0:
+            continue
+        if added + lacking > MAX_ADDED_CELLS:
+            cuts.append(text.index("-", row.start()))
+        else:
+            added += lacking
+    if not cuts:
+        return text
+    pieces = []
+    start = 0
+    for cut in cuts:
+        pieces += [text[start:cut], "\\"]
+        start = cut
+    pieces.append(text[start:])
+    return "".join(pieces)
+
+
+#: How deep elements may be nested in the HTML the sanitiser parses.  html5ever walks the
+#: open elements for many of the tags it reads, so HTML nested without end (a million
+#: ``>``, or ``<div>`` never closed) made sanitising quadratic.  A browser flattens deeply
+#: nested HTML itself (Blink below 512 elements); no article needs this many.
+MAX_DEPTH = 128
+#: Elements that have no end tag.
+_VOID = frozenset(
+    {
+        *("area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr"),
+        *("image", "img", "input", "keygen", "link", "meta", "param", "source", "track", "wbr"),
+    }
+)
+#: What a start tag closes when it is the current element, as HTML's parser does:
+#: ``<li>a<li>b`` is two items, not one inside the other.
+_CLOSES = {
+    "p": {"p"},
+    "li": {"li"},
+    "dt": {"dt", "dd"},
+    "dd": {"dt", "dd"},
+    "option": {"option"},
+    "optgroup": {"option", "optgroup"},
+    "td": {"td", "th"},
+    "th": {"td", "th"},
+    "tr": {"td", "th", "tr"},
+    **{name: {"td", "th", "tr", "thead", "tbody", "tfoot"} for name in ("thead", "tbody", "tfoot")},
+}
+#: Elements whose end tag may be left out: an end tag closes the element it names
+#: through them (``</ul>`` after an unclosed ``<li>``).
+_IMPLIED = frozenset(
+    {
+        *("p", "li", "dt", "dd", "option", "optgroup", "td", "th", "tr", "thead", "tbody"),
+        *("tfoot", "caption", "colgroup", "rb", "rp", "rt", "rtc"),
+    }
+)
+#: Elements whose content is not HTML's: SVG and MathML.
+_FOREIGN = frozenset({"svg", "math"})
+#: How many unclosed elements an end tag closes through, at most.
+_IMPLIED_RUN = 8
+#: A tag, to its first ">" (one in a quoted attribute ends it early here: the rest is
+#: counted as text, or as tags the parser does not see, never the reverse).
+_TAG = re.compile(r"<(/?)([A-Za-z][^\t\n\f\r />]*)[^>]*>")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def bounded_depth(html: str, limit: int = MAX_DEPTH) -> str:
+    """*html* with no element nested more than *limit* deep: a start tag deeper than that
+    is left out, with the end tag that closes it, and what it held stays where it is.
+
+    Elements are counted as HTML's parser opens them, but for what it closes without an
+    end tag beyond the cases of :data:`_CLOSES` and :data:`_IMPLIED`: the count may be
+    above the parser's depth, never far below it, whatever the HTML.  Each tag is looked
+    at once, so this is linear too."""
+    if html.count("<") <= limit:  # too few tags to be that deep (most articles)
+        return html
+    stack: list[str] = []
+    dropped: dict[str, int] = {}
+    pieces: list[str] = []
+    copied = 0  # where the HTML not yet copied to pieces starts
+    # Inside <svg> or <math> every start tag opens an element (none is void, none closes
+    # another): they are counted as such while one of those is open.
+    foreign: list[int] = []  # where each open <svg> and <math> is in the stack
+    # Up to the last ">": a tag without its ">" runs to the end, where the parser makes
+    # nothing of it, and a search for one from each "<" after it would be quadratic.
+    for tag in _TAG.finditer(html, 0, html.rfind(">") + 1):
+        closing, name = tag.groups()
+        if not name.islower():
+            name = name.translate(_ASCII_LOWER)
+        if closing:
+            if dropped.get(name):
+                dropped[name] -= 1
+            else:
+                if stack and stack[-1] == name:
+                    stack.pop()
+                else:
+                    _close(stack, name)
+                while foreign and foreign[-1] >= len(stack):
+                    foreign.pop()
+                continue
+        elif not foreign and name in _VOID:
+            continue
+        else:
+            closes = None if foreign else _CLOSES.get(name)
+            while closes and stack and stack[-1] in closes:
+                stack.pop()
+            if len(stack) < limit:
+                if name in _FOREIGN:
+                    foreign.append(len(stack))
+                stack.append(name)
+                continue
+            dropped[name] = dropped.get(name, 0) + 1
+        pieces.append(html[copied : tag.start()])
+        copied = tag.end()
+    if not pieces:
+        return html
+    pieces.append(html[copied:])
+    return "".join(pieces)
+
+
+def _close(stack: list[str], name: str) -> None:
+    """An end tag for *name*: it closes *name* when that is the current element, or lies
+    below a few elements whose end tags may be left out."""
+    for depth in range(1, min(len(stack), _IMPLIED_RUN) + 1):
+        current = stack[-depth]
+        if current == name:
+            del stack[-depth:]
+            return
+        if current not in _IMPLIED:
+            return
 
 
 @lru_cache(maxsize=1)
@@ -132,21 +311,43 @@ def _first_paragraph(html: str) -> str:
     It goes through the sanitiser with no tags allowed, so inline HTML is
     dropped the way the HTML body drops it (a ``<script>``'s text included).
     """
-    for paragraph in _PARAGRAPH.finditer(html):
-        text = _text(paragraph.group(1))
+    position = 0
+    while (paragraph := _PARAGRAPH.search(html, position)) is not None:
+        # Its end found once, by a plain search: a regular expression that looked for the
+        # end from each start would go over the rest of the HTML each time.
+        end = html.find(_PARAGRAPH_END, paragraph.end())
+        if end < 0:
+            return ""
+        text = _text(html[paragraph.end() : end])
         if text.strip():
             return text
+        position = end + len(_PARAGRAPH_END)
     return ""
 
 
+#: A relative path that :func:`urllib.parse.urljoin` only appends to the folder of the
+#: page: names of letters, digits and ``_~%-`` with single dots inside, and no empty,
+#: "." or ".." segment, query or fragment.
+_PLAIN_PATH = re.compile(
+    r"(?:[A-Za-z0-9_~%-]+(?:\.[A-Za-z0-9_~%-]+)*/)*[A-Za-z0-9_~%-]+(?:\.[A-Za-z0-9_~%-]+)*"
+)
+
+
 class _Links:
-    """Turns a relative link or image into an absolute URL."""
+    """Turns a relative link or image into an absolute URL.
+
+    Each distinct value is resolved once, and each folder a link to a ``.md`` file goes
+    through is looked up on disk once: a body may hold a hundred thousand links."""
 
     def __init__(self, article: Article, url: str, site_url: str, links: Mapping[Path, str]):
-        self.folder = article.source.parent
+        self.folder = str(article.source.parent)
         self.url = url
         self.site_url = site_url
         self.links = links
+        #: What urljoin puts before a plain relative path (see :data:`_PLAIN_PATH`).
+        self.beside = urljoin(url, "x")[:-1]
+        self.done: dict[str, str | None] = {}
+        self.real_folders: dict[str, str] = {}
 
     def __call__(self, tag: str, attribute: str, value: str) -> str | None:
         if attribute == "class":
@@ -156,23 +357,41 @@ class _Links:
         if value.startswith(("https://", "http://")):  # most links: nothing to change
             return value
         try:
-            return self._resolved(value)
+            return self.done[value]
+        except KeyError:
+            pass
+        try:
+            resolved = self._resolved(value)
         except ValueError:  # not a URL ("//[", an unclosed IPv6 address): dropped
-            return None
+            resolved = None
+        self.done[value] = resolved
+        return resolved
 
     def _resolved(self, value: str) -> str | None:
+        plain = _PLAIN_PATH.fullmatch(value) is not None
+        if plain and not value.endswith(".md"):
+            return self.beside + value
         parts = urlsplit(value)
         if parts.scheme:
             return value if parts.scheme.lower() in URL_SCHEMES else None
         if parts.netloc:  # protocol-relative: //host/path
             return "https:" + value
         if parts.path.endswith(".md"):
-            target = self.links.get((self.folder / unquote(parts.path)).resolve())
+            target = self.links.get(self._real(unquote(parts.path)))
             if target is not None:
                 return target + (f"#{parts.fragment}" if parts.fragment else "")
         if parts.path.startswith("/"):
             return urljoin(self.site_url, value.lstrip("/"))
-        return urljoin(self.url, value)
+        return self.beside + value if plain else urljoin(self.url, value)
+
+    def _real(self, path: str) -> Path:
+        """``(folder / path).resolve()``, with each folder on the way resolved once."""
+        folder, name = os.path.split(os.path.join(self.folder, path))
+        real = self.real_folders.get(folder)
+        if real is None:
+            real = self.real_folders[folder] = os.path.realpath(folder)
+        found = os.path.join(real, name)
+        return Path(os.path.realpath(found) if os.path.islink(found) else found)
 
 
 def render(

@@ -89,7 +89,7 @@ SIZE = (1200, 630)
 
 #: The revision of how a card is drawn and encoded, part of :func:`card_key`: raising it
 #: renders again the cards an earlier renderer left in the output folder.
-RENDERER = 3
+RENDERER = 4
 
 #: Fonts looked for on the machine, in order, for the scripts the shipped fonts lack (CJK).
 #: Only the first one found is used.
@@ -110,6 +110,11 @@ SYSTEM_FALLBACKS: tuple[Path, ...] = tuple(
 )
 
 ELLIPSIS = "…"
+#: The most characters of a title, and of the author, that a card lays out: more than
+#: fit its lines at the smallest size.  A longer one is cut there with "…" first, so that
+#: a title of megabytes costs no more than one that fills the card.
+MAX_TITLE = 1000
+MAX_META = 300
 # Closing punctuation that must not begin a line of CJK text.
 _NO_LINE_START = frozenset("、。，．・：；！？）」』】〉》〕］｝ー々")
 
@@ -689,11 +694,12 @@ class _Typeset:
         # less than a pixel from the leftmost (rightmost) can be it wherever the word starts.
         lefts = [pen + left for pen, _, left, _ in glyphs]
         rights = [pen + left + coverage.width for pen, coverage, left, _ in glyphs]
+        leftmost, rightmost = min(lefts), max(rights)
         return _Word(
             end,
             tuple(glyphs),
-            tuple(glyphs[i] for i, x in enumerate(lefts) if x < min(lefts) + 1),
-            tuple(glyphs[i] for i, x in enumerate(rights) if x > max(rights) - 1),
+            tuple(glyphs[i] for i, x in enumerate(lefts) if x < leftmost + 1),
+            tuple(glyphs[i] for i, x in enumerate(rights) if x > rightmost - 1),
             min(top for _, _, _, top in glyphs),
             max(top + coverage.height for _, coverage, _, top in glyphs),
         )
@@ -934,10 +940,14 @@ class _Fits:
         return self.typeset.width(text) <= self.limit
 
 
-def _wrap(tokens: Sequence[_Token], fits: _Fits) -> list[list[_Token]]:
+def _wrap(tokens: Sequence[_Token], fits: _Fits, most: int) -> list[list[_Token]]:
+    """*tokens* in lines that fit; no more than *most* + 1 of them, which is enough to
+    tell that they do not fit in *most*."""
     lines: list[list[_Token]] = []
     line: list[_Token] = []
     for token in tokens:
+        if len(lines) > most:
+            return lines
         if line and fits(_join([*line, token])):
             line.append(token)
             continue
@@ -956,20 +966,23 @@ def _wrap(tokens: Sequence[_Token], fits: _Fits) -> list[list[_Token]]:
 
 
 def _wrap_words(
-    tokens: Sequence[_Token], typeset: _Typeset, limit: int
+    tokens: Sequence[_Token], typeset: _Typeset, limit: int, most: int
 ) -> list[list[_Token]] | None:
     """What :func:`_wrap` gives for words that :meth:`_Typeset.word` lays out alone, one
     space apart, from their widths: a line is as wide as its words and spaces (what
-    :meth:`_Typeset.length` measures, added in the same order).  None for other text, or
-    a word wider than a line."""
-    words = [typeset.word(token.text) for token in tokens]
-    if any(word is None for word in words) or not all(t.space_before for t in tokens[1:]):
+    :meth:`_Typeset.length` measures, added in the same order), no more than *most* + 1
+    of them.  None for other text, or a word wider than a line."""
+    if not all(t.space_before for t in tokens[1:]):
         return None
     space = typeset.length(_Run(0, " "))
     lines: list[list[_Token]] = []
     start, width = 0, 0.0
-    for index, word in enumerate(words):
-        assert word is not None
+    for index, token in enumerate(tokens):
+        word = typeset.word(token.text)
+        if word is None:
+            return None
+        if len(lines) > most:
+            return lines
         if index > start:
             if width + word.width + space * (index - start) <= limit:
                 width += word.width
@@ -1004,6 +1017,11 @@ class _Title(NamedTuple):
     box: tuple[int, int, int, int]
 
 
+#: How many lines past the title area's capacity are laid out before a size is given up:
+#: ink above the lines' ascent (stacked marks) may let one more line fit.
+_SPARE_LINES = 2
+
+
 def _fit_title(
     text: str, chain: Sequence[Path], area: tuple[int, int, int, int], frame: _Frame
 ) -> _Title:
@@ -1016,12 +1034,18 @@ def _fit_title(
     while True:
         typeset = _typeset(tuple(chain), size)
         fits = _Fits(typeset, right - left)
-        wrapped = _wrap_words(tokens, typeset, right - left) or _wrap(tokens, fits)
-        lines = [_join(line) for line in wrapped]
         smallest = size - frame.title_step < frame.title_min
         step = round(size * frame.line_height)
         room = bottom - top - typeset.ascent - typeset.descent
         capacity = max(1, room // step + 1)
+        # Lines well past what the area holds are not laid out: a title that has them does
+        # not fit (a long one would cost its whole length at every size).
+        most = capacity + _SPARE_LINES
+        wrapped = _wrap_words(tokens, typeset, right - left, most) or _wrap(tokens, fits, most)
+        if len(wrapped) > most and not smallest:
+            size -= frame.title_step
+            continue
+        lines = [_join(line) for line in wrapped]
         if smallest and len(lines) > capacity:
             lines = [*lines[: capacity - 1], _truncate(wrapped[capacity - 1], fits)]
         while True:
@@ -1045,6 +1069,11 @@ def _fit_title(
         if inside or smallest:
             return _Title(size, tuple(lines), tuple(baselines), box if inside else area)
         size -= frame.title_step
+
+
+def _clip(text: str, limit: int) -> str:
+    """*text*, or its first *limit* characters and "…"."""
+    return text if len(text) <= limit else text[:limit].rstrip() + ELLIPSIS
 
 
 def _one_line(typeset: _Typeset, text: str, width: int) -> str:
@@ -1475,7 +1504,10 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
     inks: list[_Ink] = []
     # Footer: author and date.
     meta = _typeset(text_chain, frame.meta_size)
-    parts = [text(card.author, text_chain, "author"), text(card.date, text_chain, "date")]
+    parts = [
+        text(_clip(card.author, MAX_META), text_chain, "author"),
+        text(_clip(card.date, MAX_META), text_chain, "date"),
+    ]
     meta_line = _one_line(meta, " · ".join(part for part in parts if part), width - 2 * m)
     area = _title_area(frame)
     if meta_line:
@@ -1484,7 +1516,9 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
         inks += _text_inks(meta, [(meta_line, baseline)], below, META, scanlines, (m, width - m))
 
     # The title, between them.
-    title = _fit_title(text(card.title, title_chain, "title"), title_chain, area, frame)
+    title = _fit_title(
+        text(_clip(card.title, MAX_TITLE), title_chain, "title"), title_chain, area, frame
+    )
     typeset = _typeset(title_chain, title.size)
     lines = list(zip(title.lines, title.baselines, strict=True))
     inks += _text_inks(typeset, lines, area, FOREGROUND, scanlines)
