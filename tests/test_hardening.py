@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import NOW, SITE, MakePublication, article
 from leaks import SECRET, SMTP_PASSWORD
 from syndicate import pipeline
 from syndicate.cli import main
+from syndicate.config import load_config
+from syndicate.content import MAX_ALIAS_CHARACTERS, MAX_ALIAS_VALUES, read_article
 from syndicate.delivery.journal import publication_lock
+from syndicate.errors import ContentError
 from syndicate.pipeline import build, check
 
 
@@ -167,23 +172,99 @@ def at_most(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-LAUGHS = "\n".join(
-    ["---", "title: Laughs", "date: 2025-01-01", 'a: &a ["lol","lol","lol","lol","lol"]']
-    + [
-        f"{chr(98 + n)}: &{chr(98 + n)} [*{chr(97 + n)},*{chr(97 + n)},*{chr(97 + n)}]"
+def chain(key: str, fan_out: int = 9, levels: int = 6, text: str = "lol") -> str:
+    """A front matter whose *key* holds YAML aliases, each level repeating the last
+    *fan_out* times (a "billion laughs"), all on the key's own line (4)."""
+    anchors = [f'&a0 ["{text}", "{text}", "{text}", "{text}", "{text}"]']
+    anchors += [f"&a{n} [{', '.join([f'*a{n - 1}'] * fan_out)}]" for n in range(1, levels + 1)]
+    return "\n".join(["---", "title: T", "date: 2025-01-01", f"{key}: [{', '.join(anchors)}]"])
+
+
+def front_matter(*lines: str) -> str:
+    return "\n".join(["---", "title: T", "date: 2025-01-01", *lines, "---", "Body", ""])
+
+
+TOO_MANY = (
+    "YAML aliases repeat more than 10,000 values or 1,000,000 characters; write the values out"
+)
+MERGES = front_matter(
+    "a: &a {x0: 1, x1: 2, x2: 3, x3: 4}",
+    *(
+        f"{chr(98 + n)}: &{chr(98 + n)} {{<<: [*{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}]}}"
         for n in range(9)
-    ]
-    + ["categories: *j", "---", "Body"]
+    ),
 )
 
 
-def test_yaml_aliases_that_expand_exponentially_are_refused_quickly(
-    publication: MakePublication,
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (chain("categories") + "\n---\nBody\n", f"4: error: categories: {TOO_MANY}"),
+        (chain("summary") + "\n---\nBody\n", f"4: error: summary: {TOO_MANY}"),
+        (chain("authors") + "\n---\nBody\n", f"4: error: authors: {TOO_MANY}"),
+        (chain("notes") + "\n---\nBody\n", f"4: error: notes: {TOO_MANY}"),
+        (chain("notes", 3, 2, "x" * 200_000) + "\n---\nBody\n", f"4: error: notes: {TOO_MANY}"),
+        (MERGES, f"10: error: g: {TOO_MANY}"),
+        (
+            front_matter("notes: &a [1, *a]"),
+            "4: error: notes: a YAML alias is used inside its own anchor",
+        ),
+    ],
+    ids=["known-key", "summary", "authors", "unknown-key", "long-text", "merge-keys", "recursive"],
+)
+def test_yaml_aliases_cannot_expand_past_a_fixed_size_for_check_or_build(
+    publication: MakePublication, text: str, problem: str
 ) -> None:
-    root = publication({"content/a.md": LAUGHS})
+    root = publication({"content/a.md": text})
     with at_most(20):
-        problems = [d.format(relative_to=root) for d in check(root, NOW).diagnostics]
-    assert "content/a.md:14: error: categories: each category must be text, not a list" in problems
+        checked = [d.format(relative_to=root) for d in check(root, NOW).diagnostics]
+        with pytest.raises(ContentError) as refused:
+            build(root, NOW)
+    built = [d.format(relative_to=root) for d in refused.value.diagnostics]
+    assert checked == built == [f"content/a.md:{problem}"]
+    assert not (root / "feeds").exists()
+
+
+def test_a_yaml_alias_used_a_few_times_is_fine(publication: MakePublication) -> None:
+    text = front_matter("author: &who Ana", "reviewer: *who", "tags: &t [a, b]", "topics: *t")
+    root = publication({"content/a.md": text})
+    assert check(root, NOW).published == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    count=st.integers(1, 20),
+    length=st.integers(0, 3000),
+    fan_out=st.integers(1, 12),
+    levels=st.integers(0, 7),
+)
+def test_a_front_matter_is_refused_exactly_when_its_aliases_repeat_past_the_bound(
+    count: int, length: int, fan_out: int, levels: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A model of what the aliases add: the nodes and text reached again through them.
+    values, characters = 1 + count, count * length  # the first anchor: a list of texts
+    added_values = added_characters = 0
+    expanded = [(values, characters)]
+    for _ in range(levels):
+        values, characters = 1 + fan_out * values, fan_out * characters
+        expanded.append((values, characters))
+        added_values += values - 1
+        added_characters += characters
+    written = ", ".join([f'"{"x" * length}"'] * count)
+    anchors = [f"&a0 [{written}]"]
+    anchors += [f"&a{n} [{', '.join([f'*a{n - 1}'] * fan_out)}]" for n in range(1, levels + 1)]
+    root = tmp_path_factory.mktemp("pub")
+    (root / "content").mkdir()
+    (root / "syndicate.toml").write_text(SITE)
+    (root / "content/a.md").write_text(front_matter(f"notes: [{', '.join(anchors)}]"))
+    with at_most(20):
+        found, problems = read_article(root / "content/a.md", load_config(root))
+    refused = added_values > MAX_ALIAS_VALUES or added_characters > MAX_ALIAS_CHARACTERS
+    assert (found is None) == refused
+    if refused:
+        assert [d.format(relative_to=root) for d in problems] == [
+            f"content/a.md:4: error: notes: {TOO_MANY}"
+        ]
 
 
 HOSTILE_BODIES = {

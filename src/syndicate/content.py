@@ -427,6 +427,7 @@ def _split(text: str) -> _FrontMatter:
         node = loader.get_single_node()
         if node is None:  # an empty block, or only comments
             return _FrontMatter({}, {}, body, body_line, ())
+        _check_aliases(node, raw, offset)
         if not isinstance(node, yaml.MappingNode):
             value = loader.construct_document(node)
             if value is None:  # "~" or "null": nothing, like an empty block
@@ -452,6 +453,94 @@ def _split(text: str) -> _FrontMatter:
         raise _Problem(offset + 1, f"front matter is not valid YAML: {error}") from None
     finally:
         loader.dispose()
+
+
+#: How much YAML's aliases (``*name``, and ``<<`` merges) may add to a front matter, in
+#: values and in characters of text, beyond what it writes out.  Each alias repeats what
+#: its anchor holds, so nine lines of them can stand for a billion values, which would
+#: cost their full size in every later step (the build cache's JSON among them).
+MAX_ALIAS_VALUES = 10_000
+MAX_ALIAS_CHARACTERS = 1_000_000
+
+
+def _check_aliases(node: Any, raw: str, offset: int) -> None:
+    """A :class:`_Problem` at the first key of the front matter *node* past which its
+    aliases add more than :data:`MAX_ALIAS_VALUES` values or
+    :data:`MAX_ALIAS_CHARACTERS` characters, or that holds an alias to itself.  Each
+    node is looked at once, whatever the aliases would expand to."""
+    yaml = _yaml()[0]
+    sizes = _Sizes(yaml)
+    pairs = node.value if isinstance(node, yaml.MappingNode) else [(None, node)]
+    for key, value in pairs:
+        mark = (key or value).start_mark
+        line = offset + _line(raw, mark)
+        name = f"{key.value}: " if isinstance(key, yaml.ScalarNode) else ""
+        try:
+            for part in (key, value):
+                if part is not None:
+                    sizes.add(part)
+        except _Recursive:
+            raise _Problem(line, f"{name}a YAML alias is used inside its own anchor") from None
+        if sizes.added_values > MAX_ALIAS_VALUES or sizes.added_characters > MAX_ALIAS_CHARACTERS:
+            raise _Problem(
+                line,
+                f"{name}YAML aliases repeat more than {MAX_ALIAS_VALUES:,} values or "
+                f"{MAX_ALIAS_CHARACTERS:,} characters; write the values out",
+            )
+
+
+class _Recursive(Exception):
+    """A YAML node that holds itself through an alias."""
+
+
+class _Sizes:
+    """The values and characters of YAML nodes with their aliases expanded, and how many
+    more than the nodes themselves hold that is, over the nodes added so far."""
+
+    #: The most a size is counted up to: the sizes stay small numbers.
+    CAP = 1 << 40
+
+    def __init__(self, yaml: Any) -> None:
+        self.scalar, self.mapping = yaml.ScalarNode, yaml.MappingNode
+        #: Each node met, by id: its values and characters, aliases expanded.
+        self.known: dict[int, tuple[int, int]] = {}
+        self.added_values = 0
+        self.added_characters = 0
+
+    def add(self, root: Any) -> None:
+        """Count *root*: what its aliases repeat, and every node reached again through it."""
+        known = self.known
+        values = characters = 0  # of the nodes met here for the first time
+        path: set[int] = set()  # the nodes entered and not yet left (all above this one)
+        stack = [(root, False)]
+        while stack:
+            node, leaving = stack.pop()
+            key = id(node)
+            if leaving:
+                path.discard(key)
+                children = self._children(node)
+                own = len(node.value) if isinstance(node, self.scalar) else 0
+                known[key] = (
+                    min(1 + sum(known[id(child)][0] for child in children), self.CAP),
+                    min(own + sum(known[id(child)][1] for child in children), self.CAP),
+                )
+                values, characters = values + 1, characters + own
+            elif key in path:
+                raise _Recursive
+            elif key not in known:
+                path.add(key)
+                stack.append((node, True))
+                stack.extend((child, False) for child in self._children(node))
+        expanded_values, expanded_characters = known[id(root)]
+        self.added_values += expanded_values - values
+        self.added_characters += expanded_characters - characters
+
+    def _children(self, node: Any) -> list[Any]:
+        if isinstance(node, self.scalar):
+            return []
+        if isinstance(node, self.mapping):
+            return [part for pair in node.value for part in pair]
+        return list(node.value)
 
 
 def _line(raw: str, mark: Any) -> int:
