@@ -25,40 +25,40 @@ from syndicate.errors import ContentError
 from syndicate.pipeline import build, check
 
 
-def test_an_article_linked_from_outside_the_publication_is_refused(
+def test_an_article_linked_from_outside_the_content_folder_is_refused(
     publication: MakePublication, tmp_path: Path
 ) -> None:
     secret = tmp_path / "secret.md"
     secret.write_text(article("Secret", body="The private notes."))
-    root = publication({"content/a.md": article()})
+    root = publication({"content/a.md": article(), "drafts/notes.md": article("Notes")})
     (root / "content/leak.md").symlink_to(secret)
     (root / "content/folder").symlink_to(tmp_path, target_is_directory=True)
+    # Inside the publication, but not an article: a draft kept elsewhere, git-ignored.
+    (root / "content/notes.md").symlink_to(root / "drafts/notes.md")
     problems = [d.format(relative_to=root) for d in check(root, NOW).diagnostics]
     assert problems == [
-        "content/folder: error: a symbolic link to outside the publication; copy the file in",
-        "content/leak.md: error: a symbolic link to outside the publication; copy the file in",
+        f"content/{name}: error: a symbolic link to outside the content folder; copy the file in"
+        for name in ("folder", "leak.md", "notes.md")
     ]
 
 
-def test_a_link_inside_the_publication_is_fine(publication: MakePublication) -> None:
-    root = publication({"content/a.md": article(), "drafts/b.md": article("B")})
-    (root / "content/b.md").symlink_to(root / "drafts/b.md")
+def test_a_link_inside_the_content_folder_is_fine(publication: MakePublication) -> None:
+    root = publication({"content/a.md": article(), "content/_drafts/b.md": article("B")})
+    (root / "content/b.md").symlink_to(root / "content/_drafts/b.md")
     assert check(root, NOW).published == 2
 
 
 def test_a_markdown_link_through_a_symbolic_link_reaches_the_article(
     publication: MakePublication,
 ) -> None:
-    # b.md is a link to drafts/b.md: a link to either file is a link to the article.
+    # b.md is a link to _drafts/b.md: a link to either file is a link to the article.
     root = publication(
         {
-            "content/a.md": article(
-                "A", "2025-01-02", body="See [b](b.md) and [b](../drafts/b.md)."
-            ),
-            "drafts/b.md": article("B", "2025-01-01", slug="bee"),
+            "content/a.md": article("A", "2025-01-02", body="See [b](b.md) and [b](_drafts/b.md)."),
+            "content/_drafts/b.md": article("B", "2025-01-01", slug="bee"),
         }
     )
-    (root / "content/b.md").symlink_to(root / "drafts/b.md")
+    (root / "content/b.md").symlink_to(root / "content/_drafts/b.md")
     build(root, NOW)
     items = json.loads((root / "feeds/feed.json").read_bytes())["items"]
     a = next(item for item in items if item["title"] == "A")
@@ -88,7 +88,7 @@ def test_a_static_file_linked_from_outside_is_refused(
     (root / "static/passwd").symlink_to(tmp_path / "passwd")
     result = CliRunner().invoke(main, ["-C", str(root), "build"])
     assert result.exit_code == 1
-    assert "passwd: error: a symbolic link to outside the publication" in result.output
+    assert "passwd: error: a symbolic link to outside the static folder" in result.output
     assert not (root / "feeds").exists()
 
 

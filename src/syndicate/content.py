@@ -30,6 +30,7 @@ from .cache import BuildCache, Encoded, digest, encoded, portable, source_name
 from .config import Config
 from .errors import Diagnostic, Severity
 from .output import json_string
+from .static import leads_inside, leaving_links, static_source
 from .workers import SharedWork
 
 #: Front-matter keys syndicate reads; any other key is kept in ``Article.extra``.
@@ -622,12 +623,15 @@ def _resolve_image(raw: object, config: Config) -> tuple[Image | None, str | Non
     url = config.site.url + quote(relative)
     if parts.query:
         url += f"?{parts.query}"
-    local = os.path.join(config.site.static, *segments)
     try:
-        size = os.stat(local).st_size
-    except OSError:
-        where = source_name(local, config.root)
-        return Image(url, kind, None), f'image: "{value}" is not in the static folder ({where})'
+        found = static_source(config.site.static, segments)
+    except ValueError as problem:
+        raise ValueError(f"{quoted(value)}: {problem}") from None
+    if found is None:
+        where = source_name(os.path.join(config.site.static, *segments), config.root)
+        missing = f"image: {quoted(value)} is not in the static folder ({where})"
+        return Image(url, kind, None), missing
+    local, size = found
     return Image(url, kind, size, Path(local)), None
 
 
@@ -851,21 +855,6 @@ def article_paths(content_dir: Path, root: Path) -> Iterator[tuple[str, bool, st
         folders.extend(reversed(below))
 
 
-def outside_links(folder: Path, root: Path) -> Iterator[Diagnostic]:
-    """An error for each symbolic link below *folder* that leads outside *root*: an
-    article or a static file must not pull in ``/etc/passwd`` or another repository."""
-    inside = root.resolve()
-    for parent, _, _ in os.walk(folder):
-        with os.scandir(parent) as entries:  # the type of each entry comes with the listing
-            links = sorted(e.name for e in entries if e.is_symlink())
-        for name in links:
-            path = Path(parent, name)
-            if not path.resolve().is_relative_to(inside):
-                yield Diagnostic.error(
-                    path, 0, "a symbolic link to outside the publication; copy the file in"
-                )
-
-
 def load_articles(
     config: Config,
     cache: BuildCache | None = None,
@@ -885,11 +874,10 @@ def load_articles(
     if not config.content.dir.is_dir():
         where = config.content.dir
         return [], [Diagnostic.error(where, 0, "the content folder does not exist")]
-    root = config.root.resolve()
     listed = [
         (text, name)
         for text, link, name in article_paths(config.content.dir, config.root)
-        if not link or Path(text).resolve().is_relative_to(root)
+        if not link or leads_inside(text, config.content.dir)
     ]
     results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(listed)
     settings = ""
@@ -930,9 +918,9 @@ def load_articles(
     # Each result is taken as it comes, in no set order; this process reads its share.
     with SharedWork(read, [listed[i][0] for i in missing]) as parsed:
         # Before this process reads, while the helpers do: the links that lead out of the
-        # publication, the path objects of the files to parse (30 ms for 10,000), and what
+        # content folder, the path objects of the files to parse (30 ms for 10,000), and what
         # the caller prepares.
-        diagnostics.extend(outside_links(config.content.dir, config.root))
+        diagnostics.extend(leaving_links(config.content.dir, "the content folder"))
         paths = [Path(listed[index][0]) for index in missing]
         if meanwhile is not None:
             meanwhile()

@@ -32,7 +32,7 @@ from .cache import (
     source_name,
 )
 from .config import Config, load_config, read_config, unsubscribe_advice
-from .content import Article, load_articles, outside_links, select
+from .content import Article, load_articles, select
 from .delivery.journal import publication_lock
 from .email.digest import Digest, FirstSend, due, first_send, sent_digests
 from .errors import (
@@ -48,6 +48,7 @@ from .errors import (
 from .output import Pieces, WriteResult, atomic_write, write_files
 from .scaffold import placeholders
 from .state import State, assign_ids, read_state
+from .static import static_files
 from .workers import parallel_map, shared
 
 if TYPE_CHECKING:  # each loads when a build needs it, not on start-up
@@ -738,27 +739,6 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
         kept=frozenset(kept),
         output_keys=output_keys,
     )
-
-
-def static_files(config: Config) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    """The files of the static folder, served at the site root."""
-    folder = config.site.static
-    files: dict[str, bytes] = {}
-    diagnostics: list[Diagnostic] = []
-    if not folder.is_dir():
-        return files, diagnostics
-    root = config.root.resolve()
-    diagnostics.extend(outside_links(folder, config.root))
-    for parent, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            path = Path(parent, name)
-            if name.startswith(".") or (
-                path.is_symlink() and not path.resolve().is_relative_to(root)
-            ):
-                continue
-            files[path.relative_to(folder).as_posix()] = path.read_bytes()
-    return files, diagnostics
 
 
 def _prepare_rendering(config: Config) -> None:

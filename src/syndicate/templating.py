@@ -8,6 +8,7 @@ publication overrides any template by putting one of the same name in its own
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from .cache import digest
 from .config import Config
 from .email.text import wrap
 from .errors import RenderError
+from .static import leads_inside
 
 
 def default_templates() -> Path:
@@ -27,6 +29,23 @@ def default_templates() -> Path:
     if packaged.is_dir():
         return Path(str(packaged))
     return Path(__file__).resolve().parents[2] / "templates"
+
+
+class _OwnTemplates(jinja2.FileSystemLoader):
+    """The publication's own templates.  One that is a symbolic link to outside the
+    templates folder is an error, not read: a template must not pull a file from
+    elsewhere (``.env``, a subscriber list) into the output."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        folder = Path(self.searchpath[0])
+        if not leads_inside(filename, folder):
+            raise jinja2.TemplateError(
+                f"{filename}: a symbolic link to outside the templates folder; copy the file in"
+            )
+        return source, filename, uptodate
 
 
 def _autoescape(name: str | None) -> bool:
@@ -41,7 +60,7 @@ def environment(config: Config) -> jinja2.Environment:
     loader = jinja2.ChoiceLoader(
         [
             jinja2.PrefixLoader({"default": defaults}, delimiter=":"),
-            jinja2.FileSystemLoader(config.templates_dir),
+            _OwnTemplates(config.templates_dir),
             defaults,
         ]
     )
