@@ -1,11 +1,19 @@
 """syndicate writes its RSS and Atom by hand, each entry once for every feed that shows it,
 and the bytes are exactly what feedgen (the reference) writes for the same feed: for any
 titles, names, HTML, summaries, images, dates and time zones, and for the JSON Feed what
-``json.dumps`` writes for the whole document."""
+``json.dumps`` writes for the whole document.
+
+RSS readers decode a ``<description>`` as HTML, so the plain texts that go there (a
+summary, the channel's description) are given to feedgen escaped for HTML, as syndicate
+writes them; and in the channel's description, which the W3C validator reads as plain
+text, each "&" of that escaping is written ``&#x26;`` rather than lxml's ``&amp;`` (the
+same XML, which the validator then leaves alone)."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -27,7 +35,7 @@ def _local(moment: datetime, config: Config) -> datetime:
     return moment.astimezone(config.site.timezone)
 
 
-def feedgen_entry(entry: feeds.Entry, config: Config) -> Any:
+def feedgen_entry(entry: feeds.Entry, config: Config, *, rss: bool = False) -> Any:
     from feedgen.entry import FeedEntry
     from feedgen.ext.dc import DcEntryExtension
     from feedgen.ext.media import MediaEntryExtension
@@ -50,7 +58,7 @@ def feedgen_entry(entry: feeds.Entry, config: Config) -> Any:
     if entry.html is not None:
         fe.content(entry.html, type="html")
     if entry.summary:
-        fe.summary(entry.summary)
+        fe.summary(html.escape(entry.summary, quote=False) if rss else entry.summary)
     if article.image is not None:
         media: dict[str, str] = {"url": article.image.url, "medium": "image"}
         if article.image.type:
@@ -61,7 +69,9 @@ def feedgen_entry(entry: feeds.Entry, config: Config) -> Any:
     return fe
 
 
-def feedgen_generator(feed: feeds.Feed, config: Config, self_url: str, self_type: str) -> Any:
+def feedgen_generator(
+    feed: feeds.Feed, config: Config, self_url: str, self_type: str, *, rss: bool = False
+) -> Any:
     from feedgen.ext.dc import DcEntryExtension, DcExtension
     from feedgen.ext.media import MediaEntryExtension, MediaExtension
     from feedgen.feed import FeedGenerator
@@ -71,7 +81,7 @@ def feedgen_generator(feed: feeds.Feed, config: Config, self_url: str, self_type
     fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
     fg.id(self_url)
     fg.title(feed.title)
-    fg.description(feed.description)
+    fg.description(html.escape(feed.description, quote=False) if rss else feed.description)
     fg.link(href=self_url, rel="self", type=self_type)
     fg.link(href=config.site.url, rel="alternate", type="text/html")
     fg.language(config.site.language)
@@ -103,16 +113,15 @@ def json_item(entry: feeds.Entry, config: Config) -> dict[str, Any]:
 
 def reference(feed: feeds.Feed, config: Config) -> dict[str, bytes]:
     """The three files as feedgen and json.dumps write them."""
-    entries = [feedgen_entry(entry, config) for entry in feed.entries]
     rss = feedgen_generator(
-        feed, config, feeds.feed_url(config, feed, feeds.RSS), "application/rss+xml"
+        feed, config, feeds.feed_url(config, feed, feeds.RSS), "application/rss+xml", rss=True
     )
     atom = feedgen_generator(
         feed, config, feeds.feed_url(config, feed, feeds.ATOM), "application/atom+xml"
     )
-    for fe in entries:
-        rss.add_entry(fe, order="append")
-        atom.add_entry(fe, order="append")
+    for entry in feed.entries:
+        rss.add_entry(feedgen_entry(entry, config, rss=True), order="append")
+        atom.add_entry(feedgen_entry(entry, config), order="append")
     site = config.site
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -126,10 +135,18 @@ def reference(feed: feeds.Feed, config: Config) -> dict[str, bytes]:
         document["authors"] = [{"name": site.author}]
     document["items"] = [json_item(entry, config) for entry in feed.entries]
     return {
-        feed.folder + feeds.RSS: rss.rss_str(pretty=True),
+        feed.folder + feeds.RSS: _hexadecimal_channel_ampersands(rss.rss_str(pretty=True)),
         feed.folder + feeds.ATOM: atom.atom_str(pretty=True),
         feed.folder + feeds.JSON_FEED: json_bytes(document),
     }
+
+
+def _hexadecimal_channel_ampersands(rss: bytes) -> bytes:
+    """*rss* with each ``&amp;`` of the channel's description (its first) as ``&#x26;``."""
+    found = re.search(rb"<description>(.*?)</description>", rss, re.DOTALL)
+    assert found is not None
+    hexadecimal = found.group(1).replace(b"&amp;", b"&#x26;")
+    return rss[: found.start(1)] + hexadecimal + rss[found.end(1) :]
 
 
 # --- what a feed can hold ------------------------------------------------------------------

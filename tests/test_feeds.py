@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from html import unescape
 from pathlib import Path
 
 import feedparser
 import pytest
 from lxml import etree
 
+from checkers import feed_validator
 from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tree
 from syndicate import pipeline
+from syndicate.content import category_slug
 from syndicate.pipeline import build
 from validators import atom_problems, json_feed_problems, rss_problems
 
@@ -150,7 +153,8 @@ def test_rss_has_items_newest_first_with_every_field(publication: MakePublicatio
     items = channel.findall("item")
     assert [i.findtext("title") for i in items] == ["Newest <b>&amp;</b>", "Middle", "Old news"]
     newest, middle, _ = items
-    assert newest.findtext("description") == '"Quoted" & <escaped>'
+    # The summary as HTML text: what a reader decodes the description as.
+    assert newest.findtext("description") == '"Quoted" &amp; &lt;escaped&gt;'
     assert newest.findtext(DC_CREATOR) == "Site Author"
     assert newest.find("author") is None  # RSS <author> must be an e-mail address
     assert newest.find("guid").get("isPermaLink") == "false"  # type: ignore[union-attr]
@@ -228,7 +232,7 @@ def test_summary_only_feeds(publication: MakePublication) -> None:
     item = etree.fromstring((feeds / "rss.xml").read_bytes()).find("channel/item")
     assert item is not None
     assert item.find(CONTENT) is None
-    assert item.findtext("description") == '"Quoted" & <escaped>'
+    assert item.findtext("description") == '"Quoted" &amp; &lt;escaped&gt;'
     entry = etree.fromstring((feeds / "atom.xml").read_bytes()).find(f"{ATOM}entry")
     assert entry is not None
     assert entry.find(f"{ATOM}content") is None
@@ -267,3 +271,68 @@ def test_untrusted_text_is_escaped_not_interpreted(publication: MakePublication,
     data = (root / "feeds" / name).read_text()
     assert "<script>" not in data
     assert "<b>Eve" not in data
+
+
+# --- an RSS description is HTML to a reader: plain text goes in escaped for it --------------
+
+HOSTILE_SUMMARY = '<b>bold</b> & <img src=x onerror="alert(1)"> R&D &amp; more'
+HOSTILE_CATEGORY = "<i>Tips</i> & Tricks"
+
+
+def hostile_feeds(publication: MakePublication, config: str = SITE) -> Path:
+    root = publication(
+        {
+            "content/a.md": article(
+                "A", summary=f"'{HOSTILE_SUMMARY}'", categories=f"'{HOSTILE_CATEGORY}'"
+            )
+        },
+        config,
+    )
+    build(root, NOW)
+    return root / "feeds"
+
+
+@pytest.mark.parametrize("full_content", ["true", "false"])
+def test_an_rss_description_gives_a_reader_the_summary_as_text_never_as_markup(
+    publication: MakePublication, full_content: str
+) -> None:
+    feeds = hostile_feeds(publication, SITE + f"[feeds]\nfull_content = {full_content}\n")
+    category = feeds / f"categories/{category_slug(HOSTILE_CATEGORY)}/rss.xml"
+    for path in (feeds / "rss.xml", category):
+        channel = etree.fromstring(path.read_bytes()).find("channel")
+        assert channel is not None
+        item = channel.findtext("item/description")
+        shown = channel.findtext("description")
+        assert item is not None and shown is not None
+        # What a reader parses as HTML holds no tag, and decodes to the plain text.
+        assert "<" not in item and "<" not in shown
+        assert unescape(item) == HOSTILE_SUMMARY
+    description = etree.fromstring(category.read_bytes()).findtext("channel/description")
+    assert unescape(description or "") == f"Articles filed under {HOSTILE_CATEGORY} in Test Times"
+    # Atom and JSON Feed carry the summary as plain text, as they always did.
+    summary = etree.fromstring((feeds / "atom.xml").read_bytes()).findtext(
+        f"{ATOM}entry/{ATOM}summary"
+    )
+    assert summary == HOSTILE_SUMMARY
+    assert json.loads((feeds / "feed.json").read_text())["items"][0]["summary"] == HOSTILE_SUMMARY
+
+
+def test_the_w3c_validator_says_nothing_about_any_rss_description(
+    publication: MakePublication,
+) -> None:
+    feeds = hostile_feeds(publication)
+    paths = [feeds / "rss.xml", feeds / f"categories/{category_slug(HOSTILE_CATEGORY)}/rss.xml"]
+    found = feed_validator(
+        {path: "https://news.example.org/" + path.relative_to(feeds).as_posix() for path in paths},
+        names={path: path.relative_to(feeds).as_posix() for path in paths},
+    )
+    lines = {
+        path.relative_to(feeds).as_posix(): {
+            number
+            for number, line in enumerate(path.read_text().splitlines(), start=1)
+            if "<description>" in line
+        }
+        for path in paths
+    }
+    assert all(lines.values())
+    assert [str(f) for f in found if f.line in lines[f.file]] == []
