@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slugify import slugify
+
+from ..images import ImageError, open_image, reading
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -34,12 +34,6 @@ COLUMN_WIDTH = 600
 JPEG_QUALITY = 82
 #: Folder, below the output folder, that converted images are published in.
 FOLDER = "email/images/"
-#: Formats a web page can show, which are the ones worth reading here (AVIF when
-#: Pillow has it; camera JPEGs that Pillow names MPO come with JPEG).  Limiting
-#: Pillow to them also keeps it from handing odd files to external programs
-#: (EPS goes through Ghostscript).
-READABLE = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "BMP")
-_READABLE_NAMES = "JPEG, PNG, GIF, WebP, AVIF or BMP"
 _ORIENTATION = 0x0112
 _ROTATED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
 
@@ -75,9 +69,9 @@ def email_image(source: Path | None, url: str, *, site_url: str, alt: str) -> Co
 
     *source* is the local file under ``static/``, converted as the module
     describes and published at ``site_url + path`` (*url* is then unused); None
-    means *url* is remote and used as it is.  Raises :class:`ValueError`, with the reason, when the
-    file is missing, is not an image Pillow can read here, or claims more
-    pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` (a decompression bomb).
+    means *url* is remote and used as it is.  Raises :class:`~syndicate.images.ImageError`
+    (a ValueError), with the file and the reason, when the file is missing, is not an
+    image that can be read here (see :mod:`syndicate.images`) or has too many pixels.
     """
     if source is None:
         return Converted(EmailImage(url, COLUMN_WIDTH, None, alt), None, None)
@@ -92,70 +86,34 @@ def email_image(source: Path | None, url: str, *, site_url: str, alt: str) -> Co
 
 def _convert(source: Path) -> tuple[bytes, str, tuple[int, int]]:
     """The converted file's bytes, its extension and its size in pixels."""
-    from PIL import Image, UnidentifiedImageError
-
     if source.suffix.lower() == ".svg":
-        raise ValueError(f"{source}: SVG images cannot be converted for email")
-    try:
-        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; here it is an error.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            picture = Image.open(source, formats=_readable())
-        with picture:
-            # Image.open reads only the header: nothing has been decoded yet.
-            _check_size(picture)
-            return _encode(_prepare(picture))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ValueError(f"{source}: too many pixels to convert safely ({error})") from None
-    except UnidentifiedImageError:
-        raise ValueError(f"{source}: not a {_READABLE_NAMES} image Pillow can read") from None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ValueError(f"{source}: {reason}") from None
-    except (SyntaxError, ValueError, EOFError, RuntimeError, struct.error) as error:
-        # Pillow's decoders report some malformed files this way (AVIF: RuntimeError).
-        raise ValueError(f"{source}: cannot read the image ({error})") from None
+        raise ImageError(f"{source}: SVG images cannot be converted for email")
+    with reading(source), open_image(source, needed=_needed) as picture:
+        return _encode(_prepare(picture))
 
 
-def _readable() -> list[str]:
-    from PIL import Image
-
-    Image.init()
-    return [name for name in READABLE if name in Image.OPEN]
-
-
-def _check_size(picture: PILImage.Image) -> None:
-    from PIL import Image
-
-    # Image.open refuses more than twice the limit but only warns above it (a
-    # warning silenced above): this refusal does not rest on the warnings machinery.
-    limit = Image.MAX_IMAGE_PIXELS
+def _needed(picture: PILImage.Image) -> tuple[int, int] | None:
+    """What a JPEG may be decoded down to: twice the size it is scaled to (as
+    ``Image.thumbnail`` does), so that the Lanczos pass still has pixels to spare; None
+    for an image that is not scaled down."""
+    orientation = picture.getexif().get(_ORIENTATION, 1)
     width, height = picture.size
-    if width < 1 or height < 1:
-        raise ValueError(f"the image is {width}×{height} pixels")
-    if limit is not None and width * height > limit:
-        raise Image.DecompressionBombError(
-            f"{width}×{height} pixels is more than the limit of {limit}"
-        )
+    rotated = orientation in _ROTATED
+    target = _fit(*((height, width) if rotated else (width, height)))
+    if target[0] >= (height if rotated else width):
+        return None
+    stored = target[::-1] if rotated else target
+    return stored[0] * 2, stored[1] * 2
 
 
 def _prepare(picture: PILImage.Image) -> PILImage.Image:
     """The first frame, upright, in RGB or RGBA, sRGB, at most MAX_WIDTH wide."""
     from PIL import Image, ImageOps
 
-    orientation = picture.getexif().get(_ORIENTATION, 1)
-    upright_width, upright_height = picture.size
-    if orientation in _ROTATED:
-        upright_width, upright_height = upright_height, upright_width
-    target = _fit(upright_width, upright_height)
-    if picture.format in ("JPEG", "MPO") and target[0] < upright_width:
-        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale while the result stays at
-        # least twice the target (as Image.thumbnail does): far less memory for
-        # big photos, and the Lanczos pass below still has pixels to spare.
-        stored = target[::-1] if orientation in _ROTATED else target
-        picture.draft(None, (stored[0] * 2, stored[1] * 2))
-    upright = ImageOps.exif_transpose(picture)
-    colours = _to_srgb(upright)
+    # In place: a copy of the whole picture is made only when there is something to turn.
+    ImageOps.exif_transpose(picture, in_place=True)
+    target = _fit(*picture.size)
+    colours = _to_srgb(picture)
     if colours.size != target:
         colours = colours.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
     # A fresh image carries no info: Pillow would otherwise write EXIF, ICC
@@ -173,12 +131,11 @@ def _fit(width: int, height: int) -> tuple[int, int]:
 def _to_srgb(picture: PILImage.Image) -> PILImage.Image:
     """*picture* as RGB, or as RGBA when some pixel is not fully opaque."""
     mode = picture.mode
-    if mode in ("I", "F") or mode.startswith("I;16"):
-        # 16-bit greys (PNG): Pillow's own conversion to 8 bits clips instead of scaling.
-        picture = picture.convert("I").point(lambda value: value / 256).convert("L")
     transparent = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in picture.info
     wanted = "RGBA" if transparent else "RGB"
-    converted = _with_profile(picture, wanted) or picture.convert(wanted)
+    converted = _with_profile(picture, wanted)
+    if converted is None:  # converting to the mode it has would copy the picture
+        converted = picture if mode == wanted else picture.convert(wanted)
     if transparent:
         alpha = converted.getchannel("A").getextrema()
         if isinstance(alpha[0], int) and alpha[0] == 255:  # an opaque picture: JPEG is far smaller

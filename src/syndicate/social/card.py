@@ -64,7 +64,6 @@ import math
 import re
 import tomllib
 import unicodedata
-import warnings
 import zlib
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +74,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..config import CardConfig
 from ..errors import RenderError
+from ..images import ImageError, open_image, reading
 from ..output import json_text
 from ..templating import default_templates
 from . import png
@@ -1087,23 +1087,21 @@ def _one_line(typeset: _Typeset, text: str, width: int) -> str:
 
 
 def _open_image(path: Path) -> PILImage.Image:
-    """The image at *path*, upright, in RGB, or RGBA when it has transparency; OSError (or
-    ValueError) when it cannot be decoded."""
-    from PIL import Image, ImageOps
+    """The image at *path*, upright, in RGB, or RGBA when it has transparency;
+    :class:`~syndicate.images.ImageError` when it cannot be read."""
+    from PIL import ImageOps
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(path) as picture:
-                picture.draft("RGB", SIZE)
-                picture.load()
-                # In place: otherwise a copy of the photo is made when there is nothing to
-                # turn, and converting to the mode it has makes another.
-                ImageOps.exif_transpose(picture, in_place=True)
-                mode = "RGBA" if picture.has_transparency_data else "RGB"
-                return picture if picture.mode == mode else picture.convert(mode)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise ValueError(str(error)) from None
+    with reading(path):
+        picture = open_image(path, needed=lambda _: SIZE, mode="RGB")
+        # In place: otherwise a copy of the photo is made when there is nothing to turn,
+        # and converting to the mode it has makes another.
+        ImageOps.exif_transpose(picture, in_place=True)
+        wanted = "RGBA" if picture.has_transparency_data else "RGB"
+        if picture.mode == wanted:
+            return picture
+        with picture:
+            return picture.convert(wanted)
+    raise AssertionError("unreachable")  # reading() raises whatever it caught
 
 
 def _cover(picture: PILImage.Image) -> PILImage.Image:
@@ -1122,10 +1120,12 @@ def _cover(picture: PILImage.Image) -> PILImage.Image:
 
 
 def _shaded(path: Path, background: str, overlay: float) -> PILImage.Image:
-    """The image at *path* covering the card, under *background* at *overlay* opacity."""
+    """The image at *path* covering the card, under *background* at *overlay* opacity;
+    :class:`~syndicate.images.ImageError` when it cannot be read."""
     from PIL import Image, ImageColor
 
-    picture = _cover(_open_image(path))
+    with reading(path), _open_image(path) as opened:
+        picture = _cover(opened)
     if picture.mode == "RGBA":
         base = Image.new("RGBA", SIZE, background)
         base.alpha_composite(picture)
@@ -1283,13 +1283,15 @@ def _backdrop(
     x = m
     if style.logo is not None:
         try:
-            picture = _open_image(style.logo).convert("RGBA")
-        except (OSError, ValueError, SyntaxError) as error:
-            problems.append(f"{style.logo}: cannot read the logo: {error}")
+            with reading(style.logo), _open_image(style.logo) as opened:
+                scale = frame.header / opened.height
+                width = max(1, min(round(opened.width * scale), 4 * frame.header))
+                picture = opened.convert("RGBA").resize(
+                    (width, frame.header), Image.Resampling.LANCZOS
+                )
+        except ImageError as error:
+            problems.append(f"cannot read the logo: {error}")
         else:
-            scale = frame.header / picture.height
-            box = (max(1, min(round(picture.width * scale), 4 * frame.header)), frame.header)
-            picture = picture.resize(box, Image.Resampling.LANCZOS)
             x += picture.width + frame.header // 3
 
     typeset = _typeset(chain, frame.site_size)
@@ -1483,8 +1485,8 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
     if card.image is not None:
         try:
             photo = _shaded(card.image, style.background, frame.overlay)
-        except (OSError, ValueError, SyntaxError) as error:
-            problems.append(f"{card.image}: cannot read the image, the card is plain: {error}")
+        except ImageError as error:
+            problems.append(f"cannot read the image, the card is plain: {error}")
     backdrop = _backdrop(card.site, style, frame, text_chain, file_digest(style.logo))
     problems += backdrop.problems
     if photo is not None:
