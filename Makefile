@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: publish build check test lint bench compare fuzz clean
+.PHONY: publish build check test lint bench compare fuzz fuzz-images clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -79,6 +79,12 @@ compare: $(VENV)/.bench-deps
 fuzz: $(VENV)/.test-deps
 	$(BIN)/python -m pip install --quiet atheris
 	$(BIN)/python fuzz/fuzz_article.py fuzz/corpus -max_total_time=600 -max_len=8192
+
+# Coverage-guided fuzzing of every reader of an article's image: the card's backdrop and
+# logo, the email's conversion (10 minutes; the seed images are made on the first run).
+fuzz-images: $(VENV)/.test-deps
+	$(BIN)/python -m pip install --quiet atheris
+	$(BIN)/python fuzz/fuzz_images.py fuzz/corpus-images -max_total_time=600 -max_len=65536
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist .syndicate/cache
