@@ -204,3 +204,20 @@ def test_a_16_bit_grey_image_is_reduced_before_it_is_made_8_bits(tmp_path: Path)
     with open_image(image, needed=lambda _: (400, 300)) as picture:
         assert (picture.mode, picture.size) == ("L", (400, 300))
         assert picture.getextrema() == (255, 255)
+
+
+def test_pillows_own_warnings_about_an_image_are_not_shown(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    # A JPEG whose EXIF block is cut short: Pillow warns, and reads the picture anyway.
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    data = bytearray(encoded(Image.new("RGB", (64, 48), RED), "JPEG", exif=exif.tobytes()))
+    start = data.index(b"Exif\0\0") + 6
+    data[start + 8 : start + 12] = b"\xff\x00\x00\x00"  # too many entries for the block
+    image = tmp_path / "photo.jpg"
+    image.write_bytes(bytes(data))
+    assert email_with(image) == ""
+    _, problems, used = card_with(image)
+    assert used and problems == ()
+    assert [str(w.message) for w in recwarn] == []

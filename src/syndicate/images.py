@@ -85,11 +85,13 @@ def open_image(
 def reading(path: Path) -> Iterator[None]:
     """Turns any failure inside the block, while an image at *path* is read or worked
     on, into an :class:`ImageError` that names the file.  Pillow's decompression-bomb
-    warning is an error here."""
+    warning is an error here; its other warnings (about a corrupt EXIF block, say) are
+    not shown: they would be a stray line on the terminal, not a diagnostic."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             yield
     except ImageError:
