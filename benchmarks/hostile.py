@@ -53,6 +53,18 @@ def body(make: Callable[[int], str]) -> Callable[[int], str]:
     return lambda size: front() + make(size)
 
 
+def numbered(pattern: str, size: int, separator: str = " ") -> str:
+    """*pattern* with 0, 1, 2... in place of ``{}``, joined by *separator*, up to about
+    *size* bytes."""
+    items, total, number = [], 0, 0
+    while total < size - 200:
+        item = pattern.format(number)
+        items.append(item)
+        total += len(item) + len(separator)
+        number += 1
+    return separator.join(items)
+
+
 #: Each shape: its name and the article of about *size* bytes.
 SHAPES: dict[str, Callable[[int], str]] = {
     "nested-quotes": body(lambda n: repeat("> ", n, tail="deep\n")),
@@ -81,7 +93,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "html-tables": body(lambda n: repeat("<table><tr><td>", n)),
     "html-comment": body(lambda n: "<!--" + repeat("-", n)),
     "links-to-md": body(lambda n: repeat("[a](b.md) ", n)),
-    "distinct-md-links": body(lambda n: "".join(f"[a](p{i}.md) " for i in range(max(1, n // 12)))),
+    "distinct-md-links": body(lambda n: numbered("[a](p{}.md)", n)),
     "relative-links": body(lambda n: repeat("[a](x/y) ", n)),
     "images": body(lambda n: repeat("![a](x.png) ", n)),
     "long-title-no-spaces": lambda n: front("x" * (n - 200)) + "Body.\n",
@@ -90,13 +102,9 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "long-summary": lambda n: front(summary=repeat("word ", n).strip()) + "Body.\n",
     "long-summary-no-spaces": lambda n: front(summary="x" * (n - 200)) + "Body.\n",
     "long-author": lambda n: front(author="x" * (n - 200)) + "Body.\n",
-    "many-categories": lambda n: (
-        front(categories=", ".join(f"c{i}" for i in range(max(1, n // 8)))) + "Body.\n"
-    ),
+    "many-categories": lambda n: front(categories=numbered("c{}", n, ", ")) + "Body.\n",
     "long-category": lambda n: front(categories="x" * (n - 200)) + "Body.\n",
-    "many-authors": lambda n: (
-        front(author="[" + ", ".join(f"a{i}" for i in range(max(1, n // 8))) + "]") + "Body.\n"
-    ),
+    "many-authors": lambda n: front(author="[" + numbered("a{}", n, ", ") + "]") + "Body.\n",
 }
 
 RUN = textwrap.dedent(
