@@ -3,22 +3,39 @@ and the bytes are exactly what feedgen (the reference) writes for the same feed:
 titles, names, HTML, summaries, images, dates and time zones, and for the JSON Feed what
 ``json.dumps`` writes for the whole document.
 
-RSS readers decode a ``<description>`` as HTML, so the plain texts that go there (a
-summary, the channel's description) are given to feedgen escaped for HTML, as syndicate
-writes them; and in the channel's description, which the W3C validator reads as plain
-text, each "&" of that escaping is written ``&#x26;`` rather than lxml's ``&amp;`` (the
-same XML, which the validator then leaves alone)."""
+Where the correct feed needs what feedgen does not do, the reference is feedgen's output
+with one documented transformation, each applied in :func:`reference`:
+
+* RSS readers decode a ``<description>`` as HTML, so the plain texts that go there (a
+  summary, the channel's description) are given to feedgen escaped for HTML, as syndicate
+  writes them; and in the channel's description, which the W3C validator reads as plain
+  text, each "&" of that escaping is written ``&#x26;`` rather than lxml's ``&amp;`` (the
+  same XML, which the validator then leaves alone).
+* RSS titles and categories are plain text written as the RSS Best Practices Profile has
+  it: "&", "<" and ">" as ``&#x26;``, ``&#x3C;`` and ``&#x3E;`` where lxml writes
+  ``&amp;``, ``&lt;`` and ``&gt;``; and a title holding what a guessing reader takes for
+  HTML (a closing tag, a character reference) is escaped for HTML first
+  (:func:`_as_the_rss_profile_has_it`).
+* Atom text constructs are HTML (``type="html"``): feedgen is given the title, subtitle and
+  summary escaped for HTML, the summary with its ``type``, and the ``type`` attribute
+  feedgen has no argument for is added to each ``<title>`` and ``<subtitle>``; a person's
+  ``<name>`` is plain text written with hexadecimal references, as in RSS.
+* Feeds name an author "Ann <ann@example.org>" as "Ann" (:func:`feeds.author_name`, held
+  to its own specification in tests/test_feeds.py): feedgen is given the names."""
 
 from __future__ import annotations
 
 import html
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+# feedgen.util uses lxml.etree having only imported lxml: alone, this file would fail.
+import lxml.etree  # noqa: F401
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -44,21 +61,22 @@ def feedgen_entry(entry: feeds.Entry, config: Config, *, rss: bool = False) -> A
     fe = FeedEntry()
     fe.register_extension("media", MediaEntryExtension, atom=True, rss=True)
     fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)
-    fe.title(article.title)
+    fe.title(article.title if rss else html.escape(article.title, quote=False))
     fe.id(entry.id)
     fe.guid(entry.id, permalink=False)
     fe.link(href=entry.url, rel="alternate", type="text/html")
     fe.published(_local(article.date, config))
     fe.updated(_local(article.updated, config))
-    for name in article.authors:
+    names = [feeds.author_name(name) for name in article.authors]
+    for name in names:
         fe.author({"name": name})
-    fe.dc.dc_creator(list(article.authors))
+    fe.dc.dc_creator(names)
     for name in article.categories:
         fe.category(term=name)
     if entry.html is not None:
         fe.content(entry.html, type="html")
     if entry.summary:
-        fe.summary(html.escape(entry.summary, quote=False) if rss else entry.summary)
+        fe.summary(html.escape(entry.summary, quote=False), type=None if rss else "html")
     if article.image is not None:
         media: dict[str, str] = {"url": article.image.url, "medium": "image"}
         if article.image.type:
@@ -80,8 +98,8 @@ def feedgen_generator(
     fg.register_extension("media", MediaExtension, MediaEntryExtension, atom=True, rss=True)
     fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
     fg.id(self_url)
-    fg.title(feed.title)
-    fg.description(html.escape(feed.description, quote=False) if rss else feed.description)
+    fg.title(feed.title if rss else html.escape(feed.title, quote=False))
+    fg.description(html.escape(feed.description, quote=False))
     fg.link(href=self_url, rel="self", type=self_type)
     fg.link(href=config.site.url, rel="alternate", type="text/html")
     fg.language(config.site.language)
@@ -105,7 +123,7 @@ def json_item(entry: feeds.Entry, config: Config) -> dict[str, Any]:
         item["image"] = article.image.url
     item["date_published"] = _local(article.date, config).isoformat()
     item["date_modified"] = _local(article.updated, config).isoformat()
-    item["authors"] = [{"name": name} for name in article.authors]
+    item["authors"] = [{"name": feeds.author_name(name)} for name in article.authors]
     if article.categories:
         item["tags"] = list(article.categories)
     return item
@@ -132,11 +150,11 @@ def reference(feed: feeds.Feed, config: Config) -> dict[str, bytes]:
         "language": site.language,
     }
     if site.author:
-        document["authors"] = [{"name": site.author}]
+        document["authors"] = [{"name": feeds.author_name(site.author)}]
     document["items"] = [json_item(entry, config) for entry in feed.entries]
     return {
-        feed.folder + feeds.RSS: _hexadecimal_channel_ampersands(rss.rss_str(pretty=True)),
-        feed.folder + feeds.ATOM: atom.atom_str(pretty=True),
+        feed.folder + feeds.RSS: _as_the_rss_profile_has_it(rss.rss_str(pretty=True)),
+        feed.folder + feeds.ATOM: _as_html_text_constructs(atom.atom_str(pretty=True)),
         feed.folder + feeds.JSON_FEED: json_bytes(document),
     }
 
@@ -147,6 +165,37 @@ def _hexadecimal_channel_ampersands(rss: bytes) -> bytes:
     assert found is not None
     hexadecimal = found.group(1).replace(b"&amp;", b"&#x26;")
     return rss[: found.start(1)] + hexadecimal + rss[found.end(1) :]
+
+
+#: What lxml writes for a character of text, and what the RSS Profile has written instead.
+_LXML = {b"&amp;": b"&", b"&lt;": b"<", b"&gt;": b">", b"&#13;": b"\r"}
+_PROFILE = {"&": "&#x26;", "<": "&#x3C;", ">": "&#x3E;", "\r": "&#13;"}
+
+
+def _profile(content: bytes, *, title: bool) -> bytes:
+    text = re.sub(rb"&amp;|&lt;|&gt;|&#13;", lambda m: _LXML[m.group()], content).decode()
+    if title and re.search(r"</\w+>|&#?\w+;", text):
+        text = html.escape(text, quote=False)
+    return "".join(_PROFILE.get(c, c) for c in text).encode()
+
+
+def _rewritten(xml: bytes, tag: bytes, rewrite: Callable[[bytes], bytes]) -> bytes:
+    pattern = rb"(<" + tag + rb">)(.*?)(</" + tag + rb">)"
+    return re.sub(pattern, lambda m: m[1] + rewrite(m[2]) + m[3], xml, flags=re.DOTALL)
+
+
+def _as_the_rss_profile_has_it(rss: bytes) -> bytes:
+    """*rss* with its titles and categories written as the RSS Profile has plain text."""
+    rss = _hexadecimal_channel_ampersands(rss)
+    rss = _rewritten(rss, b"title", lambda content: _profile(content, title=True))
+    return _rewritten(rss, b"category", lambda content: _profile(content, title=False))
+
+
+def _as_html_text_constructs(atom: bytes) -> bytes:
+    """*atom* with ``type="html"`` on its titles and subtitle, and its names written with
+    hexadecimal references."""
+    atom = re.sub(rb"<(title|subtitle)>", rb'<\1 type="html">', atom)
+    return _rewritten(atom, b"name", lambda content: _profile(content, title=False))
 
 
 # --- what a feed can hold ------------------------------------------------------------------

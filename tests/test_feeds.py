@@ -13,7 +13,7 @@ from lxml import etree
 
 from checkers import feed_validator
 from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tree
-from syndicate import pipeline
+from syndicate import feeds, pipeline
 from syndicate.content import category_slug
 from syndicate.pipeline import build
 from validators import atom_problems, json_feed_problems, rss_problems
@@ -151,7 +151,9 @@ def test_rss_has_items_newest_first_with_every_field(publication: MakePublicatio
     assert self_link.get("rel") == "self"
     assert channel.findtext("lastBuildDate") == "Sat, 01 Mar 2025 08:00:00 +0000"
     items = channel.findall("item")
-    assert [i.findtext("title") for i in items] == ["Newest <b>&amp;</b>", "Middle", "Old news"]
+    # A title that looks like HTML is written as HTML that shows it (escaped once more).
+    titles = ["Newest &lt;b&gt;&amp;amp;&lt;/b&gt;", "Middle", "Old news"]
+    assert [i.findtext("title") for i in items] == titles
     newest, middle, _ = items
     # The summary as HTML text: what a reader decodes the description as.
     assert newest.findtext("description") == '"Quoted" &amp; &lt;escaped&gt;'
@@ -309,11 +311,10 @@ def test_an_rss_description_gives_a_reader_the_summary_as_text_never_as_markup(
         assert unescape(item) == HOSTILE_SUMMARY
     description = etree.fromstring(category.read_bytes()).findtext("channel/description")
     assert unescape(description or "") == f"Articles filed under {HOSTILE_CATEGORY} in Test Times"
-    # Atom and JSON Feed carry the summary as plain text, as they always did.
-    summary = etree.fromstring((feeds / "atom.xml").read_bytes()).findtext(
-        f"{ATOM}entry/{ATOM}summary"
-    )
-    assert summary == HOSTILE_SUMMARY
+    # Atom carries it as HTML too (type="html"), and JSON Feed as plain text.
+    summary = etree.fromstring((feeds / "atom.xml").read_bytes()).find(f"{ATOM}entry/{ATOM}summary")
+    assert summary is not None and summary.get("type") == "html"
+    assert "<" not in (summary.text or "") and unescape(summary.text or "") == HOSTILE_SUMMARY
     assert json.loads((feeds / "feed.json").read_text())["items"][0]["summary"] == HOSTILE_SUMMARY
 
 
@@ -336,3 +337,45 @@ def test_the_w3c_validator_says_nothing_about_any_rss_description(
     }
     assert all(lines.values())
     assert [str(f) for f in found if f.line in lines[f.file]] == []
+
+
+# --- an author is a name --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "named"),
+    [
+        ("Ann Lee <ann@example.org>", "Ann Lee"),
+        ('"Lee, Ann" <ann@example.org>', "Lee, Ann"),
+        ("<ann@example.org>", "ann@example.org"),  # nothing else to call her
+        ("ann@example.org", "ann@example.org"),
+        ("Ann <3 Bob", "Ann <3 Bob"),
+        ("Q&A Desk", "Q&A Desk"),
+    ],
+)
+def test_feeds_name_an_author_without_the_address_written_after_the_name(
+    written: str, named: str
+) -> None:
+    assert feeds.author_name(written) == named
+
+
+def test_an_author_written_with_an_address_is_named_in_every_feed_without_it(
+    publication: MakePublication,
+) -> None:
+    root = publication({"content/a.md": article("A", author="'Ann Lee <ann@example.org>'")})
+    build(root, NOW)
+    out = root / "feeds"
+    for name in ("rss.xml", "atom.xml", "feed.json"):
+        assert b"ann@example.org" not in (out / name).read_bytes(), name
+    rss = etree.fromstring((out / "rss.xml").read_bytes())
+    assert rss.findtext(f"channel/item/{DC_CREATOR}") == "Ann Lee"
+    atom = etree.fromstring((out / "atom.xml").read_bytes())
+    assert atom.findtext(f"{ATOM}entry/{ATOM}author/{ATOM}name") == "Ann Lee"
+    item = json.loads((out / "feed.json").read_text())["items"][0]
+    assert item["authors"] == [{"name": "Ann Lee"}]
+    paths = [out / "rss.xml", out / "atom.xml"]
+    found = feed_validator(
+        {path: f"https://news.example.org/{path.name}" for path in paths},
+        names={path: path.name for path in paths},
+    )
+    assert [str(f) for f in found] == []

@@ -11,6 +11,7 @@ is given, and the generator is named.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -123,15 +124,63 @@ def html_text(value: str) -> str:
     ``str.translate`` on an article's HTML).
 
     An RSS reader decodes a ``<description>`` as HTML, so a summary (plain text, as
-    Atom's ``<summary>`` and JSON Feed's ``summary`` carry it) goes in escaped for HTML,
-    then for XML: its "<b>" is shown, never a tag."""
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
+    JSON Feed's ``summary`` carries it) goes in escaped for HTML, then for XML: its "<b>"
+    is shown, never a tag."""
+    return _replaced(value, _HTML)
+
+
+#: Each character and what it is written as, "&" first (the others write one).
+_HTML = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_PLAIN = (("&", "&#x26;"), ("<", "&#x3C;"), (">", "&#x3E;"), ("\r", "&#13;"))
+
+
+def _replaced(value: str, table: tuple[tuple[str, str], ...]) -> str:
+    for character, written in table:
+        if character in value:
+            value = value.replace(character, written)
     return value
+
+
+def plain_text(value: str) -> str:
+    """Plain *value* as the text of an element, as the RSS Best Practices Profile has plain
+    text written: "&", "<" and ">" as the hexadecimal references ``&#x26;``, ``&#x3C;`` and
+    ``&#x3E;``.  Any XML parser reads the same text as from lxml's ``&amp;``; the W3C
+    validator takes the hexadecimal form as the publisher's word that the text is plain, and
+    so does not read an "&" in it as the start of HTML."""
+    return _replaced(value, _PLAIN)
+
+
+#: What makes a reader that guesses (feedparser, SimplePie) take an RSS title for HTML: a
+#: closing tag or a character reference.  The W3C validator warns at the same two.
+_LOOKS_LIKE_HTML = re.compile(r"</\w+>|&#?\w+;")
+
+
+def rss_title(value: str) -> str:
+    """A title (plain text) as the text of an RSS ``<title>``, which RSS leaves undefined
+    as text or HTML.  Written as plain text (:func:`plain_text`), as the RSS Best Practices
+    Profile advises, unless it holds what a reader that guesses takes for HTML ("</b>",
+    "&amp;"): then as HTML that shows the text, escaped once more, so that every reader
+    shows the same characters the article's title has."""
+    if _LOOKS_LIKE_HTML.search(value):
+        value = html_text(value)
+    return plain_text(value)
+
+
+#: An author written with an address, ``Ann Lee <ann@example.org>``: feeds show the name.
+_NAME_WITH_ADDRESS = re.compile(r"^(?P<name>.*?)\s*<[^<>\s@]+@[^<>\s]+>$", re.DOTALL)
+
+
+def author_name(author: str) -> str:
+    """The name feeds give an author: *author* without an address written after it in angle
+    brackets (feed readers and the W3C validator expect a name, not an address, and an
+    address in a public feed collects spam).  An author that is only an address stays."""
+    found = _NAME_WITH_ADDRESS.match(author)
+    if found is None:
+        return author
+    name = found["name"].strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].strip()
+    return name or author.strip("<>")
 
 
 def _attribute(value: str) -> str:
@@ -144,7 +193,23 @@ def _element(indent: str, name: str, text: str | None, attributes: str = "") -> 
     """One element on its own line; *text* None gives an empty element."""
     if text is None:
         return f"{indent}<{name}{attributes}/>\n"
-    return f"{indent}<{name}{attributes}>{_text(text)}</{name}>\n"
+    return _written(indent, name, _text(text), attributes)
+
+
+def _written(indent: str, name: str, content: str, attributes: str = "") -> str:
+    """One element on its own line, its *content* already written as XML."""
+    return f"{indent}<{name}{attributes}>{content}</{name}>\n"
+
+
+#: Atom's text constructs (titles, summaries, subtitles) are written as HTML: RFC 4287 lets
+#: plain text be either, and with ``type="html"`` text holding "<b>" or "&amp;" is not read
+#: as undeclared markup (by the W3C validator, or a reader that guesses).
+ATOM_HTML = ' type="html"'
+
+
+def _atom_text(indent: str, name: str, text: str) -> str:
+    """An Atom text construct holding the plain *text*, as HTML."""
+    return _written(indent, name, _text(html_text(text)), ATOM_HTML)
 
 
 def rfc822(moment: datetime) -> str:
@@ -170,7 +235,11 @@ def _media(article: Article, indent: str) -> str:
 def _rss_item(entry: Entry, config: Config) -> str:
     article = entry.article
     i = "      "
-    parts = ["    <item>\n", _element(i, "title", article.title), _element(i, "link", entry.url)]
+    parts = [
+        "    <item>\n",
+        _written(i, "title", rss_title(article.title)),
+        _element(i, "link", entry.url),
+    ]
     # The summary is the description, and the HTML goes in content:encoded; with only
     # one of them, it is the description.
     if entry.summary and entry.html is not None:
@@ -181,10 +250,11 @@ def _rss_item(entry: Entry, config: Config) -> str:
     elif entry.html is not None:
         parts.append(_element(i, "description", entry.html))
     parts.append(_element(i, "guid", entry.id, ' isPermaLink="false"'))
-    parts += [_element(i, "category", name) for name in article.categories]
+    # A category is plain text to every reader (feedparser gives its term as it is).
+    parts += [_written(i, "category", plain_text(name)) for name in article.categories]
     parts.append(_element(i, "pubDate", rfc822(_local(article.date, config))))
     parts.append(_media(article, i))
-    parts += [_element(i, "dc:creator", name) for name in article.authors]
+    parts += [_element(i, "dc:creator", author_name(name)) for name in article.authors]
     parts.append("    </item>\n")
     return "".join(parts)
 
@@ -195,16 +265,17 @@ def _atom_entry(entry: Entry, config: Config) -> str:
     parts = [
         "  <entry>\n",
         _element(i, "id", entry.id),
-        _element(i, "title", article.title),
+        _atom_text(i, "title", article.title),
         _element(i, "updated", _local(article.updated, config).isoformat()),
     ]
     for name in article.authors:
-        parts.append(f"{i}<author>\n{_element(i + '  ', 'name', name)}{i}</author>\n")
+        written = _written(i + "  ", "name", plain_text(author_name(name)))
+        parts.append(f"{i}<author>\n{written}{i}</author>\n")
     if entry.html is not None:
         parts.append(_element(i, "content", entry.html or None, ' type="html"'))
     parts.append(f'{i}<link href="{_attribute(entry.url)}"/>\n')
     if entry.summary:
-        parts.append(_element(i, "summary", entry.summary))
+        parts.append(_atom_text(i, "summary", entry.summary))
     parts += [f'{i}<category term="{_attribute(name)}"/>\n' for name in article.categories]
     parts.append(_element(i, "published", _local(article.date, config).isoformat()))
     parts.append(_media(article, i))
@@ -286,7 +357,7 @@ def _rss(feed: Feed, config: Config, items: list[bytes]) -> list[bytes]:
         'xmlns:atom="http://www.w3.org/2005/Atom" '
         'xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">\n'
         "  <channel>\n"
-        + _element(i, "title", feed.title)
+        + _written(i, "title", rss_title(feed.title))
         + _element(i, "link", site.url)
         + f"{i}<description>{channel_description(feed.description)}</description>\n"
         + f'{i}<atom:link href="{_attribute(feed_url(config, feed, RSS))}" rel="self" '
@@ -316,12 +387,12 @@ def _atom(feed: Feed, config: Config, entries: list[bytes]) -> list[bytes]:
         XML_DECLARATION + f'<feed xmlns:media="{MEDIA_NS}" xmlns="http://www.w3.org/2005/Atom" '
         f'xml:lang="{_attribute(site.language)}">\n'
         + _element(i, "id", self_url)
-        + _element(i, "title", feed.title)
+        + _atom_text(i, "title", feed.title)
         + _element(i, "updated", _local(feed.updated, config).isoformat())
         + f'{i}<link href="{_attribute(self_url)}" rel="self" type="application/atom+xml"/>\n'
         + f'{i}<link href="{_attribute(site.url)}" rel="alternate" type="text/html"/>\n'
         + _element(i, "generator", GENERATOR)
-        + _element(i, "subtitle", feed.description)
+        + _atom_text(i, "subtitle", feed.description)
     )
     return [head.encode("utf-8"), *entries, b"</feed>\n"]
 
@@ -337,7 +408,7 @@ def _json_feed(feed: Feed, config: Config, items: list[bytes]) -> list[bytes]:
         "language": site.language,
     }
     if site.author:
-        document["authors"] = [{"name": site.author}]
+        document["authors"] = [{"name": author_name(site.author)}]
     # The document with "items" last, each item already written (indented for its place).
     head = html_safe(json_indented(document))[:-2].encode("utf-8")
     if not items:
@@ -362,7 +433,7 @@ def _json_item(entry: Entry, config: Config) -> dict[str, Any]:
         item["image"] = article.image.url
     item["date_published"] = _local(article.date, config).isoformat()
     item["date_modified"] = _local(article.updated, config).isoformat()
-    item["authors"] = [{"name": name} for name in article.authors]
+    item["authors"] = [{"name": author_name(name)} for name in article.authors]
     if article.categories:
         item["tags"] = list(article.categories)
     return item
