@@ -423,7 +423,39 @@ def _sanitise(
 ) -> str:
     # A character reference such as &#1; comes out of the sanitiser as the character,
     # which no feed can carry: it goes.
-    return drop_not_xml(_clean(html, article, url, site_url, links))
+    return repaired(drop_not_xml(_clean(html, article, url, site_url, links)))
+
+
+#: An ``<a>`` the sanitiser left without ``href`` (a ``javascript:`` link, an old
+#: ``<a name>``), with its text.  The sanitiser writes every value in double quotes (``"`` in
+#: one as ``&quot;``) and no ``<a>`` inside another, so these patterns match its output whole.
+_LINK_WITHOUT_HREF = re.compile(r'<a((?:\s+(?!href=)[^\s=>]+="[^"]*")*)\s*>(.*?)</a>', re.S)
+_IMAGE = re.compile(r'<img((?:\s+[^\s=>]+="[^"]*")*)\s*/?>')
+_ALT = re.compile(r'\salt="')
+_TITLE = re.compile(r'\stitle="([^"]*)"')
+
+
+def repaired(html: str) -> str:
+    """The sanitiser's *html* with what it leaves broken mended, for every output that
+    shows it (feeds, emails, pages): a link without ``href`` becomes its text (it leads
+    nowhere, and HTML forbids the ``rel`` the sanitiser gave it), and an image without
+    ``alt`` gets its own ``title`` as alt text, or ``alt=""``.  An author who gave no alt
+    text said nothing about the image; ``alt=""`` marks it as decoration, which a screen
+    reader skips instead of reading out its address.  Mended HTML is mended already: the
+    sanitiser and this give it back unchanged."""
+    if "<a" in html:
+        html = _LINK_WITHOUT_HREF.sub(r"\2", html)
+    if "<img" in html:
+        html = _IMAGE.sub(_with_alt, html)
+    return html
+
+
+def _with_alt(image: re.Match[str]) -> str:
+    attributes = image.group(1)
+    if _ALT.search(attributes):
+        return image.group()
+    title = _TITLE.search(attributes)
+    return f'<img alt="{title.group(1) if title else ""}"{attributes}>'
 
 
 def _clean(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -72,32 +71,6 @@ def machine_date(moment: datetime, config: Config) -> str:
     return moment.astimezone(config.site.timezone).isoformat(timespec="seconds")
 
 
-#: An ``<a>`` the sanitiser left without ``href`` (a ``javascript:`` link, an old
-#: ``<a name>``), with its text.  The sanitiser writes every value in double quotes (``"`` in
-#: one as ``&quot;``) and no ``<a>`` inside another, so these patterns match its output whole.
-_LINK_WITHOUT_HREF = re.compile(r'<a((?:\s+(?!href=)[^\s=>]+="[^"]*")*)\s*>(.*?)</a>', re.S)
-_IMAGE = re.compile(r'<img((?:\s+[^\s=>]+="[^"]*")*)\s*/?>')
-_TITLE = re.compile(r'\stitle="([^"]*)"')
-
-
-def for_the_web(body: str) -> Markup:
-    """An article's sanitised HTML as a web page shows it: a link without ``href`` becomes
-    its text (HTML forbids its ``rel`` there, and it leads nowhere), and an image without
-    ``alt`` gets its own ``title`` as alt text, or ``alt=""``.  An author who gave no alt text
-    said nothing about the image; ``alt=""`` marks it as decoration, which a screen reader
-    skips instead of reading out its address (the article's title would only be said twice)."""
-    body = _LINK_WITHOUT_HREF.sub(r"\2", body)
-    return Markup(_IMAGE.sub(_with_alt, body))
-
-
-def _with_alt(image: re.Match[str]) -> str:
-    attributes = image.group(1)
-    if re.search(r'\salt="', attributes):
-        return image.group()
-    title = _TITLE.search(attributes)
-    return f'<img alt="{title.group(1) if title else ""}"{attributes}>'
-
-
 def _format_date(moment: datetime, config: Config) -> str:
     # The email package loads only for a build with dates to write (pages or a newsletter).
     from .email.render import format_date
@@ -160,7 +133,7 @@ def render_article_page(
         article=article,
         url=url,
         summary=body.summary,
-        html=for_the_web(body.html),  # sanitised by nh3 in markdown.render
+        html=Markup(body.html),  # sanitised and repaired in markdown.render
         og=meta.og,
         twitter=meta.twitter,
         categories=categories,
@@ -199,7 +172,7 @@ def render_digest_page(config: Config, context: Mapping[str, Any], items: Sequen
             "date": item.date,
             "date_iso": item.date_iso,
             "image": item.image,
-            "html": for_the_web(item.html) if item.html is not None else None,
+            "html": Markup(item.html) if item.html is not None else None,
         }
         for item in items
     ]
