@@ -46,8 +46,9 @@ from syndicate.email.message import Letter, build_message, message_id, one_line
 from syndicate.email.render import RenderedDigest, letter, render_digest, unsubscribe_mailto
 from syndicate.errors import Diagnostic, SyndicateError
 from syndicate.pipeline import Publication, permalink
+from syndicate.social.counting import BLUESKY_MAX_BYTES, LIMITS, PLATFORMS, count, fits
 from syndicate.social.meta import card_metadata, card_path
-from syndicate.social.text import BLUESKY_MAX_BYTES, LIMITS, PLATFORMS, compose, count, fits
+from syndicate.social.text import compose
 from syndicate.state import State
 
 # --- settings -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from syndicate.cli import main
 from syndicate.errors import ContentError
 from syndicate.pipeline import build
 from syndicate.social import card as cards
-from syndicate.social.text import count
+from syndicate.social.counting import count
 
 SNAPSHOTS = REPO / "tests" / "artifacts" / "cards" / "example"
 

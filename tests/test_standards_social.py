@@ -14,22 +14,22 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from twitter_text import parse_tweet
+from twitter_text.regexp.emoji import emoji_list
 
-from checkers import bluesky_facets, twitter_text
+from checkers import REPO, bluesky_facets, twitter_text
 from checkers.sites import Site
+from syndicate.social.counting import count
+from syndicate.social.facets import detect_facets
+from syndicate.social.text import compose
 
-PUBLICATIONS = [
-    "example",
-    pytest.param(
-        "stress",
-        marks=pytest.mark.xfail(strict=True, reason="issue 26 target 3: fixed in phase 2"),
-    ),
-]
+PUBLICATIONS = ["example", "stress"]
 
 #: Mastodon's own rule for a mention (``Account::MENTION_RE`` in app/models/account.rb):
 #: ``@user`` or ``@user@domain``, not after a word character, ``=`` or ``/`` (so not in a URL).
@@ -112,3 +112,76 @@ def test_the_mention_rules_see_what_each_platform_links() -> None:
         "@bob",
     ]
     assert twitter_text([text])[0]["mentions"] == ["bob"]
+
+
+# --- syndicate's own rules, held to the platforms' code on harder text than the publications' -
+
+
+def test_x_counts_every_emoji_as_twitter_text_does_and_never_below_its_port() -> None:
+    # Every emoji of the port's list (Unicode's emoji-test.txt 12.0: sequences, skin tones,
+    # ZWJ families, flags, keycaps, each also with a stray variation selector), alone and
+    # between letters; and sequences newer than either library knows.
+    found = sorted({e.emoji for e in emoji_list} | {e.emoji + "\ufe0f" for e in emoji_list})
+    texts = [*found, *(f"a{emoji}b" for emoji in found), "🧑🏽\u200d💻", "🫠", "🐦\u200d🔥"]
+    official = twitter_text(texts)
+    wrong = []
+    for text, theirs in zip(texts, official, strict=True):
+        ours, port = count("x", text), parse_tweet(text).weightedLength
+        official_count = theirs["weightedLength"]
+        # Never below either; above the official count only where the port counts more
+        # (see counting.py).
+        if ours < max(official_count, port) or ours not in (official_count, port):
+            wrong.append(f"{text!r}: {ours}, twitter-text {official_count}, port {port}")
+    assert wrong == [], "\n".join(wrong[:20])
+
+
+HARD = [
+    "see https://example.org/a?b=1&c=2. Then (https://example.org/x_(y)) and https://x.org/a)",
+    "HTTPS://EXAMPLE.ORG/up and Example.ORG/path and example.org/path, example.invalid/x",
+    "www.example.com/page! a.b c.d.e x.co/é https://joinmastodon.example/about…",
+    "#Emoji #QandA. #1 #1a ＃全角 #日本語、 #a_b #tag! (#paren) #\ufe0fx #" + "a" * 70,
+    "$AAPL $aapl. $A1 $TOOLONG ($X) $5 cash$TAG",
+    "line\nhttps://example.org/start\n#tag\nexample.com",
+    "👩🏾\u200d🔬 https://example.org/😀 🇯🇵#flag 東京 https://例え.jp/パス",
+]
+
+
+def test_syndicates_facets_are_detect_facets_on_hard_text() -> None:
+    theirs = bluesky_facets(HARD)
+    wrong = [
+        f"{text!r}:\n  syndicate {_facets(list(detect_facets(text)))}\n  theirs {_facets(found)}"
+        for text, found in zip(HARD, theirs, strict=True)
+        if _facets(list(detect_facets(text))) != _facets(found)
+    ]
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_a_post_cut_after_a_link_leaves_the_link_out_rather_than_touch_it_with_the_ellipsis() -> (
+    None
+):
+    # The stress article's summary, cut where the last word kept would be a link.
+    summary = (
+        "We spoke with Alice about moving a newsletter to the fediverse. She recommends "
+        "reading https://joinmastodon.example/about and https://example.org/rss?format=atom."
+    )
+    cut = [
+        compose("bluesky", title="T", summary=summary, url=url, categories=[])
+        for url in ("https://stress.example.org/posts/" + "m" * n for n in range(30, 150, 2))
+    ]
+    texts = [post.text for post in cut if "…" in post.text]
+    assert texts, "some of them are cut"
+    assert all(not re.search(r"\S*(?:://|\.[a-z])\S*…", text) for text in texts)
+    facets = bluesky_facets(texts)
+    ours = [_facets(list(post.facets)) for post in cut if "…" in post.text]
+    assert [_facets(found) for found in facets] == ours
+
+
+def test_the_platform_data_is_what_the_installed_libraries_hold() -> None:
+    # scripts/platform-data wrote it from node_modules (package-lock.json) and the port.
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "platform-data"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

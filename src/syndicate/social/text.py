@@ -22,7 +22,6 @@ falls at a grapheme-cluster boundary instead. No grapheme cluster is ever split.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
@@ -32,55 +31,24 @@ from itertools import accumulate
 
 import regex
 
-PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads")
-
-#: Each platform's usual limit, in its own unit (see `count`).
-LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300, "linkedin": 3000, "threads": 500}
-#: Bluesky's second limit: the post text's size in UTF-8 bytes.
-BLUESKY_MAX_BYTES = 3000
-#: The longest tag a Bluesky tag facet may carry, in graphemes and without the "#".
-TAG_MAX_GRAPHEMES = 64
+from .counting import (
+    BLUESKY_MAX_BYTES,
+    LIMITS,
+    PLATFORMS,
+    X_HEAVY,
+    _clusters,
+    _simple,
+    _url_spans,
+    count,
+    graphemes,
+)
+from .facets import TAG_MAX_GRAPHEMES, detect_facets
 
 ELLIPSIS = "…"
 
-# twitter-text v3 (config/v3.json of twitter/twitter-text): scale 100, defaultWeight 200, these
-# ranges weigh 100, every URL counts transformedURLLength 23, and with emojiParsingEnabled an
-# emoji sequence counts defaultWeight once, however many code points it has.
-_X_SCALE = 100
-_X_DEFAULT_WEIGHT = 200
-_X_URL_LENGTH = 23
-_X_RANGES = ((0, 4351, 100), (8192, 8205, 100), (8208, 8223, 100), (8242, 8247, 100))
-
-# Mastodon replaces every URL by 23 characters before counting.
-_MASTODON_URL_LENGTH = 23
-
-# An emoji as twitter-text's emoji parsing sees one: a flag, a keycap, a subdivision flag, or a
-# ZWJ sequence of pictographs (each with its skin tone, or the emoji variation selector where
-# the pictograph is text-style by default).
-_EMOJI_ELEMENT = (
-    r"(?:\p{Emoji_Modifier_Base}\p{Emoji_Modifier}"
-    r"|\p{Emoji_Presentation}"
-    r"|[[\p{Emoji}&&\p{Extended_Pictographic}]--\p{Emoji_Presentation}]\uFE0F?)"
-)
-_EMOJI = regex.compile(
-    r"(?V1)\p{Regional_Indicator}{2}"
-    r"|[0-9#*]\uFE0F?\u20E3"
-    r"|\U0001F3F4[\U000E0020-\U000E007E]+\U000E007F"
-    rf"|{_EMOJI_ELEMENT}(?:\u200D{_EMOJI_ELEMENT})*"
-)
-
-# An absolute http(s) URL as twitter-text finds one: a host, then a path and query made of ASCII,
-# Latin and Cyrillic letters, digits and some punctuation (a Japanese path ends the URL), not
-# ending in sentence punctuation.
-_URL_LETTERS = "a-zA-Z0-9\u00c0-\u024f\u0400-\u04ff"
-_URL = regex.compile(
-    r"(?i)(?<![\w@./])https?://[^\s/?#<>\"]+"
-    rf"(?:[/?#][{_URL_LETTERS}!*';:=+,.$/%#\[\]\-\u2013_~@|&()?]*)?"
-)
-_URL_ENDING = regex.compile(rf"[{_URL_LETTERS}+\-=_#/&]")
-# Mastodon's mention: "@user@domain" counts as "@user".
-_MENTION = regex.compile(r"(?i)(?<![/\w])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)@[\w.-]*\w")
-_GRAPHEME = regex.compile(r"\X")
+# A word that is, or holds, a link as some platform reads one: "://", or a dot between a
+# letter or digit and an ASCII letter or digit (a domain, as Bluesky and X find one).
+_LINK_WORD = regex.compile(r"(?<!\S)\S*(?:://|[\p{L}\p{N}]\.[A-Za-z0-9])\S*")
 _SPACE = regex.compile(r"\s")
 _NOT_IN_TAG = regex.compile(r"[^\p{L}\p{N}\p{M}]")
 _LEADING_MARKS = regex.compile(r"^\p{M}+")
@@ -113,49 +81,35 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(unicodedata.normalize("NFC", text).split()))
 
 
-def graphemes(text: str) -> list[str]:
-    """The extended grapheme clusters of `text`."""
-    return list(_GRAPHEME.findall(text))
+#: What an at sign that would mention someone becomes: SMALL COMMERCIAL AT, which reads as
+#: "@" and which no platform takes for one.  twitter-text's at signs are "@" and FULLWIDTH
+#: COMMERCIAL AT "＠" (so "＠" would still mention on X); Mastodon's and Bluesky's, "@".
+NOT_A_MENTION = "\ufe6b"
+
+# An at sign some platform reads as the start of a mention when a name follows it: X after
+# anything but an ASCII letter, digit or "_" (or after "RT" or "RT:"), Mastodon after
+# anything but a word character, "=" or "/", Bluesky after a space or "(".
+_MENTION_SIGN = regex.compile(
+    r"(?:(?<![A-Za-z0-9_])|(?<=(?:^|[^A-Za-z0-9_+~.\-])[rR][tT]:?))[@＠](?=[A-Za-z0-9_.\-])"
+)
 
 
-# Every rule of UAX #29 that keeps two characters in one grapheme cluster needs one of
-# these: CR (before LF), Hangul jamo, an extending mark or joiner, a spacing mark, a
-# prepended mark, or a regional indicator.  Text without any is one cluster a character.
-_JOINS = regex.compile(
-    "[\r"
-    + "".join(
-        rf"\p{{Grapheme_Cluster_Break={kind}}}"
-        for kind in ("L", "V", "T", "LV", "LVT", "Extend", "ZWJ", "SpacingMark", "Prepend")
+def unmention(text: str) -> str:
+    """*text* with every at sign that would mention someone on X, Mastodon or Bluesky
+    written as :data:`NOT_A_MENTION`: a title such as "Interview with @alice@example.social"
+    names her to readers without notifying her, or a stranger of the same name.  An at sign
+    inside a link ("https://example.social/@alice") stays: it is part of the address."""
+    if "@" not in text and "＠" not in text:
+        return text
+    links = _url_spans(text)
+    return _MENTION_SIGN.sub(
+        lambda sign: (
+            sign.group()
+            if any(start <= sign.start() < end for start, end in links)
+            else NOT_A_MENTION
+        ),
+        text,
     )
-    + r"\p{Grapheme_Cluster_Break=Regional_Indicator}]"
-)
-# Characters that neither join a grapheme cluster with their neighbours nor make an emoji:
-# Latin (accented letters precomposed), Greek, Cyrillic and general punctuation, but CR,
-# "©", "®", "‼" and "⁉". A stdlib `re` class finds any other character many times faster
-# than `_JOINS` or `_EMOJI` can rule them out; a test checks each of these characters.
-PLAIN_CHARACTERS = (
-    "\x00-\x0c\x0e-\xa8\xaa-\xad\xaf-\u02ff\u0370-\u0482\u048a-\u052f"
-    "\u2010-\u2027\u2030-\u203b\u203d-\u2048\u204a-\u205e"
-)
-_NOT_PLAIN = re.compile(f"[^{PLAIN_CHARACTERS}]")
-
-
-def grapheme_count(text: str) -> int:
-    """``len(graphemes(text))``, without splitting text that has nothing to join."""
-    if _one_cluster_a_character(text):
-        return len(text)
-    return len(_GRAPHEME.findall(text))
-
-
-def _one_cluster_a_character(text: str) -> bool:
-    if text.isascii():
-        return "\r" not in text
-    return not _NOT_PLAIN.search(text) or not _JOINS.search(text)
-
-
-def _clusters(text: str) -> list[str]:
-    """`graphemes`, without splitting text that has nothing to join."""
-    return list(text) if _one_cluster_a_character(text) else _GRAPHEME.findall(text)
 
 
 @lru_cache(maxsize=4096)  # a publication has few categories, and every article repeats them
@@ -177,169 +131,6 @@ def hashtag(category: str) -> str | None:
     if not _LETTER.search(tag) or len(graphemes(tag)) > TAG_MAX_GRAPHEMES:
         return None
     return "#" + tag
-
-
-def _url_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for match in _URL.finditer(text):
-        start, end = match.span()
-        while end > start and (
-            (text[end - 1] != ")" and not _URL_ENDING.fullmatch(text[end - 1]))
-            or (text[end - 1] == ")" and text.count("(", start, end) < text.count(")", start, end))
-        ):
-            end -= 1
-        spans.append((start, end))
-    return spans
-
-
-# Text that looks like a domain without "https://" ("example.com"): X links it when the
-# top-level domain is one it knows.  Without X's list of domains, such text counts as a
-# link (23) or as its own length, whichever is more, so a count is never below X's own.
-BARE_DOMAIN = regex.compile(
-    # Before and after it, what twitter-text allows around a domain: anything but ASCII
-    # letters and digits and a few signs (so "0.ALÀ" holds "0.AL", as X reads it).
-    # Its names may be in any script, as in "café.com"; its top-level domain is ASCII
-    # (X links no other without "https://"), and ends where ASCII letters do.
-    r"(?i)(?<![a-z0-9@＠$#＃\u202a-\u202e])"
-    r"(?:[\p{L}\p{N}\p{M}](?:[\p{L}\p{N}\p{M}\-]*[\p{L}\p{N}\p{M}])?\.)+"
-    r"(?:xn--[a-z0-9-]*[a-z0-9]|[a-z]{2,})"
-    r"(?![a-z0-9@+\-])"
-    r"(?:/[a-z0-9!*';:=+,.$/%#\[\]\-_~@|&()?]*[a-z0-9+\-=_#/&])?"
-)
-
-
-# What every bare domain has: a dot and two letters of its top-level domain.
-_DOT_LETTERS = regex.compile(r"(?i)\.[a-z]{2}")
-
-
-def _bare_domains(text: str, urls: dict[int, int]) -> dict[int, int]:
-    if all(
-        any(s <= match.start() < e for s, e in urls.items())
-        for match in _DOT_LETTERS.finditer(text)
-    ):
-        return {}  # the only dots before letters are in links (the post's own URL)
-    spans = {}
-    for match in BARE_DOMAIN.finditer(text):
-        start, end = match.span()
-        if not any(s <= start < e for s, e in urls.items()):
-            spans[start] = end
-    return spans
-
-
-# Characters outside twitter-text v3's light ranges (CJK, most symbols, emoji) weigh 200.
-_X_HEAVY = regex.compile(
-    "[^" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high, _ in _X_RANGES) + "]"
-)
-
-
-def _x_weight(text: str) -> int:
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    urls = dict(_url_spans(text))
-    for start, end in _bare_domains(text, urls).items():
-        # Letters outside ASCII at its start X may leave out of the link ("À0.AL" is "À"
-        # and the link "0.AL"): they count on their own.  The text counts as a link or as
-        # text, whichever weighs more.
-        begin = next((i for i in range(start, end) if text[i] < "\x80"), end)
-        as_link = _x_plain_weight(text[start:begin]) + _X_URL_LENGTH * _X_SCALE
-        if begin < end and as_link >= _x_plain_weight(text[start:end]):
-            urls[begin] = end
-    weighted = 0
-    position = 0
-    for start, end in [*sorted(urls.items()), (len(text), len(text))]:
-        weighted += _x_plain_weight(text[position:start])
-        if start < len(text):
-            weighted += _X_URL_LENGTH * _X_SCALE
-        position = end
-    return weighted // _X_SCALE
-
-
-def _x_plain_weight(text: str) -> int:
-    """Weight of text with no URL in it: an emoji sequence weighs 200 as a whole, any other
-    character 100 in the light ranges and 200 outside them."""
-    weighted = 0
-    position = 0
-    for emoji in _EMOJI.finditer(text):
-        rest = text[position : emoji.start()]
-        weighted += _X_SCALE * len(rest) + _X_SCALE * len(_X_HEAVY.findall(rest))
-        weighted += _X_DEFAULT_WEIGHT
-        position = emoji.end()
-    rest = text[position:]
-    return weighted + _X_SCALE * len(rest) + _X_SCALE * len(_X_HEAVY.findall(rest))
-
-
-def _mastodon_length(text: str) -> int:
-    length = 0
-    last = 0
-    for start, end in _url_spans(text):
-        length += len(_MENTION.sub(r"@\1", text[last:start])) + _MASTODON_URL_LENGTH
-        last = end
-    return length + len(_MENTION.sub(r"@\1", text[last:]))
-
-
-def count(platform: str, text: str) -> int:
-    """The length of `text` as `platform` counts it.
-
-    - x: twitter-text v3 weighted length (NFC; URLs 23; emoji sequences and characters outside
-      the light ranges 2).
-    - mastodon: code points, as Mastodon's composer counts them ([...text]), with every URL
-      as 23 and "@user@domain" as "@user". The server counts grapheme clusters, never more than
-      code points, so a post within this count is within the server's.
-    - bluesky: extended grapheme clusters (the UTF-8 size is checked apart, see `fits`).
-    - linkedin, threads: code points.
-    """
-    if platform not in LIMITS:
-        raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
-    if _simple(platform, text):
-        return len(text) + (_x_heavy(text) if platform == "x" else 0)
-    return _counted(platform, text)
-
-
-def _counted(platform: str, text: str) -> int:
-    """`count` the long way, for any text."""
-    if platform == "x":
-        return _x_weight(text)
-    if platform == "mastodon":
-        return _mastodon_length(text)
-    if platform == "bluesky":
-        return grapheme_count(text)
-    return len(text)
-
-
-def _simple(platform: str, text: str) -> bool:
-    """Whether `platform` counts `text` code point by code point: each 1 (on X 1 or 2, by
-    its range), nothing counted as a whole: no URL, mention, bare domain, emoji or grapheme
-    cluster of several code points. Then every prefix of `text` is simple too, and so is a
-    prefix with an ellipsis after it.
-
-    Most titles and summaries are simple, and a check costs little: a URL needs "://", a
-    mention "@", a bare domain a dot before two letters, and an emoji or a cluster a
-    character beyond `PLAIN_CHARACTERS`.
-    """
-    if platform in ("linkedin", "threads"):
-        return True
-    if platform == "bluesky":
-        return _one_cluster_a_character(text)
-    if platform == "mastodon":
-        return "://" not in text and "@" not in text
-    if "\r" in text or "://" in text or ("." in text and _DOT_LETTERS.search(text)):
-        return False
-    return text.isascii() or (
-        unicodedata.is_normalized("NFC", text)
-        and (not _NOT_PLAIN.search(text) or not _EMOJI.search(text))
-    )
-
-
-def _x_heavy(text: str) -> int:
-    """How many code points of `text` X weighs 2 (all that are not in its light ranges)."""
-    return 0 if text.isascii() else len(_X_HEAVY.findall(text))
-
-
-def fits(platform: str, text: str, limit: int | None = None) -> bool:
-    """Whether `text` is within the platform's limit (and, on Bluesky, its 3,000 bytes)."""
-    cap = LIMITS[platform] if limit is None else limit
-    if platform == "bluesky" and len(text.encode("utf-8")) > BLUESKY_MAX_BYTES:
-        return False
-    return count(platform, text) <= cap
 
 
 #: A part of a post as a platform sees it: its count, and its size in UTF-8 bytes.
@@ -387,7 +178,7 @@ def _article(title: str, summary: str, categories: tuple[str, ...], hashtags: in
         tag = hashtag(category)
         if tag and tag.casefold() not in (t.casefold() for t in tags) and len(tags) < hashtags:
             tags.append(tag)
-    return _Article(normalize(title), normalize(summary), tuple(tags))
+    return _Article(unmention(normalize(title)), unmention(normalize(summary)), tuple(tags))
 
 
 def _tail(tags: Sequence[str], suffix: str) -> str:
@@ -407,14 +198,26 @@ class _Shortened(Sequence[str]):
     def __init__(self, text: str) -> None:
         self.text = text
         self.clusters = clusters = _clusters(text)
+        maybe = "." in text or "://" in text
+        links = [found.span() for found in _LINK_WORD.finditer(text)] if maybe else []
+        offsets = (
+            [0, *accumulate(map(len, clusters))] if links or len(clusters) != len(text) else []
+        )
 
         def kept(n: int) -> int:
-            while n and _cut_after(clusters[n - 1][-1]):
-                n -= 1
-            # A cluster that would fuse with the ellipsis (a prepended mark) goes too.
-            while n and _fuses(clusters[n - 1]):
-                n -= 1
-            return n
+            while True:
+                while n and _cut_after(clusters[n - 1][-1]):
+                    n -= 1
+                # A cluster that would fuse with the ellipsis (a prepended mark) goes too.
+                while n and _fuses(clusters[n - 1]):
+                    n -= 1
+                # A link the cut ends in goes whole: Bluesky would read "…" as part of it,
+                # and a link cut short leads nowhere.
+                end = offsets[n] if offsets else n
+                link = next((start for start, stop in links if start < end <= stop), None)
+                if link is None:
+                    return n
+                n = bisect_left(offsets, link)
 
         at_words = [i for i in range(len(clusters) - 1, 0, -1) if clusters[i] == " "]
         # After the word boundaries, for when not even the first word fits: cuts inside it.
@@ -423,11 +226,7 @@ class _Shortened(Sequence[str]):
         # Different cuts can leave the same text: each form once, where it first comes.
         self.lengths = [n for n in dict.fromkeys(map(kept, cuts)) if n]
         # Where each form's clusters end in `text`.
-        if len(clusters) == len(text):
-            self.ends = self.lengths
-        else:
-            offsets = [0, *accumulate(map(len, clusters))]
-            self.ends = [offsets[n] for n in self.lengths]
+        self.ends = [offsets[n] for n in self.lengths] if offsets else self.lengths
         self.simple: dict[str, bool] = {}
 
     def __len__(self) -> int:
@@ -454,7 +253,7 @@ class _Shortened(Sequence[str]):
     @cached_property
     def heavy(self) -> list[int]:
         """Where the code points X weighs 2 are in `text`."""
-        return [match.start() for match in _X_HEAVY.finditer(self.text)]
+        return [match.start() for match in X_HEAVY.finditer(self.text)]
 
 
 def _utf8(text: str) -> int:
@@ -547,24 +346,5 @@ def compose(
         tail = _tail(tags, suffix)
         end = _size(platform, tail)
     text = "\n\n".join(block for block in (title, summary, link, tail) if block)
-    facets = _facets((title, summary), link, tags) if platform == "bluesky" else ()
+    facets = detect_facets(text) if platform == "bluesky" else ()
     return Post(platform, text, _total((heading, lead, at, end))[0], cap, facets)
-
-
-def _facets(before: Sequence[str], link: str, tags: Sequence[str]) -> tuple[dict[str, object], ...]:
-    """The link facet and one tag facet per hashtag, with UTF-8 byte offsets into the text:
-    `before` are the parts before the link, the tags come after it."""
-    offset = sum(_utf8(block) + 2 for block in before if block)  # in bytes
-    facets = [_facet(offset, link, {"uri": link}, "link")]
-    offset += _utf8(link) + 2
-    for tag in tags:
-        facets.append(_facet(offset, tag, {"tag": tag[1:]}, "tag"))
-        offset += _utf8(tag) + 1
-    return tuple(facets)
-
-
-def _facet(start: int, span: str, feature: dict[str, object], kind: str) -> dict[str, object]:
-    return {
-        "index": {"byteStart": start, "byteEnd": start + _utf8(span)},
-        "features": [{"$type": f"app.bsky.richtext.facet#{kind}", **feature}],
-    }
