@@ -47,8 +47,8 @@ from .facets import TAG_MAX_GRAPHEMES, detect_facets
 ELLIPSIS = "…"
 
 # A word that is, or holds, a link as some platform reads one: "://", or a dot between a
-# letter or digit and an ASCII letter or digit (a domain, as Bluesky and X find one).
-_LINK_WORD = regex.compile(r"(?<!\S)\S*(?:://|[\p{L}\p{N}]\.[A-Za-z0-9])\S*")
+# letter or digit and an ASCII letter (a domain, as Bluesky and X find one; not "2.5").
+_LINK_WORD = regex.compile(r"(?<!\S)\S*(?:://|[\p{L}\p{N}]\.[A-Za-z])\S*")
 _SPACE = regex.compile(r"\s")
 _NOT_IN_TAG = regex.compile(r"[^\p{L}\p{N}\p{M}]")
 _LEADING_MARKS = regex.compile(r"^\p{M}+")
