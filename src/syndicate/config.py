@@ -259,11 +259,12 @@ def _absolute_url(value: str) -> str | None:
     return None
 
 
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-
-
 def _language(value: str) -> str | None:
-    return None if _LANGUAGE.match(value) else "must be a language tag such as en or pt-BR"
+    """An article's ``lang`` is checked the same way (see :mod:`syndicate.language`)."""
+    from .language import problem
+
+    reason = problem(value)
+    return None if reason is None else f"must be a language tag ({reason})"
 
 
 def _timezone(value: str) -> str | None:

@@ -29,6 +29,7 @@ from . import simple_yaml
 from .cache import BuildCache, Encoded, digest, encoded, portable, source_name
 from .config import Config
 from .errors import Diagnostic, Severity
+from .language import language_tag
 from .output import json_string
 from .static import leads_inside, leaving_links, static_source
 from .workers import SharedWork
@@ -49,6 +50,7 @@ KNOWN_KEYS = frozenset(
         "slug",
         "draft",
         "id",
+        "lang",
     }
 )
 
@@ -123,6 +125,9 @@ class Article:
     #: Where the body is in the file's text (start, length) and the hash of the file's
     #: bytes: set for an article read through the build cache.
     place: tuple[int, int, str] | None = field(default=None, compare=False)
+    #: The front matter's ``lang`` (a BCP 47 tag, as :func:`~syndicate.language.language_tag`
+    #: writes it); None: the article is in ``[site] language``.
+    lang: str | None = None
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -800,6 +805,16 @@ def _read_article(
     except ValueError as problem:
         fail("image", f"image: {problem}")
 
+    lang: str | None = None
+    if data.get("lang") is not None:
+        try:
+            lang = language_tag(_text(data["lang"], "lang"))
+        except ValueError as problem:
+            message = str(problem)
+            if data["lang"] is False:  # YAML 1.1 reads Norwegian's tag as a boolean
+                message += ' (YAML reads no as false: write lang: "no" for Norwegian)'
+            fail("lang", message if message.startswith("lang:") else f"lang: {message}")
+
     for key in sorted(set(data) - KNOWN_KEYS):
         warn(key, f'unknown front-matter key "{key}" (kept, not published)')
 
@@ -823,6 +838,7 @@ def _read_article(
         body_line=fm.body_line,
         lines=dict(lines),
         extra={k: v for k, v in fm.data.items() if k not in KNOWN_KEYS},
+        lang=lang,
     )
     return article, out, read
 
@@ -1017,7 +1033,8 @@ def _record_text(
         f'"image":{picture},"draft":{"true" if article.draft else "false"},'
         f'"id":{"null" if article.id is None else text(article.id)},'
         f'"body":[{article.place[0]:d},{article.place[1]:d}],"body_line":{article.body_line:d},'
-        f'"lines":{{{lines}}},"extra":{{}}}}}}'
+        f'"lines":{{{lines}}},"extra":{{}},'
+        f'"lang":{"null" if article.lang is None else text(article.lang)}}}}}'
     )
 
 
@@ -1153,6 +1170,7 @@ def _to_record(article: Article | None, found: list[Diagnostic], root: Path) -> 
         "body_line": article.body_line,
         "lines": dict(article.lines),
         "extra": dict(article.extra),
+        "lang": article.lang,
     }
     if record["article"]["zone"] is None:
         return {"diagnostics": None}
@@ -1208,6 +1226,7 @@ def _from_record(
             body_line=fields["body_line"],
             lines=dict(fields["lines"]),
             extra=dict(fields["extra"]),
+            lang=fields["lang"],
         ), found
     except (KeyError, TypeError, ValueError, IndexError, ZoneInfoNotFoundError):
         return None
