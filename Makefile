@@ -55,6 +55,7 @@ postgresql:
 
 test: lint chromium postgresql
 	@bash scripts/ensure-checkers
+	@bash scripts/ensure-fribidi $(BIN)/python
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.run-deps

@@ -188,11 +188,6 @@ def language_of(element: etree._Element) -> tuple[str | None, str | None]:
 ARABIC_TITLE = "مكتبة جديدة في القاهرة"
 
 
-def phase_2() -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason="issue 26 target 5: fixed in phase 2")
-
-
-@phase_2()
 def test_an_arabic_article_page_is_marked_arabic_and_right_to_left(
     sites: Callable[[str], Site],
 ) -> None:
@@ -203,7 +198,6 @@ def test_an_arabic_article_page_is_marked_arabic_and_right_to_left(
     assert dict(meta(page.read_text(encoding="utf-8")))["og:locale"].startswith("ar_")
 
 
-@phase_2()
 def test_an_arabic_article_is_marked_arabic_in_every_feed(
     sites: Callable[[str], Site],
 ) -> None:
@@ -220,7 +214,6 @@ def test_an_arabic_article_is_marked_arabic_in_every_feed(
     assert item.get("language") == "ar"
 
 
-@phase_2()
 @pytest.mark.parametrize("name", ["stress", "stress-article"])
 def test_an_arabic_article_is_marked_arabic_and_right_to_left_in_the_email(
     name: str, sites: Callable[[str], Site]

@@ -268,7 +268,7 @@ def article_files(
         url = publication.urls[article.slug]
         card = None
         if config.social.platforms:
-            card = card_input(config, article, context.days(article.date))
+            card = card_input(config, article, context.days(article.date, article.lang))
         files: Mapping[str, str | None]
         if recorded:
             files = keys.files(article, url, bodies.cached_key(article), card)

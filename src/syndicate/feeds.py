@@ -19,6 +19,7 @@ from typing import Any
 
 from .config import Config
 from .content import Article, category_slug
+from .language import same_language
 from .output import html_safe, json_indented
 
 RSS, ATOM, JSON_FEED = "rss.xml", "atom.xml", "feed.json"
@@ -255,6 +256,10 @@ def _rss_item(entry: Entry, config: Config) -> str:
     parts.append(_element(i, "pubDate", rfc822(_local(article.date, config))))
     parts.append(_media(article, i))
     parts += [_element(i, "dc:creator", author_name(name)) for name in article.authors]
+    # RSS has one language, the channel's: an item in another says so in Dublin Core's.
+    lang = own_language(article, config)
+    if lang is not None:
+        parts.append(_element(i, "dc:language", lang))
     parts.append("    </item>\n")
     return "".join(parts)
 
@@ -262,8 +267,9 @@ def _rss_item(entry: Entry, config: Config) -> str:
 def _atom_entry(entry: Entry, config: Config) -> str:
     article = entry.article
     i = "    "
+    lang = own_language(article, config)
     parts = [
-        "  <entry>\n",
+        "  <entry>\n" if lang is None else f'  <entry xml:lang="{_attribute(lang)}">\n',
         _element(i, "id", entry.id),
         _atom_text(i, "title", article.title),
         _element(i, "updated", _local(article.updated, config).isoformat()),
@@ -436,7 +442,18 @@ def _json_item(entry: Entry, config: Config) -> dict[str, Any]:
     item["authors"] = [{"name": author_name(name)} for name in article.authors]
     if article.categories:
         item["tags"] = list(article.categories)
+    lang = own_language(article, config)
+    if lang is not None:
+        item["language"] = lang
     return item
+
+
+def own_language(article: Article, config: Config) -> str | None:
+    """*article*'s language when it is not the site's, which is every feed's: the entries
+    in it say so (Atom's ``xml:lang``, RSS's ``dc:language``, JSON Feed's ``language``);
+    the others are in the feed's language, and repeat nothing."""
+    lang = article.lang
+    return None if lang is None or same_language(lang, config.site.language) else lang
 
 
 def feed_links(config: Config, plans: Iterable[FeedPlan]) -> list[Mapping[str, str]]:

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from .config import Config
 from .content import Article, category_slug
 from .feeds import FeedPlan, feed_links
+from .language import article_written, title_written, written
 from .markdown import Rendered
 from .social.meta import card_metadata
 from .templating import render_template
@@ -32,12 +33,15 @@ def render_pages(
 ) -> dict[str, bytes]:
     """``index.html``, the landing page listing the feeds, the latest articles and the
     newsletter; with a newsletter, ``digests/index.html``, the archive of its issues."""
+    site = written(config.site.language)
     latest = [
         {
             "title": article.title,
             "url": publication.urls[article.slug],
             "date": article.date.astimezone(config.site.timezone),
             "date_iso": machine_date(article.date, config),
+            # An Arabic title in an English list: marked, and kept apart from the date.
+            "marks": title_written(article, config).marks(site),
         }
         for article in publication.published[:LATEST]
     ]
@@ -71,11 +75,11 @@ def machine_date(moment: datetime, config: Config) -> str:
     return moment.astimezone(config.site.timezone).isoformat(timespec="seconds")
 
 
-def _format_date(moment: datetime, config: Config) -> str:
+def _format_date(moment: datetime, config: Config, language: str | None = None) -> str:
     # The email package loads only for a build with dates to write (pages or a newsletter).
     from .email.render import format_date
 
-    return format_date(moment, config)
+    return format_date(moment, config, language)
 
 
 def page_path(config: Config, url: str) -> str:
@@ -85,18 +89,19 @@ def page_path(config: Config, url: str) -> str:
 
 
 class Days:
-    """Dates written out for the site's language, each day once: formatting one takes
-    longer than rendering the rest of a page, and a publication's articles share days."""
+    """Dates written out, each day once in each language (the site's unless another is
+    given): formatting one takes longer than rendering the rest of a page, and a
+    publication's articles share days."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.written: dict[date, str] = {}
+        self.written: dict[tuple[date, str | None], str] = {}
 
-    def __call__(self, moment: datetime) -> str:
-        day = moment.astimezone(self.config.site.timezone).date()
+    def __call__(self, moment: datetime, language: str | None = None) -> str:
+        day = (moment.astimezone(self.config.site.timezone).date(), language)
         found = self.written.get(day)
         if found is None:
-            found = self.written[day] = _format_date(moment, self.config)
+            found = self.written[day] = _format_date(moment, self.config, language)
         return found
 
 
@@ -116,7 +121,7 @@ def render_article_page(
     url: str,
     body: Rendered,
     feeds: Mapping[str, str],
-    days: Callable[[datetime], str],
+    days: Callable[[datetime, str | None], str],
 ) -> bytes:
     """The page of *article* at *url*, with its card metadata in the head; *feeds* are the
     category feeds (:func:`category_feeds`), *days* writes a date out."""
@@ -126,6 +131,7 @@ def render_article_page(
         {"name": name, "rss": feeds[name]} for name in article.categories if name in feeds
     ]
     updated = article.updated if article.updated != article.date else None
+    language = article_written(article, config)
     html = render_template(
         config,
         "site/article.html.j2",
@@ -137,9 +143,14 @@ def render_article_page(
         og=meta.og,
         twitter=meta.twitter,
         categories=categories,
-        published=days(article.date),
+        # The article's words in its language and direction, the site's in the site's.
+        lang=language.lang,
+        dir=language.dir,
+        title_dir=title_written(article, config).dir,
+        site_marks=written(site.language).marks(language),
+        published=days(article.date, article.lang),
         published_iso=machine_date(article.date, config),
-        updated=days(updated) if updated else None,
+        updated=days(updated, article.lang) if updated else None,
         updated_iso=machine_date(updated, config) if updated else None,
     )
     return html.encode("utf-8")
@@ -173,6 +184,9 @@ def render_digest_page(config: Config, context: Mapping[str, Any], items: Sequen
             "date_iso": item.date_iso,
             "image": item.image,
             "html": Markup(item.html) if item.html is not None else None,
+            "lang": item.lang,
+            "dir": item.dir,
+            "title_dir": item.title_dir,
         }
         for item in items
     ]

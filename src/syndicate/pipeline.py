@@ -524,6 +524,7 @@ def entry_key(article: Article, publication: Publication, body: str) -> str:
         "\x00".join(article.categories),
         "\x00none" if image is None else f"{image.url}\x00{image.type}\x00{image.length}",
         body,
+        article.lang or "\x00none",
     )
 
 

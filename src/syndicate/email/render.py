@@ -35,6 +35,7 @@ from slugify import slugify
 from ..config import Config, EmailConfig
 from ..content import Article, make_summary
 from ..errors import Diagnostic, RenderError
+from ..language import direction, title_written
 from ..markdown import Rendered
 from ..templating import render_template
 from .body import email_body
@@ -68,6 +69,11 @@ class Item:
     html: Markup | None
     #: The full text for the plain-text part, from the sanitised HTML ("article" mode only).
     text: str | None
+    #: The article's language, the direction it runs, and the direction its title runs
+    #: (see :func:`syndicate.pages.title_written`): each article's block is marked with them.
+    lang: str = "en"
+    dir: str = "ltr"
+    title_dir: str = "ltr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,22 +143,28 @@ def _with_slots(template: str, render: Callable[[_Slot], str]) -> tuple[str, ...
     return parts
 
 
-@lru_cache(maxsize=4)
-def _locale(language: str) -> Any:
+@lru_cache(maxsize=16)
+def _locale(language: str, fallback: str = "en") -> Any:
+    """Babel's locale for *language*; a language CLDR has no dates for writes them as
+    *fallback* does (the site's language), else in English."""
     from babel import Locale, UnknownLocaleError
 
-    try:
-        return Locale.parse(language, sep="-")
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
+    for tag in (language, fallback, "en"):
+        try:
+            return Locale.parse(tag, sep="-")
+        except (UnknownLocaleError, ValueError):
+            continue
+    return Locale.parse("en")
 
 
-def format_date(moment: datetime, config: Config) -> str:
-    """*moment* in the site's timezone, written out for ``[site] language`` (18 August 2025)."""
+def format_date(moment: datetime, config: Config, language: str | None = None) -> str:
+    """*moment* in the site's timezone, written out for *language* (an article's), else
+    ``[site] language``: 18 August 2025, ١٨ أغسطس ٢٠٢٥."""
     from babel.dates import format_date as babel_format_date
 
     local = moment.astimezone(config.site.timezone)
-    return str(babel_format_date(local, format="long", locale=_locale(config.site.language)))
+    locale = _locale(language or config.site.language, config.site.language)
+    return str(babel_format_date(local, format="long", locale=locale))
 
 
 def _sandbox() -> jinja2.sandbox.SandboxedEnvironment:
@@ -299,18 +311,22 @@ def render_digest(
     items: list[Item] = []
     for article in digest.articles:
         body = bodies[article.slug]
+        title = title_written(article, config)
         items.append(
             Item(
                 title=article.title,
                 url=urls[article.slug],
                 summary=body.summary,
                 byline=", ".join(article.authors),
-                date=format_date(article.date, config),
+                date=format_date(article.date, config, article.lang),
                 # HTML's <time datetime> takes at most three digits of a fraction.
                 date_iso=article.date.astimezone(config.site.timezone).isoformat("T", "seconds"),
                 image=pictures.get(article.slug),
                 html=Markup(body.html) if kind == "article" else None,
                 text=html_to_text(body.html, urls[article.slug]) if kind == "article" else None,
+                lang=title.lang,
+                dir=direction(title.lang),
+                title_dir=title.dir,
             )
         )
     context = _context(config, email, digest, items, web_url)

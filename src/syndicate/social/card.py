@@ -75,9 +75,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..config import CardConfig
 from ..errors import RenderError
 from ..images import ImageError, open_image, reading
+from ..language import text_direction
 from ..output import json_text
 from ..templating import default_templates
 from . import png
+from .bidi import available as bidi_available
+from .bidi import visual_runs
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -89,7 +92,7 @@ SIZE = (1200, 630)
 
 #: The revision of how a card is drawn and encoded, part of :func:`card_key`: raising it
 #: renders again the cards an earlier renderer left in the output folder.
-RENDERER = 4
+RENDERER = 5
 
 #: Fonts looked for on the machine, in order, for the scripts the shipped fonts lack (CJK).
 #: Only the first one found is used.
@@ -134,6 +137,20 @@ class CardInput:
     date: str
     #: A local image under static/, or None.
     image: Path | None
+    #: The direction the article's language runs (``ltr`` or ``rtl``): its title and
+    #: byline do, unless most of their words run the other way.
+    direction: str = "ltr"
+
+
+class Placed(NamedTuple):
+    """A run of one font and one direction, where a line put it."""
+
+    text: str
+    #: The columns its advance spans on the card.
+    left: int
+    right: int
+    #: Drawn right to left, its brackets mirrored.
+    rtl: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +167,14 @@ class Layout:
     image_used: bool = False
     #: What could not be drawn: an unreadable image or logo, characters no font has.
     problems: tuple[str, ...] = field(default=())
+    #: The direction the title runs (``rtl``: its lines are aligned right).
+    direction: str = "ltr"
+    #: Each line of the title as runs, from left to right.
+    title_runs: tuple[tuple[Placed, ...], ...] = ()
+    #: The author and date line as drawn, its direction, and its runs from left to right.
+    footer: str = ""
+    footer_direction: str = "ltr"
+    footer_runs: tuple[Placed, ...] = ()
 
 
 # -- layout file --------------------------------------------------------------------------
@@ -298,6 +323,8 @@ def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 class _Run(NamedTuple):
     font: int
     text: str
+    #: Drawn right to left (libraqm mirrors its brackets): part of a right-to-left level.
+    rtl: bool = False
 
 
 def _ignorable(char: str) -> bool:
@@ -353,14 +380,24 @@ def _runs(text: str, chain: Sequence[Path]) -> list[_Run]:
     return runs
 
 
-def _is_rtl(text: str) -> bool:
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind in ("R", "AL"):
-            return True
-        if kind == "L":
-            return False
-    return False
+def _shaped() -> bool:
+    """Whether lines are ordered by Unicode's bidirectional algorithm and right-to-left
+    runs drawn so: with libraqm, which shapes them, and FriBidi, which orders them."""
+    return raqm_available() and bidi_available()
+
+
+#: Unicode's first-strong isolate and its end: a part of a line (a name, a date) in one,
+#: ordered apart from what is around it (HTML's ``<bdi>``).
+ISOLATE, END_ISOLATE = "\u2068", "\u2069"
+_NO_ISOLATES = str.maketrans("", "", "\u2066\u2067\u2068\u2069")
+
+
+def _right_to_left(text: str) -> bool:
+    """Whether *text* has a character that runs right to left, or makes what is around
+    it do so (an Arabic digit)."""
+    if text.isascii():
+        return False
+    return any(unicodedata.bidirectional(char) in ("R", "AL", "AN") for char in text)
 
 
 #: The shipped fonts whose shaping of simple text (see :func:`_simple`) is nothing but
@@ -599,7 +636,7 @@ class _Typeset:
 
     def _clusters(self, run: _Run) -> tuple[_Clusters, list[str]] | None:
         clustered = self.clustered[run.font]
-        if clustered is None:
+        if clustered is None or run.rtl:  # drawn by libraqm, which mirrors its brackets
             return None
         clusters = clustered.split(run.text)
         return None if clusters is None else (clustered, clusters)
@@ -622,6 +659,8 @@ class _Typeset:
         as wide as its clusters' advances, without asking Pillow."""
         clustered = self.clustered[run.font]
         text = run.text
+        if run.rtl:
+            return self.fonts[run.font].getlength(text, direction="rtl")
         word = self.word(text) if run.font == 0 and " " not in text else None
         if word is not None:
             return word.width
@@ -644,8 +683,26 @@ class _Typeset:
             agrees = self._checked[run] = split[0].pens(split[1])[1] == self.length(run)
         return split if agrees else None
 
-    def width(self, text: str) -> float:
-        return sum(self.length(run) for run in _runs(text, self.chain))
+    def width(self, text: str, rtl: bool = False) -> float:
+        """*text*'s width as one line of a paragraph running right to left (*rtl*) or not."""
+        if not rtl and self.words(text) is not None:
+            return sum(self.length(run) for run in _runs(text, self.chain))
+        return sum(self.length(run) for run in self.pieces(text, rtl))
+
+    def pieces(self, text: str, rtl: bool) -> list[_Run]:
+        """*text*, one line of a paragraph running right to left (*rtl*) or not, as runs of
+        one font and one direction, in the order they are drawn from left to right: its
+        runs of one embedding level (see :mod:`syndicate.social.bidi`) in their order,
+        each cut where its font changes, those of a right-to-left one from the right."""
+        if not _shaped() or (not rtl and not _right_to_left(text)):
+            runs = _runs(text, self.chain)  # one level: no reordering, nothing to mirror
+            return runs[::-1] if rtl else runs
+        found = []
+        for level in visual_runs(text, rtl):
+            shown = level.text.translate(_NO_ISOLATES)  # they order the line, and draw nothing
+            runs = [run._replace(rtl=level.rtl) for run in _runs(shown, self.chain)]
+            found += runs[::-1] if level.rtl else runs
+        return found
 
     def word(self, text: str) -> _Word | None:
         """*text*, one word, laid out alone: None unless it is simple text that the first
@@ -764,46 +821,55 @@ class _Typeset:
         self._placed[key] = found
         return found
 
-    def place(self, text: str, left: int, right: int) -> list[tuple[int, _Run]]:
-        """Where each run goes: aligned left, or right for right-to-left text."""
-        runs = _runs(text, self.chain)
+    def place(self, text: str, left: int, right: int, rtl: bool = False) -> list[tuple[int, _Run]]:
+        """Where each run goes, from left to right: the line aligned left, or right in a
+        paragraph running right to left (*rtl*)."""
+        runs = self.pieces(text, rtl)
         widths = [self.length(run) for run in runs]
+        x = float(right) - sum(widths) if rtl else float(left)
         placed = []
-        if _is_rtl(text):
-            x = float(right)
-            for run, width in zip(runs, widths, strict=True):
-                x -= width
-                placed.append((round(x), run))
-        else:
-            x = float(left)
-            for run, width in zip(runs, widths, strict=True):
-                placed.append((round(x), run))
-                x += width
+        for run, width in zip(runs, widths, strict=True):
+            placed.append((round(x), run))
+            x += width
         return placed
 
-    def ink(self, text: str, left: int, right: int, baseline: int) -> tuple[int, int, int, int]:
+    def runs(self, text: str, left: int, right: int, rtl: bool = False) -> list[Placed]:
+        """What :meth:`place` places, each run with the columns its advance spans."""
+        return [
+            Placed(run.text, x, x + round(self.length(run)), run.rtl)
+            for x, run in self.place(text, left, right, rtl)
+        ]
+
+    def ink(
+        self, text: str, left: int, right: int, baseline: int, rtl: bool = False
+    ) -> tuple[int, int, int, int]:
         """The box the line's ink covers, drawn with its baseline at *baseline*."""
-        words = self.words(text)
+        words = None if rtl else self.words(text)
         if words is not None:
             return self._words_ink(words, left, baseline)
         boxes = []
-        for x, run in self.place(text, left, right):
+        for x, run in self.place(text, left, right, rtl):
             split = self._drawn_by_clusters(run)
             if split is not None:
                 boxes += [box for _, box in split[0].placed(split[1], x, baseline)]
                 continue
-            x0, y0, x1, y1 = self.fonts[run.font].getbbox(run.text, anchor="ls")
+            x0, y0, x1, y1 = self.fonts[run.font].getbbox(
+                run.text, anchor="ls", direction="rtl" if run.rtl else None
+            )
             box = (x + math.floor(x0), baseline + math.floor(y0))
             boxes.append((*box, x + math.ceil(x1), baseline + math.ceil(y1)))
         return _union(boxes)
 
-    def draw(self, layer: PILImage.Image, text: str, box: tuple[int, int, int]) -> None:
+    def draw(
+        self, layer: PILImage.Image, text: str, box: tuple[int, int, int], rtl: bool = False
+    ) -> None:
         """Draw *text*'s coverage on *layer* ("L", made by ``Image.new``: its core is
-        written to directly), its baseline at ``box[2]``."""
+        written to directly), its baseline at ``box[2]``, in a paragraph running right to
+        left (*rtl*) or not."""
         from PIL import ImageDraw
 
         left, right, baseline = box
-        glyphs = self._glyphs(text, left, baseline)
+        glyphs = None if rtl else self._glyphs(text, left, baseline)
         if glyphs is not None:
             # Pillow's core pastes each glyph: what Image.paste does for a mask, without
             # its checks on every one of a card's seventy glyphs (a fifth of drawing it).
@@ -813,11 +879,14 @@ class _Typeset:
                 paste(255, at, core)
             return
         draw = ImageDraw.Draw(layer)
-        for x, run in self.place(text, left, right):
+        for x, run in self.place(text, left, right, rtl):
             split = self._drawn_by_clusters(run)
             if split is None:
                 font = self.fonts[run.font]
-                draw.text((x, baseline), run.text, font=font, fill=255, anchor="ls")
+                direction = "rtl" if run.rtl else None
+                draw.text(
+                    (x, baseline), run.text, font=font, fill=255, anchor="ls", direction=direction
+                )
                 continue
             for coverage, at in split[0].placed(split[1], x, baseline):
                 layer.paste(255, at, coverage)
@@ -932,12 +1001,13 @@ def _split_long(token: _Token, fits: _Fits) -> list[_Token]:
 
 
 class _Fits:
-    def __init__(self, typeset: _Typeset, width: int) -> None:
+    def __init__(self, typeset: _Typeset, width: int, rtl: bool = False) -> None:
         self.typeset = typeset
         self.limit = width
+        self.rtl = rtl
 
     def __call__(self, text: str) -> bool:
-        return self.typeset.width(text) <= self.limit
+        return self.typeset.width(text, self.rtl) <= self.limit
 
 
 def _wrap(tokens: Sequence[_Token], fits: _Fits, most: int) -> list[list[_Token]]:
@@ -1023,9 +1093,14 @@ _SPARE_LINES = 2
 
 
 def _fit_title(
-    text: str, chain: Sequence[Path], area: tuple[int, int, int, int], frame: _Frame
+    text: str,
+    chain: Sequence[Path],
+    area: tuple[int, int, int, int],
+    frame: _Frame,
+    rtl: bool = False,
 ) -> _Title:
-    """The largest size at which *text* fits *area*; at the smallest, cut with "…"."""
+    """The largest size at which *text* fits *area*; at the smallest, cut with "…".  A
+    title running right to left (*rtl*) has its lines aligned right."""
     left, top, right, bottom = area
     tokens = _tokens(text)
     if not tokens:
@@ -1033,7 +1108,7 @@ def _fit_title(
     size = frame.title_max
     while True:
         typeset = _typeset(tuple(chain), size)
-        fits = _Fits(typeset, right - left)
+        fits = _Fits(typeset, right - left, rtl)
         smallest = size - frame.title_step < frame.title_min
         step = round(size * frame.line_height)
         room = bottom - top - typeset.ascent - typeset.descent
@@ -1041,7 +1116,9 @@ def _fit_title(
         # Lines well past what the area holds are not laid out: a title that has them does
         # not fit (a long one would cost its whole length at every size).
         most = capacity + _SPARE_LINES
-        wrapped = _wrap_words(tokens, typeset, right - left, most) or _wrap(tokens, fits, most)
+        wrapped = (None if rtl else _wrap_words(tokens, typeset, right - left, most)) or _wrap(
+            tokens, fits, most
+        )
         if len(wrapped) > most and not smallest:
             size -= frame.title_step
             continue
@@ -1053,7 +1130,7 @@ def _fit_title(
             first = top + max(0, (bottom - top - height) // 2) + typeset.ascent
             baselines = [first + i * step for i in range(len(lines))]
             box = _union(
-                typeset.ink(line, left, right, baseline)
+                typeset.ink(line, left, right, baseline, rtl)
                 for line, baseline in zip(lines, baselines, strict=True)
             )
             inside = box[0] >= left and box[1] >= top and box[2] <= right and box[3] <= bottom
@@ -1076,8 +1153,8 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + ELLIPSIS
 
 
-def _one_line(typeset: _Typeset, text: str, width: int) -> str:
-    fits = _Fits(typeset, width)
+def _one_line(typeset: _Typeset, text: str, width: int, rtl: bool = False) -> str:
+    fits = _Fits(typeset, width, rtl)
     if fits(text):
         return text
     return _truncate(_tokens(text), fits)
@@ -1297,12 +1374,13 @@ def _backdrop(
     typeset = _typeset(chain, frame.site_size)
     name, problem = _clean(site, chain, "site")
     problems += [problem] if problem else []
-    line = _one_line(typeset, name, width - m - x)
+    rtl = text_direction(name, "ltr") == "rtl"
+    line = _one_line(typeset, name, width - m - x, rtl)
     ink = None
     if line:
         baseline = m + (frame.header + typeset.ascent - typeset.descent) // 2
         band = Image.new("L", (width, _title_area(frame)[1]))  # everything above the title
-        typeset.draw(band, line, (x, width - m, baseline))
+        typeset.draw(band, line, (x, width - m, baseline), rtl)
         ink = _ink(band, 0, 0, ACCENT)
 
     if picture is None:
@@ -1401,13 +1479,15 @@ def _text_inks(
     colour: int,
     scanlines: bool,
     between: tuple[int, int] | None = None,
+    rtl: bool = False,
 ) -> list[_Ink]:
     """*lines*, each with its baseline on the card, drawn inside *area* (nothing reaches
     past it) from its left to its right edge, or *between* those columns of the card, as
     one ink for each band of rows they are on: the rows between lines have
     nothing of the card's own.  Each ink is cropped to what it covers, or, for
     *scanlines* (a palette card), is the whole width of the card's rows, one column wider
-    as :func:`png.widened` makes them, ready to be painted in palette indices."""
+    as :func:`png.widened` makes them, ready to be painted in palette indices.  Lines of
+    a paragraph running right to left (*rtl*) are aligned right."""
     from PIL import Image
 
     left, top, right, bottom = area
@@ -1417,13 +1497,13 @@ def _text_inks(
     boxes = []
     for line, baseline in lines:
         where = (start + offset, end + offset, baseline - top)
-        typeset.draw(layer, line, where)
-        boxes.append(typeset.ink(line, *where))
+        typeset.draw(layer, line, where, rtl)
+        boxes.append(typeset.ink(line, *where, rtl))
     if scanlines:  # the filter type's column, left of the card's first
         layer.paste(0, (0, 0, 1, layer.height))
     # Lines laid out word by word are the glyphs pasted in their boxes; others are
     # Pillow's, whose boxes are looked at again.
-    exact = all(typeset.words(line) is not None for line, _ in lines)
+    exact = not rtl and all(typeset.words(line) is not None for line, _ in lines)
     found = None
     if not exact:
         if scanlines:  # as on a layer the size of the area
@@ -1510,20 +1590,32 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
         text(_clip(card.author, MAX_META), text_chain, "author"),
         text(_clip(card.date, MAX_META), text_chain, "date"),
     ]
-    meta_line = _one_line(meta, " · ".join(part for part in parts if part), width - 2 * m)
+    # In the article's direction, as its date is written in its language: "name · date" is
+    # read from the right in an article in Arabic, the name first, whatever the name.
+    shown = " · ".join(part for part in parts if part)
+    meta_rtl = card.direction == "rtl"
+    meta_direction = "rtl" if meta_rtl else "ltr"
+    if _shaped() and (meta_rtl or _right_to_left(shown)):
+        # The name and the date each in an isolate, as <bdi> on a page: a name's last word
+        # cannot take the date's first number ("Leila Hassan · 3 يونيو 2025") as its own.
+        shown = " · ".join(f"{ISOLATE}{part}{END_ISOLATE}" for part in parts if part)
+    meta_line = _one_line(meta, shown, width - 2 * m, meta_rtl)
     area = _title_area(frame)
     if meta_line:
         baseline = height - m - (frame.footer - meta.ascent - meta.descent) // 2 - meta.descent
         below = (0, area[3], width, height)  # everything below the title
-        inks += _text_inks(meta, [(meta_line, baseline)], below, META, scanlines, (m, width - m))
+        inks += _text_inks(
+            meta, [(meta_line, baseline)], below, META, scanlines, (m, width - m), meta_rtl
+        )
 
     # The title, between them.
-    title = _fit_title(
-        text(_clip(card.title, MAX_TITLE), title_chain, "title"), title_chain, area, frame
-    )
+    title_text = text(_clip(card.title, MAX_TITLE), title_chain, "title")
+    direction = text_direction(title_text, "rtl" if card.direction == "rtl" else "ltr")
+    rtl = direction == "rtl"
+    title = _fit_title(title_text, title_chain, area, frame, rtl)
     typeset = _typeset(title_chain, title.size)
     lines = list(zip(title.lines, title.baselines, strict=True))
-    inks += _text_inks(typeset, lines, area, FOREGROUND, scanlines)
+    inks += _text_inks(typeset, lines, area, FOREGROUND, scanlines, rtl=rtl)
 
     if photo is None:
         data = _plain_png(backdrop, inks, style)
@@ -1543,6 +1635,11 @@ def render_card(card: CardInput, style: CardStyle = _DEFAULT_STYLE) -> tuple[byt
         safe_area=(m, m, width - m, height - m),
         image_used=photo is not None,
         problems=tuple(problems),
+        direction=direction,
+        title_runs=tuple(tuple(typeset.runs(line, area[0], area[2], rtl)) for line in title.lines),
+        footer=meta_line.translate(_NO_ISOLATES),
+        footer_direction=meta_direction,
+        footer_runs=tuple(meta.runs(meta_line, m, width - m, meta_rtl)),
     )
     return data, layout
 
@@ -1611,6 +1708,7 @@ class CardKeys:
 
     def __call__(self, card: CardInput) -> str:
         parts = [card.site, card.title, card.author, card.date, file_digest(card.image)]
+        parts.append(card.direction)
         hasher = self._started.copy()
         hasher.update(json_text(parts).encode("utf-8"))
         return hasher.hexdigest()

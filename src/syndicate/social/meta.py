@@ -36,7 +36,7 @@ def card_metadata(config: Config, article: Article, url: str, summary: str) -> C
         "og:description": summary,
         "og:url": url,
         "og:site_name": site.title,
-        "og:locale": og_locale(site.language),
+        "og:locale": og_locale(article.lang or site.language),
         "og:image": image,
         "og:image:type": "image/png",
         "og:image:width": str(CARD_WIDTH),
@@ -73,7 +73,9 @@ def og_locale(language: str) -> str:
     except (UnknownLocaleError, ValueError):
         return language.replace("-", "_")
     territory = locale.territory
-    if territory is None:
+    # Open Graph's territories are two letters: a region such as Latin America (419) is
+    # not one, and the language's likely territory stands for it.
+    if territory is None or not territory.isalpha():
         likely = get_global("likely_subtags")
         known = likely.get(f"{locale.language}_{locale.script}") if locale.script else None
         territory = (known or likely.get(locale.language, "")).rpartition("_")[2] or None

@@ -13,6 +13,7 @@ from typing import Any
 from ..config import Config
 from ..content import Article
 from ..errors import RenderError
+from ..language import article_written
 from ..output import json_bytes
 from .card import CardInput
 from .meta import card_metadata, card_path
@@ -65,6 +66,7 @@ def card_input(config: Config, article: Article, date: str) -> CardInput:
         author=", ".join(article.authors),
         date=date,
         image=image,
+        direction=article_written(article, config).dir,
     )
 
 
