@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
+import trustme
 
 from conftest import SITE
 from leaks import SECRET, SECRETS, addresses
@@ -229,6 +232,79 @@ class Service:
         assert not leaked, f"the service logged {leaked}"
 
     def __enter__(self) -> Service:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class TlsFront:
+    """TLS on 127.0.0.1 in front of a plain HTTP server (the service under uvicorn), as the
+    reverse proxy of a deployment terminates it: a certificate for 127.0.0.1 from a
+    throwaway CA (trustme), whose PEM is :attr:`ca_file` (for ``SSL_CERT_FILE``).  Each
+    connection is copied both ways, byte for byte, on an asyncio loop of its own."""
+
+    def __init__(self, target: int, folder: Path) -> None:
+        ca = trustme.CA()
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert("127.0.0.1").configure_cert(self.context)
+        self.ca_file = folder / "front-ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        self.target = target
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._transports: list[asyncio.BaseTransport] = []
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/"
+
+    def start(self) -> TlsFront:
+        self._thread.start()
+        started = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._copy, "127.0.0.1", 0, ssl=self.context), self._loop
+        )
+        self._server = started.result(10)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self
+
+    async def _copy(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._transports.append(writer.transport)
+        try:
+            upstream, back = await asyncio.open_connection("127.0.0.1", self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._transports.append(back.transport)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except OSError:
+                pass
+            finally:
+                sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, back), pipe(upstream, writer))
+
+    def stop(self) -> None:
+        async def close() -> None:
+            assert self._server is not None
+            self._server.close()
+            for transport in self._transports:
+                transport.abort()  # a TLS close would wait for the client's close_notify
+            await asyncio.sleep(0.05)  # connection_lost runs on the next turns of the loop
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def __enter__(self) -> TlsFront:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

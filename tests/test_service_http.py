@@ -156,7 +156,9 @@ def test_the_confirmation_email_is_built_like_the_newsletter(
     assert message["From"] == "Test Times <news@example.org>"
     assert message["Subject"] == "Confirm your subscription to Test Times"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert message["List-Unsubscribe"].startswith(f"<{SERVICE_URL}unsubscribe/")
+    # The newsletter's own link (the token under SYNDICATE_SECRET): one link for a reader.
+    own = token(SECRET.encode(), "built@example.org")
+    assert message["List-Unsubscribe"].startswith(f"<{SERVICE_URL}unsubscribe/{own}>")
     assert message["List-Id"] == "Test Times <test-times.news.example.org>"
     html = message.get_body(("html",))
     assert html is not None and link(message, "confirm")[1:] in html.get_content()
@@ -260,6 +262,23 @@ def test_visiting_an_unsubscribe_link_shows_a_button_and_changes_nothing(
     assert status(engine, "visits@example.org") == "subscribed"
 
 
+def test_the_newsletters_link_unsubscribes_the_reader_it_was_made_for(
+    client: httpx.Client, smtp: SmtpServer, engine: sa.Engine
+) -> None:
+    subscribed(client, smtp, "newsletter-link@example.org")
+    subscribed(client, smtp, "stays@example.org")
+    pattern = "https://lists.example.org/unsubscribe/{token}"  # what the README advises
+    link = unsubscribe_link(pattern, "", token(SECRET.encode(), "newsletter-link@example.org"))
+    path = link.removeprefix("https://lists.example.org")
+
+    assert client.get(path).status_code == 200
+    assert status(engine, "newsletter-link@example.org") == "subscribed"
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    assert status(engine, "newsletter-link@example.org") == "unsubscribed"
+    assert status(engine, "stays@example.org") == "subscribed"
+
+
 def test_the_links_already_sent_with_the_address_keep_working(
     client: httpx.Client, smtp: SmtpServer, engine: sa.Engine
 ) -> None:
@@ -359,11 +378,33 @@ def test_the_list_streams_to_a_job_holding_the_token_and_to_no_one_else(
 
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/x-ndjson"
-    lines = [json.loads(line) for line in answer.text.splitlines()]
+    *lines, last = [json.loads(line) for line in answer.text.splitlines()]
     emails = [line["email"] for line in lines]
     assert "api-reader@example.org" in emails and "api-pending@example.org" not in emails
     assert emails == [reader.email for reader in listing.recipients(engine)]
-    assert set(lines[0]) == {"id", "email", "name", "token"}
+    assert set(lines[0]) == {"id", "email", "name"}
+    # How many come, before and after: a job knows when the stream was cut short.
+    assert int(answer.headers["x-recipients"]) == len(lines)
+    assert last == {"end": True, "count": len(lines)}
+
+
+def test_a_job_marks_a_reader_its_mail_server_refused_for_good_as_bounced(
+    client: httpx.Client, smtp: SmtpServer, service: Service, engine: sa.Engine
+) -> None:
+    subscribed(client, smtp, "refused@example.org")
+    reader = next(r for r in listing.recipients(engine) if r.email == "refused@example.org")
+    refusal = {"id": reader.id, "reason": "550 5.1.1 no such user"}
+    with service.client() as job:
+        assert job.post("/api/bounced", json=refusal).status_code == 401
+        assert status(engine, "refused@example.org") == "subscribed"
+        bearer = {"authorization": f"Bearer {LIST_TOKEN}"}
+        answer = job.post("/api/bounced", json=refusal, headers=bearer)
+        assert job.post("/api/bounced", json={"id": "1"}, headers=bearer).status_code == 400
+
+    assert answer.status_code == 200 and answer.json() == {"bounced": True}
+    assert status(engine, "refused@example.org") == "bounced"
+    events = listing.proof(engine, "refused@example.org")
+    assert events is not None and "550 5.1.1 no such user" in events[-1].detail
 
 
 # --- a service set up otherwise: no proxy believed, short links, no list token -------------

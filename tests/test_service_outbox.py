@@ -24,6 +24,7 @@ from leaks import SECRET
 from service_support import list_config
 from smtp_server import SmtpServer
 from syndicate.config import load_config
+from syndicate.delivery.subscribers import token
 from syndicate.subscribers import listing, outbox, store
 from syndicate.subscribers.database import connect
 from syndicate.subscribers.mailer import Mailer, Transport
@@ -31,6 +32,7 @@ from syndicate.subscribers.store import Origin, Rules
 
 RULES = Rules(list_name="Test Times (https://news.example.org/)", goodbye=True)
 FORM = Origin("https://news.example.org/", None)
+KEY = SECRET.encode()
 
 
 class Clock:
@@ -202,13 +204,17 @@ def test_a_goodbye_goes_to_a_reader_who_leaves_only_when_configured(
     engine, mailer = open_list(root, database, clock)
     try:
         store.add(engine, "ana@example.org", "Ana", rules=RULES, origin=FORM, now=clock.now)
-        reader = next(listing.recipients(engine))
-        store.unsubscribe(engine, reader.token, rules=RULES, origin=FORM, now=clock.now)
-        store.unsubscribe(engine, reader.token, rules=RULES, origin=FORM, now=clock.now)
+        for _ in range(2):
+            store.unsubscribe(
+                engine, token(KEY, "ana@example.org"), secret=KEY, rules=RULES, origin=FORM,
+                now=clock.now,
+            )  # fmt: skip
         silent = Rules(list_name=RULES.list_name, goodbye=False)
         store.add(engine, "bob@example.org", "", rules=silent, origin=FORM, now=clock.now)
-        bob = next(r for r in listing.recipients(engine) if r.email == "bob@example.org")
-        store.unsubscribe(engine, bob.token, rules=silent, origin=FORM, now=clock.now)
+        store.unsubscribe(
+            engine, token(KEY, "bob@example.org"), secret=KEY, rules=silent, origin=FORM,
+            now=clock.now,
+        )  # fmt: skip
         mailer.run_once()
     finally:
         engine.dispose()
@@ -262,3 +268,25 @@ def test_without_a_mail_server_the_emails_land_in_the_outbox_folder(
     (written,) = (root / "outbox" / "subscribers").glob("*.eml")
     assert written.name == "confirm-1.eml"  # named by the queue, never by the address
     assert b"To: ana@example.org" in written.read_bytes()
+
+
+def test_the_emails_carry_the_newsletters_unsubscribe_link_and_an_explicit_one_wins(
+    publication: MakePublication, database: str, smtp: SmtpServer, clock: Clock
+) -> None:
+    """By default the link is the service's own page for the reader's token; a publication
+    whose ``[email] unsubscribe_url`` names another endpoint gets that one everywhere."""
+    own = f"https://lists.example.org/unsubscribe/{token(KEY, 'ana@example.org')}"
+    elsewhere = "https://news.example.org/leave/{token}"
+    for configured, expected in (("", own), (f'unsubscribe_url = "{elsewhere}"\n', elsewhere)):
+        smtp.messages.clear()
+        root = publication({}, list_config(smtp_port=smtp.port, email=configured))
+        engine, mailer = open_list(root, database, clock)
+        try:
+            sign_up(engine, "ana@example.org", clock)
+            mailer.run_once()
+        finally:
+            engine.dispose()
+        message = message_from_bytes(smtp.messages[0].data, policy=policy.default)
+        link = expected.format(token=token(KEY, "ana@example.org"))
+        assert message["List-Unsubscribe"].startswith(f"<{link}>")
+        clock.now += timedelta(hours=1)  # past the limit per address, for the second round

@@ -15,8 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import NOW, MakePublication
+from leaks import SECRET
 from service_support import list_config
 from syndicate.config import load_config
+from syndicate.delivery.subscribers import token
 from syndicate.subscribers import listing, outbox, store
 from syndicate.subscribers.database import HEAD, connect, upgrade
 from syndicate.subscribers.store import Adding, Confirmation, Leaving, Origin, Rules, Signup
@@ -27,6 +29,17 @@ RULES = Rules(
     resend_after=timedelta(minutes=15),
 )
 FORM = Origin("https://news.example.org/posts/hello/", "203.0.113.9")
+#: SYNDICATE_SECRET, which keys the unsubscribe tokens.
+KEY = SECRET.encode()
+
+
+def leave(engine: sa.Engine, email: str, *, key: bytes = KEY, minutes: float = 0) -> Leaving:
+    """The reader of *email* follows the unsubscribe link of an email: the token every
+    email carries, ``token(SYNDICATE_SECRET, address)``."""
+    later = NOW + timedelta(minutes=minutes)
+    return store.unsubscribe(
+        engine, token(key, email), secret=KEY, rules=RULES, origin=FORM, now=later
+    )
 
 
 @pytest.fixture
@@ -129,33 +142,62 @@ def subscribed(engine: sa.Engine, email: str) -> listing.Recipient:
 def test_leaving_by_token_is_idempotent_and_coming_back_needs_a_new_confirmation(
     engine: sa.Engine,
 ) -> None:
-    reader = subscribed(engine, "ana@example.org")
-    later = NOW + timedelta(hours=1)
+    subscribed(engine, "ana@example.org")
 
-    assert store.unsubscribe(engine, reader.token, rules=RULES, origin=FORM, now=later) is (
-        Leaving.UNSUBSCRIBED
-    )
-    assert store.unsubscribe(engine, reader.token, rules=RULES, origin=FORM, now=later) is (
-        Leaving.ALREADY
-    )
+    assert leave(engine, "ana@example.org", minutes=60) is Leaving.UNSUBSCRIBED
+    assert leave(engine, "ana@example.org", minutes=60) is Leaving.ALREADY
     assert recipients(engine) == []
 
     assert sign_up(engine, "ana@example.org", minutes=120) is Signup.QUEUED
     assert statuses(engine) == {"ana@example.org": "pending"}
     assert recipients(engine) == []
-    assert store.unsubscribe(
-        engine, "no-such-token-at-all", rules=RULES, origin=FORM, now=later
-    ) is (Leaving.UNKNOWN)
+    assert store.unsubscribe(engine, "0" * 32, secret=KEY, rules=RULES, origin=FORM, now=NOW) is (
+        Leaving.UNKNOWN
+    )
+
+
+def test_the_token_that_leaves_is_the_newsletters_own_and_no_other(engine: sa.Engine) -> None:
+    """The newsletter's links carry ``token(SYNDICATE_SECRET, address)``: the service finds
+    the reader by it, including readers added after it started (an import, a command),
+    and a token made with another secret finds nobody."""
+    cli = Origin("command line")
+    store.add(engine, "ana@example.org", "", rules=RULES, origin=cli, now=NOW)
+    assert store.key_tokens(engine, KEY) == 1  # as the service does when it starts
+    store.add(engine, "bob@example.org", "", rules=RULES, origin=cli, now=NOW)
+
+    assert leave(engine, "ana@example.org", key=b"another secret") is Leaving.UNKNOWN
+    assert leave(engine, "bob@example.org") is Leaving.UNSUBSCRIBED  # keyed as it is asked for
+    assert leave(engine, "ana@example.org") is Leaving.UNSUBSCRIBED
+    assert recipients(engine) == []
+
+
+def test_a_new_secret_makes_every_token_again(engine: sa.Engine) -> None:
+    cli = Origin("command line")
+    for email in ("ana@example.org", "bob@example.org"):
+        store.add(engine, email, "", rules=RULES, origin=cli, now=NOW)
+    assert store.key_tokens(engine, KEY) == 2
+    assert store.key_tokens(engine, KEY) == 0  # nothing to do: the same key made them
+
+    assert store.key_tokens(engine, b"a new secret") == 2
+
+    old = store.unsubscribe(
+        engine, token(KEY, "ana@example.org"), secret=b"a new secret", rules=RULES,
+        origin=FORM, now=NOW,
+    )  # fmt: skip
+    new = store.unsubscribe(
+        engine, token(b"a new secret", "ana@example.org"), secret=b"a new secret",
+        rules=RULES, origin=FORM, now=NOW,
+    )  # fmt: skip
+    assert (old, new) == (Leaving.UNKNOWN, Leaving.UNSUBSCRIBED)
 
 
 def test_an_old_confirmation_link_cannot_bring_back_a_reader_who_left(engine: sa.Engine) -> None:
     sign_up(engine, "ana@example.org")
-    token = confirmation_token(engine, "ana@example.org")
-    store.confirm(engine, token, rules=RULES, origin=FORM, now=NOW)
-    reader = next(iter(listing.recipients(engine)))
-    store.unsubscribe(engine, reader.token, rules=RULES, origin=FORM, now=NOW)
+    link = confirmation_token(engine, "ana@example.org")
+    store.confirm(engine, link, rules=RULES, origin=FORM, now=NOW)
+    leave(engine, "ana@example.org")
 
-    assert store.confirm(engine, token, rules=RULES, origin=FORM, now=NOW) is Confirmation.UNKNOWN
+    assert store.confirm(engine, link, rules=RULES, origin=FORM, now=NOW) is Confirmation.UNKNOWN
     assert recipients(engine) == []
 
 
@@ -256,7 +298,7 @@ def test_recipients_stream_in_pages_in_the_order_readers_joined(engine: sa.Engin
     assert streamed == [f"reader{n}@example.org" for n in range(10)]
     ids = [r.id for r in listing.recipients(engine, batch=3)]
     assert ids == sorted(ids) and len(set(ids)) == 10
-    assert len({r.token for r in listing.recipients(engine, batch=3)}) == 10
+    assert listing.count_recipients(engine) == 10
 
 
 def test_import_merges_a_csv_and_reports_bad_rows_without_their_address(
@@ -378,5 +420,50 @@ def test_several_processes_opening_a_new_list_at_once_migrate_it_once(
         with engine.connect() as connection:
             versions = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
             assert versions.all() == [(HEAD,)]
+    finally:
+        engine.dispose()
+
+
+def migrate(engine: sa.Engine, revision: str, *, down: bool = False) -> None:
+    """Alembic's own upgrade (or downgrade) of *engine*'s list to *revision*."""
+    from alembic import command
+    from alembic.config import Config
+
+    import syndicate.subscribers.database as database
+
+    scripts = Config()
+    scripts.set_main_option("script_location", str(Path(database.__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        scripts.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(scripts, revision)
+
+
+def test_a_list_made_before_keyed_tokens_keeps_its_readers_and_their_links_work(
+    publication: MakePublication, database: str
+) -> None:
+    config = load_config(publication({}, list_config()))
+    environ = {"SYNDICATE_DATABASE_URL": database}
+    old = connect(config, environ, migrate=False)
+    migrate(old, "0001")
+    with old.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO subscribers (email, email_key, name, status, token, created, "
+                "changed) VALUES ('ana@example.org', 'ana@example.org', 'Ana', 'subscribed', "
+                "'a-random-token-of-phase-one', :now, :now)"
+            ),
+            {"now": NOW.replace(tzinfo=None)},
+        )
+    old.dispose()
+
+    engine = connect(config, environ)  # migrated to the newest schema
+    try:
+        readers = [(r.email, r.name) for r in listing.recipients(engine)]
+        assert readers == [("ana@example.org", "Ana")]
+        assert store.key_tokens(engine, KEY) == 1
+        migrate(engine, "0001", down=True)  # a downgrade gives each reader a token again
+        migrate(engine, "head")
+        assert store.key_tokens(engine, KEY) == 1
+        assert leave(engine, "ana@example.org") is Leaving.UNSUBSCRIBED
     finally:
         engine.dispose()

@@ -324,6 +324,8 @@ def publish(root: Path, strict: bool, dry_run: bool, baseline: bool) -> None:
     _tell(report, dry_run)
     _show(delivery.diagnostics)
     _job_summary(report, delivery, time.perf_counter() - started)
+    if delivery.outcomes and delivery.source:
+        _say(f"Subscribers: {delivery.source}")
     for outcome in delivery.outcomes:
         if dry_run:
             _say(f"Would send {outcome.digest_id}: {outcome.subject}")

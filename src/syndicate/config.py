@@ -117,6 +117,7 @@ class EmailConfig:
     #: Articles in one digest (and emails per run in "article" mode), newest first.
     max_articles: int
     #: Personal unsubscribe link, with ``{token}`` (and, for links already sent, ``{email}``).
+    #: Without one, ``[subscribers] url`` makes it the list service's: ``<url>unsubscribe/{token}``.
     unsubscribe_url: str | None
     #: Postal address for the footer, as anti-spam laws ask.
     address: str | None
@@ -721,6 +722,7 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         return None, out
 
     site = values["site"]
+    service = _subscribers(values["subscribers"]) if "subscribers" in raw else None
     config = Config(
         root=root,
         path=path,
@@ -739,14 +741,16 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         content=ContentConfig(
             dir=root / values["content"]["dir"], max_bytes=values["content"]["max_bytes"]
         ),
-        email=_email(values) if "email" in raw else None,
+        email=_email(values, service) if "email" in raw else None,
         social=_social(values, root),
-        subscribers=_subscribers(values["subscribers"]) if "subscribers" in raw else None,
+        subscribers=service,
     )
     return config, out
 
 
-def _email(tables: Mapping[str, Mapping[str, Any]]) -> EmailConfig:
+def _email(
+    tables: Mapping[str, Mapping[str, Any]], service: SubscribersConfig | None
+) -> EmailConfig:
     values = tables["email"]
 
     def text(key: str) -> str | None:
@@ -774,7 +778,8 @@ def _email(tables: Mapping[str, Mapping[str, Any]]) -> EmailConfig:
         subject=values["subject"],
         mode=values["mode"],
         max_articles=values["max_articles"],
-        unsubscribe_url=text("unsubscribe_url"),
+        unsubscribe_url=text("unsubscribe_url")
+        or (service_unsubscribe_url(service) if service is not None else None),
         address=text("address"),
         preheader=values["preheader"],
         subscribers=text("subscribers"),
@@ -827,6 +832,12 @@ def line_of(path: Path, table: str, key: str) -> int:
     except (OSError, UnicodeDecodeError):
         return 0
     return _Lines(text).key(table, key)
+
+
+def service_unsubscribe_url(service: SubscribersConfig) -> str:
+    """The unsubscribe link of every email when ``[subscribers] url`` is set and ``[email]
+    unsubscribe_url`` is not: the list service's own page for the reader's token."""
+    return service.url.replace("{", "{{").replace("}", "}}") + "unsubscribe/{token}"
 
 
 def _subscribers(values: Mapping[str, Any]) -> SubscribersConfig:

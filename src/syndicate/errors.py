@@ -44,7 +44,7 @@ class Diagnostic:
     def format(self, relative_to: Path | None = None) -> str:
         """``path:line: severity: message``, the path shown relative to *relative_to*."""
         shown = str(self.path)
-        if relative_to is not None:
+        if relative_to is not None and self.path.is_absolute():
             top = str(relative_to) + os.sep
             shown = shown[len(top) :] if shown.startswith(top) else _relative(shown, top)
         shown = one_line(shown)

@@ -44,6 +44,8 @@ RECORD_SIZE = 128
 _DETAIL = 40
 #: One line of room: blank, so that a reader of the file skips it.
 _ROOM_LINE = b" " * (RECORD_SIZE - 1) + b"\n"
+#: Lines of room written at a time.
+_ROOM_PIECE = 8192
 
 
 class JournalDamaged(ValueError):
@@ -69,6 +71,10 @@ class Journal:
     ) -> None:
         self.path = path
         self._statuses = statuses
+        #: Keep the key of each record this journal writes (see :meth:`open`).
+        self._remember = True
+        self._sent = sum(status == SENT for status in statuses.values())
+        self._failed = sum(status == FAILED for status in statuses.values())
         self._handle: int | None = None
         self._closed = False
         #: Where the next record goes: the end of the last one.
@@ -79,13 +85,24 @@ class Journal:
         self.repaired = repaired
 
     @classmethod
-    def open(cls, path: Path) -> Journal:
+    def open(cls, path: Path, *, remember: bool = True) -> Journal:
         """Read the journal at *path* (none yet is an empty journal).
 
         A half-written last record (a crash mid-write) is dropped and cut from the
         file; damage anywhere else raises :class:`DeliveryError` naming the line,
         since guessing there could mail someone twice.
+
+        With *remember* false, a record written from now on is counted, but its key is
+        not kept for :meth:`status`, which then answers for the records the file held when
+        it was opened: a send that meets each reader once needs no more, and its memory
+        then stays flat however many readers it records.
         """
+        journal = cls._read(path)
+        journal._remember = remember
+        return journal
+
+    @classmethod
+    def _read(cls, path: Path) -> Journal:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -131,7 +148,10 @@ class Journal:
         lines = -(-needed // RECORD_SIZE)
         handle = self._open_for_writing()
         try:
-            _write_all(handle, _ROOM_LINE * lines, self._size)
+            # A piece at a time: the room for a large list is never all in memory at once.
+            for start in range(0, lines, _ROOM_PIECE):
+                piece = min(_ROOM_PIECE, lines - start)
+                _write_all(handle, _ROOM_LINE * piece, self._size + start * RECORD_SIZE)
             os.fsync(handle)
         except OSError as error:
             raise _stopped(
@@ -169,17 +189,21 @@ class Journal:
                 "sent may go out again on the next run",
             ) from None
         self._end += len(line)
-        self._statuses[key] = status
+        before = self._statuses.get(key)
+        if before is not None or self._remember:
+            self._statuses[key] = status
+        self._sent += (status == SENT) - (before == SENT)
+        self._failed += (status == FAILED) - (before == FAILED)
 
     @property
     def sent(self) -> int:
         """How many recipients the server accepted."""
-        return sum(status == SENT for status in self._statuses.values())
+        return self._sent
 
     @property
     def failed(self) -> int:
         """How many recipients the server refused for good."""
-        return sum(status == FAILED for status in self._statuses.values())
+        return self._failed
 
     def close(self) -> None:
         """Cut off the room left over, close the file; the journal can no longer record."""

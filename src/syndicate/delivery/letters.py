@@ -10,11 +10,8 @@ caller reports the reader by their line in the list and goes on with the others.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Protocol
 
 from ..config import Config
 from ..email.message import for_reader, mailbox, message_id, prepare, reader_mailbox
@@ -26,20 +23,6 @@ from .subscribers import Subscriber, redact, token, unsubscribe_link
 #: Stands for a reader while the letter is checked once, before any copy is made.
 SAMPLE = "reader@example.org"
 _SAMPLE_TOKEN = "0" * 32
-
-
-class Recipients(Protocol):
-    """Who an email goes to, whatever keeps the list (the CSV file today)."""
-
-    @property
-    def path(self) -> Path:
-        """Where a reader's problems are reported, as ``path:line``."""
-        ...
-
-    @property
-    def active(self) -> Sequence[Subscriber]:
-        """The readers to mail, each once, with the line (or row id) that names them."""
-        ...
 
 
 class Unaddressable(Exception):

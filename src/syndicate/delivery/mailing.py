@@ -4,7 +4,9 @@ What becomes of a reader's message is decided here, from what the backend says:
 
 * accepted: recorded in the journal (:data:`~.journal.SENT`);
 * refused for good (5xx): recorded (:data:`~.journal.FAILED`) and reported by the
-  reader's line; never tried again, unless nobody at all has the email;
+  reader's line; never tried again, unless nobody at all has the email; and, once
+  someone has it, marked ``bounced`` in the list that keeps the reader
+  (:meth:`~.recipients.Recipients.bounced`);
 * "not now" (4xx) to this reader: the others go first, then the deferred readers are
   tried again, :data:`RETRIES` times, after pauses they share; still deferred, they are
   left for the next run (and after :data:`GIVE_UP`, count as refused).  A run of
@@ -19,20 +21,24 @@ Then the state says what the email is (:meth:`Mailing.send`): sent when every re
 has it or was refused for good, and someone has it; open while readers are left;
 not sent at all when nobody has it.  The state is written through the *record*
 function the caller gives (:func:`~.send.deliver`'s, its one writer).
+
+The list streams through (:class:`_Todo`): each reader is looked up in the journal as
+they come, the next few messages are made ahead (:func:`_ahead`), and nothing holds the
+whole list, so memory stays flat whatever its size.
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..config import Config
 from ..email.render import RenderedDigest
-from ..errors import Diagnostic
+from ..errors import DeliveryError, Diagnostic
 from ..state import State, read_state
 from .backends import (
     MAX_BACKOFF,
@@ -48,7 +54,8 @@ from .backends import (
 from .backends import backend as choose_backend
 from .dkim import DkimSettings
 from .journal import FAILED, SENT, Journal
-from .letters import Copy, Letters, Recipients, Unaddressable
+from .letters import Copy, Letters, Unaddressable
+from .recipients import Recipients, Roll
 from .subscribers import Subscriber, recipient_key
 
 JOURNALS = ".syndicate/journal"
@@ -140,38 +147,41 @@ class Mailing:
         self.unaddressable: set[int] = set()
         #: The server stopped answering: no further email is started in this run.
         self.stopped = False
+        #: Readers refused for good (5xx), not yet marked bounced in the list: only once
+        #: someone has the email (see :meth:`_mark_bounced`).
+        self.bounces: list[tuple[Subscriber, str]] = []
 
     def send(self, rendered: RenderedDigest, ids: tuple[str, ...]) -> Outcome:
         digest = rendered.digest
-        readers = self.recipients.active
-        total = len(readers)
         if self.smtp is None:
             journal_path = outbox_folder(self.config.root, digest.id) / "journal.jsonl"
         else:
             journal_path = self.config.root / JOURNALS / f"{digest.id}.jsonl"
         counts = _Counts()
-        with Journal.open(journal_path) as journal:
+        # Each reader is met once, as the list streams by: the journal need not keep the
+        # keys it writes, and nothing here holds the whole list.
+        with (
+            self.recipients.roll() as roll,
+            Journal.open(journal_path, remember=False) as journal,
+        ):
             # Refusals count as done once someone has the email; while nobody has it, a
             # refusal of all was the server's or the message's, and is tried again.
             settled = (SENT, FAILED) if journal.sent else (SENT,)
-            todo = [
-                (reader, key)
-                for reader in readers
-                if journal.status(key := recipient_key(self.secret, reader.email)) not in settled
-            ]
-            already = total - len(todo)
+            todo = _Todo(roll, journal, self.secret, settled)
             if self.dry_run or self.stopped:
-                counts.pending = len(todo)
+                counts.pending = todo.drain()
             else:
-                self._send(rendered, ids, todo, journal, counts, already, total)
+                self._send(rendered, ids, todo, journal, counts)
             received = journal.sent
+        if journal.sent == 0:
+            self.bounces.clear()  # nobody has it: the refusals are tried again, not believed
         outcome = Outcome(
             digest.id,
             rendered.subject,
             tuple(a.title for a in digest.articles),
-            total,
+            todo.seen,
             counts.sent,
-            already,
+            todo.already,
             counts.failed,
             counts.pending,
             len(counts.later),
@@ -185,42 +195,43 @@ class Mailing:
         self,
         rendered: RenderedDigest,
         ids: tuple[str, ...],
-        todo: list[tuple[Subscriber, str]],
+        todo: _Todo,
         journal: Journal,
         counts: _Counts,
-        already: int,
-        total: int,
     ) -> None:
         digest = rendered.digest
-        if not todo:
+        if not todo.any():
             return
         letters = Letters(self.config, rendered, secret=self.secret, dkim=self.dkim, now=self.now)
         if self.smtp is not None:
             # Before the first message: a rerun must finish this digest, not start another.
             self.record(lambda state: state.started(digest.id, ids, self.now))
         # Room for every record, before the first message: a full disk shows here.
-        journal.reserve(len(todo))
+        journal.reserve(todo.count)
         backend: Backend | None = None
+        done = 0
+        built = _ahead(iter(todo), letters.copy)
         try:
-            built = _ahead([reader for reader, _ in todo], letters.copy)
             streak = 0
-            for index, ((reader, key), copy) in enumerate(zip(todo, built, strict=True)):
+            for (reader, key), copy in built:
                 if backend is None:
                     backend = choose_backend(
                         self.smtp, outbox_folder(self.config.root, digest.id), sleep=self.sleep
                     )
                 deferred = self._one(backend, letters.sender, reader, key, copy, journal, counts)
+                done += 1
                 streak = streak + 1 if deferred else 0
                 if streak >= SERVER_STREAK:
                     raise _ServerBusy
                 if self.progress is not None:
-                    self.progress(already + index + 1, total)
+                    self.progress(todo.already + done, max(todo.count, todo.seen))
             if counts.later and backend is not None:
                 self._retry(backend, letters, journal, counts)
         except (TransientFailure, _ServerBusy) as failure:
             self.stopped = True
-            done = counts.sent + counts.failed + counts.pending + counts.skipped
-            left = len(todo) - done
+            built.close()
+            todo.drain()  # counted, for the outcome: the rest of the list, not sent
+            left = todo.pulled - (counts.sent + counts.failed + counts.pending + counts.skipped)
             counts.pending += left
             counts.later.clear()
             why = (
@@ -237,6 +248,7 @@ class Mailing:
                 )
             )
         finally:
+            built.close()
             if backend is not None:
                 backend.close()
         if counts.later:
@@ -262,6 +274,7 @@ class Mailing:
             journal.record(key, FAILED, str(refusal.code))
             counts.failed += 1
             self._warn(reader, f"refused for good by the mail server: {refusal}")
+            self.bounces.append((reader, str(refusal)))
         except Deferred as refusal:
             counts.later.append((reader, key, str(refusal)))
             return True
@@ -280,7 +293,19 @@ class Mailing:
         else:
             journal.record(key, SENT)
             counts.sent += 1
+        if self.bounces and journal.sent:
+            self._mark_bounced()
         return False
+
+    def _mark_bounced(self) -> None:
+        """Write down in the list the readers refused for good, once someone has the email:
+        while nobody does, a refusal may be the server's or the message's, not theirs."""
+        for reader, reason in self.bounces:
+            try:
+                self.recipients.bounced(reader, reason)
+            except DeliveryError as error:
+                self._warn(reader, f"could not be marked bounced in the list: {error}")
+        self.bounces.clear()
 
     def _retry(self, backend: Backend, letters: Letters, journal: Journal, counts: _Counts) -> None:
         """Try the deferred readers again, after pauses shared by all of them."""
@@ -357,47 +382,84 @@ class Mailing:
         self.diagnostics.append(Diagnostic.warning(self.recipients.path, reader.line, message))
 
 
+class _Todo:
+    """The readers of one pass over the list (*roll*) not done yet, as they stream by,
+    with the counts the outcome needs; the journal is read here, in the sender's thread."""
+
+    def __init__(
+        self, roll: Roll, journal: Journal, secret: bytes, settled: tuple[str, ...]
+    ) -> None:
+        self.count = roll.count
+        self._readers = roll.readers
+        self._journal = journal
+        self._secret = secret
+        self._settled = settled
+        self._first: tuple[Subscriber, str] | None = None
+        #: Readers met so far; done by an earlier run; handed out to be sent.
+        self.seen = self.already = self.pulled = 0
+
+    def _next(self) -> tuple[Subscriber, str] | None:
+        for reader in self._readers:
+            self.seen += 1
+            key = recipient_key(self._secret, reader.email)
+            if self._journal.status(key) in self._settled:
+                self.already += 1
+                continue
+            return reader, key
+        return None
+
+    def any(self) -> bool:
+        """Whether any reader is left to send to (looked at without losing them)."""
+        if self._first is None:
+            self._first = self._next()
+        return self._first is not None
+
+    def __iter__(self) -> Iterator[tuple[Subscriber, str]]:
+        while True:
+            found, self._first = self._first or self._next(), None
+            if found is None:
+                return
+            self.pulled += 1
+            yield found
+
+    def drain(self) -> int:
+        """Go through the readers left, sending nothing; how many were not done."""
+        return sum(1 for _ in self)
+
+
+#: Messages made ahead of the one being sent.
+AHEAD = 16
+
 
 def _ahead(
-    readers: list[Subscriber], build: Callable[[Subscriber], Copy]
-) -> Iterator[Copy | Unaddressable]:
-    """``build(reader)`` for each reader, in order, made a few messages ahead by a thread;
-    a reader whose message cannot be made comes out as its :class:`Unaddressable`.
+    items: Iterator[tuple[Subscriber, str]], build: Callable[[Subscriber], Copy]
+) -> Generator[tuple[tuple[Subscriber, str], Copy | Unaddressable], None, None]:
+    """Each of *items* with ``build(reader)``, in order, made :data:`AHEAD` messages ahead
+    by a thread; a reader whose message cannot be made comes with its
+    :class:`Unaddressable`.
 
-    Making a message is CPU work and waiting for the server's reply is not: the
-    thread builds the next messages while the sender waits, and the bounded queue
-    keeps memory flat however long the list.  The journal stays in the sender's
-    hands alone, in order.
+    Making a message is CPU work and waiting for the server's reply is not: the thread
+    builds the next messages while the sender waits, and the window keeps memory flat
+    however long the list.  Only *build* runs in the thread: the list is read and the
+    journal consulted in the sender's, in order.
     """
-    results: queue.Queue[tuple[Copy | Unaddressable | None, BaseException | None]] = queue.Queue(
-        maxsize=16
-    )
-    stop = threading.Event()
 
-    def work() -> None:
-        for reader in readers:
-            if stop.is_set():
-                return
-            try:
-                results.put((build(reader), None))
-            except Unaddressable as refusal:
-                results.put((refusal, None))
-            except BaseException as error:  # handed to the sender, raised there
-                results.put((None, error))
-                return
+    def made(reader: Subscriber) -> Copy | Unaddressable:
+        try:
+            return build(reader)
+        except Unaddressable as refusal:
+            return refusal
 
-    worker = threading.Thread(target=work, name="syndicate-build", daemon=True)
-    worker.start()
+    window: deque[tuple[tuple[Subscriber, str], Future[Copy | Unaddressable]]] = deque()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="syndicate-build")
     try:
-        for _ in readers:
-            data, error = results.get()
-            if error is not None:
-                raise error
-            assert data is not None
-            yield data
+        for item in items:
+            window.append((item, pool.submit(made, item[0])))
+            if len(window) > AHEAD:
+                first, future = window.popleft()
+                yield first, future.result()
+        while window:
+            first, future = window.popleft()
+            yield first, future.result()
     finally:
-        stop.set()
-        while worker.is_alive():  # let a worker blocked on a full queue finish
-            with contextlib.suppress(queue.Empty):
-                results.get(timeout=0.05)
-        worker.join()
+        pool.shutdown(wait=True, cancel_futures=True)

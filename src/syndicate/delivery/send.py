@@ -34,15 +34,9 @@ from ..output import atomic_write
 from ..state import State, read_state
 from .backends import SmtpSettings, credentials
 from .dkim import DkimSettings
-from .letters import Recipients
 from .mailing import JOURNALS, Mailing, Outcome, Progress
-from .subscribers import (
-    load_subscribers,
-    on_reserved_domains,
-    secret_from,
-    subscribers_path,
-    tracked_by_git,
-)
+from .recipients import Recipients, open_list
+from .subscribers import secret_from
 
 __all__ = [
     "JOURNALS",
@@ -74,6 +68,8 @@ class Delivery:
     skipped: int
     diagnostics: tuple[Diagnostic, ...]
     dry_run: bool = False
+    #: Where the list was read: "the CSV file subscribers.csv", "the database ..."...
+    source: str = ""
 
 
 def smtp_settings(config: Config, environ: Mapping[str, str]) -> SmtpSettings | None:
@@ -120,7 +116,7 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Delivery:
     """Send *emails* (the ones due) to every subscriber of the list not yet done; record
-    what was sent.
+    what was sent.  The list is read from where :func:`~.recipients.open_list` finds it.
 
     *article_ids* maps article slugs to their entry ids, for the state's record of
     digests.  *sleep* waits between retries and for the rate limit.  The caller holds
@@ -130,50 +126,37 @@ def deliver(
     if email is None or not emails:
         return Delivery("", (), 0, (), dry_run)
     check_sendable(config)
-    path = subscribers_path(email.subscribers, config.root, environ)
-    if path is None:
+    listed = open_list(config, environ, now=now)
+    if listed is None:
         # A new publication has no list yet; the email stays due until it has one.
         warning = Diagnostic.warning(
             config.path,
             0,
-            "no subscriber list ([email] subscribers or SYNDICATE_SUBSCRIBERS), so nothing "
-            "was sent; the email stays due",
+            "no subscriber list ([email] subscribers, SYNDICATE_SUBSCRIBERS, or the list "
+            "service's [subscribers]), so nothing was sent; the email stays due",
         )
         return Delivery("", (), 0, (warning,), dry_run)
-    subscribers = load_subscribers(path)
-    diagnostics = list(subscribers.diagnostics)
-    if tracked_by_git(subscribers.path) and not on_reserved_domains(subscribers):
-        diagnostics.append(
-            Diagnostic.warning(
-                subscribers.path,
-                0,
-                "the subscriber list is tracked by git: anyone who can read the repository "
-                "can read these addresses. Remove it (git rm --cached) and keep it in a secret.",
-            )
+    try:
+        delivery = send_emails(
+            config,
+            emails,
+            article_ids,
+            listed,
+            now=now,
+            environ=environ,
+            dry_run=dry_run,
+            progress=progress,
+            sleep=sleep,
         )
-    skipped = (
-        subscribers.unsubscribed
-        + subscribers.bounced
-        + subscribers.invalid
-        + subscribers.duplicates
-    )
-    delivery = send_emails(
-        config,
-        emails,
-        article_ids,
-        subscribers,
-        now=now,
-        environ=environ,
-        dry_run=dry_run,
-        progress=progress,
-        sleep=sleep,
-    )
+    finally:
+        listed.close()
     return Delivery(
         delivery.backend,
         delivery.outcomes,
-        skipped + delivery.skipped,
-        (*diagnostics, *delivery.diagnostics),
+        listed.skipped + delivery.skipped,
+        (*listed.diagnostics, *delivery.diagnostics),
         dry_run,
+        listed.describe,
     )
 
 
@@ -225,7 +208,8 @@ def check_sendable(config: Config) -> None:
     if email.unsubscribe_url is None:
         raise DeliveryError(
             f"{config.path}: email.unsubscribe_url: required to send (every email needs "
-            "a working unsubscribe link)"
+            "a working unsubscribe link), unless [subscribers] url makes it the list "
+            "service's"
         )
 
 

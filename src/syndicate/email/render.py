@@ -413,17 +413,27 @@ def letter(config: Config, rendered: RenderedDigest, unsubscribe_url: str) -> Le
     if email is None or email.sender is None:
         raise RenderError(f"{config.path}: email.from: required to send the newsletter")
     html, text = personalize(rendered, unsubscribe_url)
-    domain = urlsplit(config.site.url).hostname or "localhost"
-    label = slugify(config.site.title) or "newsletter"
     return Letter(
         subject=rendered.subject,
         text=text,
         html=html,
         sender=email.sender,
         reply_to=email.reply_to,
-        list_id=f"{config.site.title} <{label}.{domain}>",
-        domain=domain,
+        list_id=list_id(config),
+        domain=mail_domain(config),
     )
+
+
+def mail_domain(config: Config) -> str:
+    """The domain of the site, for Message-IDs and the List-Id."""
+    return urlsplit(config.site.url).hostname or "localhost"
+
+
+def list_id(config: Config) -> str:
+    """The publication's List-Id (RFC 2919), the same on every email it sends (the
+    newsletter's and the list service's), so that a reader's filters keep them together."""
+    label = slugify(config.site.title) or "newsletter"
+    return f"{config.site.title} <{label}.{mail_domain(config)}>"
 
 
 def unsubscribe_mailto(config: Config) -> str | None:

@@ -11,7 +11,8 @@ The routes only parse requests, call the store and render templates:
   sent, checked with ``SYNDICATE_SECRET``) a page with a button; ``POST`` with
   ``List-Unsubscribe=One-Click`` unsubscribes (RFC 8058), every time with 200.
 * ``GET /api/recipients`` the subscribed readers as JSON lines, for a publish job that
-  cannot reach the database; only with ``Authorization: Bearer $SYNDICATE_LIST_TOKEN``.
+  cannot reach the database, and ``POST /api/bounced`` for its permanent refusals; only
+  with ``Authorization: Bearer $SYNDICATE_LIST_TOKEN`` (see :mod:`.api`).
 * ``GET /healthz`` for the proxy or the container's health check.
 """
 
@@ -19,10 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -35,28 +35,27 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from ..config import Config, load_config
+from ..delivery.recipients import ENV_LIST_TOKEN
 from ..delivery.subscribers import secret_from
 from ..delivery.subscribers import token as keyed_token
 from ..errors import ConfigError
 from ..templating import environment, render_template
-from . import store
+from . import api, store
 from .database import StoreUnavailable, connect
-from .listing import recipients
 from .mailer import Mailer, Transport
 from .web import BodyLimit, Guard, Headers, HostCheck, RateLimit, header, origin_of
 
 log = logging.getLogger("syndicate.subscribers")
 
-ENV_LIST_TOKEN = "SYNDICATE_LIST_TOKEN"
 #: The field RFC 8058 one-click unsubscribe posts, and its only value.
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
-#: Confirmation tokens are 32 URL-safe characters, unsubscribe tokens 22; anything else
-#: is refused before the database is asked.
+#: Confirmation tokens are 32 URL-safe characters, unsubscribe tokens 32 hex digits;
+#: anything else is refused before the database is asked.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 T = TypeVar("T")
@@ -169,7 +168,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _now) -> S
     service = _Service(
         settings=settings,
         rules=store.Rules(
-            list_name=f"{config.site.title} ({config.site.url})",
+            list_name=store.list_name(config),
             confirm_for=timedelta(hours=options.confirm_hours),
             resend_after=timedelta(minutes=options.resend_minutes),
             goodbye=options.goodbye,
@@ -185,6 +184,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _now) -> S
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = await anyio.to_thread.run_sync(partial(connect, config, settings.environ))
         service.engine = engine
+        assert settings.secret is not None
+        keyed = await anyio.to_thread.run_sync(store.key_tokens, engine, settings.secret)
+        if keyed:
+            log.info("unsubscribe tokens made for %d readers", keyed)
         service.writers = anyio.CapacityLimiter(1 if engine.dialect.name == "sqlite" else 16)
         if settings.send:
             service.mailer = Mailer(engine, Transport.from_config(config, settings.environ))
@@ -202,7 +205,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _now) -> S
         Route("/confirm/{token}", partial(confirm, service), methods=["GET", "POST"]),
         Route("/unsubscribe", partial(unsubscribe, service), methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", partial(unsubscribe, service), methods=["GET", "POST"]),
-        Route("/api/recipients", partial(api_recipients, service), methods=["GET"]),
+        Route("/api/recipients", partial(api.recipients, service), methods=["GET"]),
+        Route("/api/bounced", partial(api.bounced, service), methods=["POST"]),
         Route("/healthz", partial(health, service), methods=["GET"]),
         Route("/style.css", partial(stylesheet, service), methods=["GET"]),
     ]
@@ -386,8 +390,10 @@ async def unsubscribe(service: _Service, request: Request) -> Response:
             store.unsubscribe_address, email, rules=service.rules, origin=origin, now=now
         )
     else:
+        secret = service.settings.secret
+        assert secret is not None
         outcome = await service.run(
-            store.unsubscribe, token, rules=service.rules, origin=origin, now=now
+            store.unsubscribe, token, secret=secret, rules=service.rules, origin=origin, now=now
         )
     log.info("unsubscribe: %s", outcome.value)
     if outcome is store.Leaving.UNKNOWN:
@@ -423,36 +429,6 @@ def _bad_unsubscribe(service: _Service) -> Response:
         "This unsubscribe link is not valid: it may have been cut short on the way. Every "
         "email has a link of its own; please try the one in another email.",
     )
-
-
-async def api_recipients(service: _Service, request: Request) -> Response:
-    expected = service.settings.list_token
-    if expected is None:
-        return service.error(404, "Page not found", "There is no page at this address.")
-    given = header(request.scope, b"authorization") or ""
-    scheme, _, credential = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        credential.strip().encode("utf-8", "replace"), expected.encode()
-    ):
-        return PlainTextResponse(
-            "A valid bearer token is required.\n",
-            status_code=401,
-            headers={"www-authenticate": 'Bearer realm="syndicate"'},
-        )
-    assert service.engine is not None
-    engine = service.engine
-
-    def lines() -> Iterator[bytes]:
-        for reader in recipients(engine):
-            row = {
-                "id": reader.id,
-                "email": reader.email,
-                "name": reader.name,
-                "token": reader.token,
-            }
-            yield json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
-
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 async def health(service: _Service, request: Request) -> Response:

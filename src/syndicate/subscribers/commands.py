@@ -47,9 +47,9 @@ def _opened(root: Path) -> Iterator[tuple[Config, sa.Engine]]:
 
 
 def _rules(config: Config) -> Rules:
-    from .store import Rules
+    from .store import Rules, list_name
 
-    return Rules(list_name=f"{config.site.title} ({config.site.url})")
+    return Rules(list_name=list_name(config))
 
 
 def _address(value: str) -> str:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
+from ..delivery.recipients import ENV_DATABASE
 from ..errors import ConfigError, SyndicateError
 
 if TYPE_CHECKING:
@@ -32,11 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("syndicate.subscribers")
 
-ENV_DATABASE = "SYNDICATE_DATABASE_URL"
 #: The list's own file, in the publication's dot-folder.
 DEFAULT_PATH = ".syndicate/subscribers.db"
 #: The newest migration; :func:`upgrade` runs Alembic only when the database is older.
-HEAD = "0001"
+HEAD = "0002"
 #: Any number, the same in every process: the PostgreSQL lock that one process migrating
 #: the database holds, so that several starting at once do not migrate it together.
 _MIGRATION_LOCK = 0x53594E44

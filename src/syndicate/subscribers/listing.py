@@ -29,7 +29,7 @@ from .schema import (
     outbox,
     subscribers,
 )
-from .store import clean_name, new_token
+from .store import clean_name
 
 #: Statuses an import may set; "pending" (in an export) is a sign-up not confirmed yet.
 IMPORTED = (SUBSCRIBED, UNSUBSCRIBED, BOUNCED)
@@ -45,8 +45,6 @@ class Recipient:
     id: int
     email: str
     name: str
-    #: Their own unsubscribe token, for ``/unsubscribe/<token>`` links.
-    token: str
 
 
 def _pages(engine: sa.Engine, query: sa.Select[Any], batch: int) -> Iterator[sa.Row[Any]]:
@@ -73,11 +71,23 @@ def _pages(engine: sa.Engine, query: sa.Select[Any], batch: int) -> Iterator[sa.
 def recipients(engine: sa.Engine, *, batch: int = 1000) -> Iterator[Recipient]:
     """Every subscribed reader, in the order they were added; pending, unsubscribed and
     bounced addresses never."""
-    query = sa.select(
-        subscribers.c.id, subscribers.c.email, subscribers.c.name, subscribers.c.token
-    ).where(subscribers.c.status == SUBSCRIBED)
+    query = sa.select(subscribers.c.id, subscribers.c.email, subscribers.c.name).where(
+        subscribers.c.status == SUBSCRIBED
+    )
     for row in _pages(engine, query, batch):
-        yield Recipient(row.id, row.email, row.name, row.token)
+        yield Recipient(row.id, row.email, row.name)
+
+
+def count_recipients(engine: sa.Engine) -> int:
+    """How many readers :func:`recipients` gives now (a reader who confirms or leaves
+    meanwhile changes it by one)."""
+
+    def run() -> int:
+        with reading(engine) as connection:
+            query = sa.select(sa.func.count()).where(subscribers.c.status == SUBSCRIBED)
+            return int(connection.execute(query).scalar_one())
+
+    return retrying(run)
 
 
 def export(engine: sa.Engine, *, batch: int = 1000) -> Iterator[tuple[str, ...]]:
@@ -212,7 +222,7 @@ def _merge(engine: sa.Engine, path: Path, page: list[Row], now: datetime, report
                         "email_key": key,
                         "name": name,
                         "status": row.status,
-                        "token": new_token(),
+                        "keyed_token": None,
                         "created": now,
                         "changed": now,
                     }

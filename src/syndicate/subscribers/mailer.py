@@ -19,13 +19,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import formataddr
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from slugify import slugify
 
 from ..config import Config
 from ..delivery.backends import (
@@ -40,10 +38,10 @@ from ..delivery.backends import (
 )
 from ..delivery.dkim import DkimSettings, sign
 from ..delivery.send import dkim_settings, smtp_settings
-from ..delivery.subscribers import redact
+from ..delivery.subscribers import redact, secret_from, token, unsubscribe_link
 from ..email.message import Letter, build_message, message_id
-from ..email.render import format_date, unsubscribe_mailto
-from ..errors import DeliveryError, RenderError, SyndicateError
+from ..email.render import format_date, list_id, mail_domain, unsubscribe_mailto
+from ..errors import ConfigError, DeliveryError, RenderError, SyndicateError
 from ..templating import render_template
 from . import outbox
 from .outbox import Job
@@ -68,6 +66,8 @@ class Transport:
     sender: str
     smtp_settings: SmtpSettings | None
     dkim: DkimSettings | None
+    #: SYNDICATE_SECRET: keys the unsubscribe link of each email, as the newsletter's.
+    secret: bytes = field(repr=False)
 
     @classmethod
     def from_config(cls, config: Config, environ: Mapping[str, str]) -> Transport:
@@ -78,8 +78,18 @@ class Transport:
             raise DeliveryError(
                 f"{config.path}: [email] from: required: the list service emails confirmation links"
             )
+        secret = secret_from(environ)
+        if secret is None:
+            raise ConfigError(
+                "SYNDICATE_SECRET is not set: the service's emails carry unsubscribe links "
+                "keyed with it (use the same value as publish)"
+            )
         return cls(
-            config, email.sender, smtp_settings(config, environ), dkim_settings(config, environ)
+            config,
+            email.sender,
+            smtp_settings(config, environ),
+            dkim_settings(config, environ),
+            secret,
         )
 
     def backend(self) -> Backend:
@@ -114,7 +124,13 @@ def compose(transport: Transport, job: Job, now: datetime) -> bytes:
     config = transport.config
     site = config.site
     url = service_url(config)
-    unsubscribe_url = f"{url}unsubscribe/{job.token}"
+    email = config.email
+    assert email is not None and email.unsubscribe_url is not None  # [subscribers] url sets it
+    # The newsletter's link for this reader: the service's own page by default, or the
+    # publication's [email] unsubscribe_url, which wins wherever it is set.
+    unsubscribe_url = unsubscribe_link(
+        email.unsubscribe_url, job.email, token(transport.secret, job.email)
+    )
     context: dict[str, object] = {
         "site": site,
         "name": job.name,
@@ -128,17 +144,14 @@ def compose(transport: Transport, job: Job, now: datetime) -> bytes:
     subject = render_template(config, f"subscribers/email/{kind}.subject.txt.j2", **context)
     text = render_template(config, f"subscribers/email/{kind}.txt.j2", **context)
     html = render_template(config, f"subscribers/email/{kind}.html.j2", **context)
-    email = config.email
-    assert email is not None
-    domain = urlsplit(site.url).hostname or "localhost"
+    domain = mail_domain(config)
     letter = Letter(
         subject=" ".join(subject.split()),
         text=text,
         html=html,
         sender=transport.sender,
         reply_to=email.reply_to,
-        # The newsletter's own List-Id (email.render.letter), so that filters keep both.
-        list_id=f"{site.title} <{slugify(site.title) or 'newsletter'}.{domain}>",
+        list_id=list_id(config),
         domain=domain,
     )
     message = build_message(

@@ -56,8 +56,6 @@ class Job:
     subscriber_id: int
     email: str
     name: str
-    #: The reader's own unsubscribe token.
-    token: str
     #: The confirmation token the message carries ("" for a goodbye).
     secret: str
     confirm_expires: datetime | None
@@ -144,7 +142,6 @@ def claim(engine: sa.Engine, worker: str, now: datetime, *, limit: int = 20) -> 
                     outbox.c.attempts,
                     subscribers.c.email,
                     subscribers.c.name,
-                    subscribers.c.token,
                     subscribers.c.confirm_expires,
                 )
                 .join(subscribers, subscribers.c.id == outbox.c.subscriber_id)
@@ -158,7 +155,6 @@ def claim(engine: sa.Engine, worker: str, now: datetime, *, limit: int = 20) -> 
                     subscriber_id=row.subscriber_id,
                     email=row.email,
                     name=row.name,
-                    token=row.token,
                     secret=row.secret or "",
                     confirm_expires=row.confirm_expires,
                     attempts=row.attempts,

@@ -1,8 +1,10 @@
 """The list's tables, as SQLAlchemy Core sees them (the migrations create them).
 
-Three tables: ``subscribers`` (one row an address, with its status), ``consent`` (the proof
-of consent: every request, confirmation and withdrawal, with when and from where) and
-``outbox`` (the service's own emails, queued in the same transaction that decides them).
+Four tables: ``subscribers`` (one row an address, with its status), ``consent`` (the proof
+of consent: every request, confirmation and withdrawal, with when and from where),
+``outbox`` (the service's own emails, queued in the same transaction that decides them)
+and ``settings`` (what the service keeps about the list itself: which key made the
+unsubscribe tokens).
 
 Times are stored as UTC without a zone, the same on SQLite and PostgreSQL; :class:`Utc`
 takes aware datetimes in and gives them back aware.
@@ -52,8 +54,10 @@ subscribers = sa.Table(
     sa.Column("email_key", sa.String(320), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    #: The reader's own unsubscribe token, random: links that carry no address.
-    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    #: The reader's unsubscribe token, ``token(SYNDICATE_SECRET, email)``: what every
+    #: email's link ``/unsubscribe/<token>`` carries.  Filled in by the service, which
+    #: holds the secret (:func:`~.store.key_tokens`); None until then.
+    sa.Column("keyed_token", sa.String(32), nullable=True),
     #: SHA-256 of the newest confirmation token, while it may be used.
     sa.Column("confirm_hash", sa.String(64), nullable=True, unique=True),
     sa.Column("confirm_expires", Utc, nullable=True),
@@ -123,4 +127,12 @@ outbox = sa.Table(
     sa.Index("outbox_due", "state", "not_before"),
 )
 
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
 sa.Index("subscribers_status", subscribers.c.status, subscribers.c.id)
+sa.Index("subscribers_keyed_token", subscribers.c.keyed_token, unique=True)

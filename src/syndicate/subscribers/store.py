@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..delivery.subscribers import fold_key
+from ..delivery.subscribers import token as keyed_token
 from . import outbox as queue
-from .database import durable, retrying
-from .schema import BOUNCED, PENDING, SUBSCRIBED, UNSUBSCRIBED, consent, subscribers
+from .database import durable, reading, retrying
+from .schema import BOUNCED, PENDING, SUBSCRIBED, UNSUBSCRIBED, consent, settings, subscribers
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 #: Longest display name kept; longer ones are cut.
 MAX_NAME = 200
@@ -45,6 +50,11 @@ class Rules:
     resend_after: timedelta = timedelta(minutes=15)
     #: Queue a goodbye note when a reader leaves.
     goodbye: bool = False
+
+
+def list_name(config: Config) -> str:
+    """The list as a reader agrees to it: the site's title and address."""
+    return f"{config.site.title} ({config.site.url})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +104,6 @@ def hashed(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def new_token() -> str:
-    """A random token for links: 128 bits, URL-safe."""
-    return secrets.token_urlsafe(16)
-
-
 def clean_name(name: str) -> str:
     """*name* on one line, without control characters, at most :data:`MAX_NAME` long."""
     printable = "".join(c if c.isprintable() else " " for c in name)
@@ -126,7 +131,7 @@ _BY = {
     column: sa.select(subscribers)
     .where(subscribers.c[column] == sa.bindparam("value"))
     .with_for_update()
-    for column in ("id", "email_key", "token", "confirm_hash")
+    for column in ("id", "email_key", "keyed_token", "confirm_hash")
 }
 _SET = subscribers.update().where(subscribers.c.id == sa.bindparam("row_id"))
 _PROOF = consent.insert()
@@ -187,7 +192,7 @@ def _find_or_add(
         "email_key": fold_key(email),
         "name": name,
         "status": status,
-        "token": new_token(),
+        "keyed_token": None,
         "confirm_hash": None,
         "confirm_expires": None,
         "confirm_sent": None,
@@ -310,13 +315,25 @@ def _leave(
 
 
 def unsubscribe(
-    engine: sa.Engine, token: str, *, rules: Rules, origin: Origin, now: datetime
+    engine: sa.Engine,
+    link_token: str,
+    *,
+    secret: bytes,
+    rules: Rules,
+    origin: Origin,
+    now: datetime,
 ) -> Leaving:
-    """The reader of the link with their own *token* leaves (idempotent: ALREADY after)."""
+    """The reader whose unsubscribe token is *link_token* leaves (idempotent: ALREADY after).
+
+    The token is the one every email carries, ``token(SYNDICATE_SECRET, address)``
+    (*secret*), so a link from the newsletter and one from the service's own emails are
+    the same link.  A reader whose token is not kept yet (added since the service started:
+    an import, a command) gets it now, and is found.
+    """
 
     def run() -> Leaving:
         with durable(engine).begin() as connection:
-            row = _row(connection, "token", token)
+            row = _row(connection, "keyed_token", link_token)
             if row is None:
                 return Leaving.UNKNOWN
             return _leave(
@@ -330,7 +347,83 @@ def unsubscribe(
                 goodbye=True,
             )
 
-    return retrying(run)
+    outcome = retrying(run)
+    if outcome is Leaving.UNKNOWN and key_tokens(engine, secret, missing_only=True):
+        outcome = retrying(run)
+    return outcome
+
+
+#: The name in ``settings`` of the fingerprint of the key that made the tokens.
+_TOKEN_KEY = "token_key"
+
+
+def key_fingerprint(secret: bytes) -> str:
+    """Which key made the tokens, without the key: an HMAC of a fixed text under it."""
+    return hmac.new(secret, b"syndicate list token key\0", hashlib.sha256).hexdigest()[:32]
+
+
+def key_tokens(
+    engine: sa.Engine, secret: bytes, *, missing_only: bool = False, batch: int = 1000
+) -> int:
+    """Give every reader their unsubscribe token under *secret*; how many were given one.
+
+    Made again for everyone when the tokens were made with another key (the service
+    started with a new ``SYNDICATE_SECRET``: the links sent under the old one stop working
+    then, as they would anywhere); with *missing_only*, only the readers without one (the
+    rows an import or a command added since) are looked at.  In pages of *batch*, each its
+    own transaction.
+    """
+    if not missing_only:
+        fingerprint = key_fingerprint(secret)
+
+        def check() -> None:
+            with durable(engine).begin() as connection:
+                stored = connection.execute(
+                    sa.select(settings.c.value).where(settings.c.name == _TOKEN_KEY)
+                ).scalar()
+                if stored == fingerprint:
+                    return
+                connection.execute(subscribers.update().values(keyed_token=None))
+                if stored is None:
+                    connection.execute(settings.insert().values(name=_TOKEN_KEY, value=fingerprint))
+                else:
+                    connection.execute(
+                        settings.update()
+                        .where(settings.c.name == _TOKEN_KEY)
+                        .values(value=fingerprint)
+                    )
+
+        retrying(check)
+    missing = (
+        sa.select(subscribers.c.id, subscribers.c.email)
+        .where(subscribers.c.keyed_token.is_(None))
+        .order_by(subscribers.c.id)
+        .limit(batch)
+    )
+    keyed = (
+        subscribers.update()
+        .where(subscribers.c.id == sa.bindparam("row_id"), subscribers.c.keyed_token.is_(None))
+        .values(keyed_token=sa.bindparam("value"))
+    )
+    done = 0
+    while True:
+
+        def page() -> int:
+            with reading(engine) as connection:
+                rows = connection.execute(missing).all()
+            if not rows:
+                return 0
+            with engine.begin() as connection:
+                connection.execute(
+                    keyed,
+                    [{"row_id": row.id, "value": keyed_token(secret, row.email)} for row in rows],
+                )
+            return len(rows)
+
+        count = retrying(page)
+        done += count
+        if count < batch:
+            return done
 
 
 def unsubscribe_address(

@@ -14,7 +14,7 @@ connection = context.config.attributes.get("connection")
 if connection is None:  # the alembic command line: the URL is the environment's
     import os
 
-    from syndicate.subscribers.database import ENV_DATABASE
+    from syndicate.delivery.recipients import ENV_DATABASE
 
     engine = sa.create_engine(os.environ[ENV_DATABASE])
     with engine.begin() as connection:
