@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 # Everything a test run writes is searched for secrets and subscriber addresses.
-pytest_plugins = ("leaks", "checkers.sites", "service_support")
+pytest_plugins = ("leaks", "service_support", "checkers.sites")
 
 #: The moment every test runs at, unless it says otherwise.
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -1,7 +1,8 @@
 """Issue 26, targets 2 and 6: every email syndicate sends, by the tools mail is judged with.
 
 * SpamAssassin (Debian's, local rules: ``spamassassin -L -t``) scores each kind of message
-  at 0.0 or below: the digest and article mode, on the example and the stress publication.
+  at 0.0 or below: the digest and article mode, on the example and the stress publication,
+  and the list service's confirmation and goodbye (issue 25).
 * What Gmail, Outlook (classic, Mail, and the new one) and Apple Mail lack, by caniemail's
   data (``doiuse-email``), is listed in the README for readers to know.
 * The details: image ``alt`` text survives mjml-python, article mode's plain text is text,
@@ -22,7 +23,7 @@ import pytest
 
 from browser import Browser
 from checkers import EMAIL_CLIENTS, SpamScore, email_support
-from checkers.sites import Site
+from checkers.sites import LIST, Site, sample
 from conftest import REPO
 
 NAMES = ("example", "stress", "stress-article")
@@ -50,7 +51,7 @@ def kinds(site: Site) -> dict[str, EmailMessage]:
     return found
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*NAMES, LIST])
 def test_spamassassin_scores_every_message_at_zero_or_below(
     name: str, spam_verdicts: dict[str, list[SpamScore]]
 ) -> None:
@@ -59,6 +60,18 @@ def test_spamassassin_scores_every_message_at_zero_or_below(
     # The score and rules only: a message's text holds its reader's address.
     found = [f"message {n}: {score}" for n, score in enumerate(scores) if score.score > 0.0]
     assert found == [], "\n".join(found)
+
+
+def test_the_list_services_confirmation_and_goodbye_are_scored_with_the_newsletter(
+    sites: Callable[[str], Site],
+) -> None:
+    """Issue 26 target 2 covers "the emails of the subscriber service": both kinds are in
+    what SpamAssassin scores above, beside the newsletter sent to the service's list."""
+    site = sites(LIST)
+    subjects = [str(site.message(path)["Subject"]) for path in sample(site.messages())]
+    assert any(subject.startswith("Confirm your subscription") for subject in subjects)
+    assert any(subject.startswith("You have left") for subject in subjects), subjects
+    assert any(subject.startswith("Syndicate Dispatch:") for subject in subjects)
 
 
 def readme_section(heading: str) -> str:

@@ -1,5 +1,6 @@
 """Issue 26, targets 4, 5 and 7: the pages syndicate writes, by the Nu HTML Checker and
-axe-core, and the card metadata platforms read.
+axe-core, and the card metadata platforms read.  With the list service (issue 25): the
+sign-up form on the landing and article pages, and the service's own pages.
 
 Pages: every article page, the landing page, the digest archive, every digest's web version
 and the ``preview`` page, on the example and the stress publication (in article mode, the
@@ -18,7 +19,8 @@ import pytest
 from lxml import etree, html
 
 from checkers import Finding
-from checkers.sites import NAMES, Site, by_file
+from checkers.sites import LIST, NAMES, SERVICE_PAGES, Site, by_file
+from service_support import SERVICE_URL
 
 
 def errors(findings: list[Finding], site: Site) -> dict[str, list[str]]:
@@ -34,7 +36,7 @@ def errors(findings: list[Finding], site: Site) -> dict[str, list[str]]:
 # --- target 4: valid and accessible ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*NAMES, LIST])
 def test_every_page_has_no_error_by_the_nu_html_checker(
     name: str, page_verdicts: list[Finding], sites: Callable[[str], Site]
 ) -> None:
@@ -42,12 +44,38 @@ def test_every_page_has_no_error_by_the_nu_html_checker(
     assert found == {}, "\n".join(line for lines in found.values() for line in lines)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*NAMES, LIST])
 def test_every_page_has_no_axe_violation_in_light_or_dark_mode(
     name: str, accessibility_verdicts: list[Finding], sites: Callable[[str], Site]
 ) -> None:
     found = errors(accessibility_verdicts, sites(name))
     assert found == {}, "\n".join(line for lines in found.values() for line in lines)
+
+
+def test_the_landing_and_every_article_page_carry_the_sign_up_form_of_the_list_service(
+    sites: Callable[[str], Site],
+) -> None:
+    """With ``[subscribers] url``: a plain HTML form (no script) posting to the service,
+    each field labelled, the page's own address as its source, and the hidden honeypot;
+    the service's pages (checked above with the site's) are among the pages checked."""
+    site = sites(LIST)
+    pages = [site.output / "index.html", *sorted(site.output.glob("posts/*/index.html"))]
+    assert len(pages) >= 4
+    for page in pages:
+        tree = html.fromstring(page.read_bytes())
+        (form,) = tree.iter("form")
+        assert (form.get("method"), form.get("action")) == ("post", f"{SERVICE_URL}subscribe")
+        fields = {field.get("name"): field for field in form.iter("input")}
+        assert set(fields) == {"email", "name", "source", "website"}
+        labelled = {label.get("for") for label in form.iter("label")}
+        assert {fields[n].get("id") for n in ("email", "name", "website")} <= labelled
+        assert fields["email"].get("type") == "email" and "required" in fields["email"].attrib
+        assert fields["source"].get("value") == site.public_url(page).removesuffix("index.html")
+        assert fields["website"].getparent().get("hidden") is not None
+        assert list(tree.iter("script")) == []
+    assert {path.stem for path in site.pages() if "service" in path.parts} == set(SERVICE_PAGES)
+    plain = sites("example").output / "index.html"
+    assert list(html.fromstring(plain.read_bytes()).iter("form")) == []  # no service, no form
 
 
 def digest_pages(site: Site) -> list[Path]:

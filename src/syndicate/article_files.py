@@ -142,7 +142,9 @@ class _Keys:
         # rendered from one are made again in another folder.
         root = str(config.root)
         page, meta = templating.template_key(config, _PAGE), templating.template_key(config, _META)
-        self.page = _shared_key("page", site, handle, root, page)
+        # The sign-up form posts to the list service: a page shows its address.
+        service = config.subscribers.url if config.subscribers is not None else ""
+        self.page = _shared_key("page", site, handle, root, page, service)
         self.snippet = _shared_key("meta", site, handle, root, meta)
         self.document = digest("social", site, portable(config.social, config.root))
         self.cards = CardKeys(config.social.card, __version__) if config.social.platforms else None

@@ -63,10 +63,20 @@ def render_pages(
         "newsletter": config.email is not None,
         "issues": issues,
     }
-    files = {"index.html": render_template(config, LANDING, **context)}
+    landing = {**context, "signup": signup_form(config, config.site.url)}
+    files = {"index.html": render_template(config, LANDING, **landing)}
     if config.email is not None:
         files["digests/index.html"] = render_template(config, "site/digests.html.j2", **context)
     return {name: html.encode("utf-8") for name, html in files.items()}
+
+
+def signup_form(config: Config, page: str) -> dict[str, str] | None:
+    """What the sign-up form of the page at *page* needs (``site/signup.html.j2``): where it
+    posts, the list service's ``/subscribe``, and the page, for the proof of consent; None
+    without ``[subscribers] url``, and then no page carries a form."""
+    if config.subscribers is None:
+        return None
+    return {"action": f"{config.subscribers.url}subscribe", "source": page}
 
 
 def machine_date(moment: datetime, config: Config) -> str:
@@ -152,6 +162,7 @@ def render_article_page(
         published_iso=machine_date(article.date, config),
         updated=days(updated, article.lang) if updated else None,
         updated_iso=machine_date(updated, config) if updated else None,
+        signup=signup_form(config, url),
     )
     return html.encode("utf-8")
 
