@@ -19,13 +19,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
+
+T = TypeVar("T")
 
 #: The height of the viewport: a tall phone, a short laptop.
 HEIGHT = 900
@@ -274,3 +277,24 @@ _CLIPPED = """(width) => {
   }
   return out;
 }"""
+
+
+def in_a_thread(work: Callable[[], T]) -> T:
+    """``work()`` in a new thread, its result or its exception handed back: asyncio.run()
+    and Playwright's synchronous API both refuse a thread whose event loop another test's
+    browser (the session's :class:`Browser`) keeps running."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]

@@ -24,10 +24,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import unquote
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
@@ -39,8 +39,6 @@ from leaks import SECRET, SECRETS, addresses
 LIST_HOST = "lists.example.org"
 SERVICE_URL = f"https://{LIST_HOST}/"
 SITE_ORIGIN = "https://news.example.org"
-
-T = TypeVar("T")
 
 
 def list_config(*, smtp_port: int | None = None, subscribers: str = "", email: str = "") -> str:
@@ -311,25 +309,42 @@ class TlsFront:
         self.stop()
 
 
-def in_a_thread(work: Callable[[], T]) -> T:
-    """``work()`` in a new thread, its result or its exception handed back: asyncio.run()
-    and Playwright's synchronous API both refuse a thread whose event loop another test's
-    browser (a session fixture) keeps running."""
-    outcome: list[T] = []
-    failure: list[BaseException] = []
+class Forward:
+    """A browser's way to the public sites of a test: each request whose URL starts with a
+    site's public prefix is forwarded to the real server behind it on 127.0.0.1, as a TLS
+    proxy would (the public Host kept, X-Forwarded-For and -Proto added); anything else is
+    refused, and recorded in :attr:`refused`.  A Playwright route handler."""
 
-    def run() -> None:
-        try:
-            outcome.append(work())
-        except BaseException as error:
-            failure.append(error)
+    def __init__(self, sites: Mapping[str, str]) -> None:
+        #: Public prefix ("https://lists.example.org/") to the server's ("http://127.0.0.1:8000").
+        self.sites = {
+            prefix: httpx.Client(base_url=base, timeout=30) for prefix, base in sites.items()
+        }
+        self.refused: list[str] = []
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return outcome[0]
+    def __call__(self, route: Any) -> None:
+        request = route.request
+        for prefix, client in self.sites.items():
+            if request.url.startswith(prefix):
+                headers = {k: v for k, v in request.headers.items() if not k.startswith(":")}
+                headers |= {"x-forwarded-for": "192.0.2.10", "x-forwarded-proto": "https"}
+                headers["host"] = urlsplit(prefix).netloc
+                answer = client.request(
+                    request.method,
+                    "/" + request.url.removeprefix(prefix),
+                    headers=headers,
+                    content=request.post_data_buffer,
+                )
+                route.fulfill(
+                    status=answer.status_code, headers=dict(answer.headers), body=answer.content
+                )
+                return
+        self.refused.append(request.url)
+        route.abort("blockedbyclient")
+
+    def close(self) -> None:
+        for client in self.sites.values():
+            client.close()
 
 
 def wait_for(condition: Any, timeout: float = 20.0, what: str = "the condition") -> None:

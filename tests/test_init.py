@@ -38,7 +38,8 @@ def test_init_scaffolds_a_publication_that_checks_and_builds(tmp_path: Path) -> 
         f"syndicate-publisher=={__version__}\n"
     )
     ignored = (root / ".gitignore").read_text().split()
-    assert {"outbox/", "subscribers*.csv", ".syndicate/cache/"} <= set(ignored)
+    wanted = {"outbox/", "subscribers*.csv", ".syndicate/cache/", ".syndicate/subscribers.db*"}
+    assert wanted <= set(ignored)
     for step in ("SYNDICATE_SECRET", "SUBSCRIBERS_CSV", "syndicate -C", "preview", "dry_run"):
         assert step in output
     runner = CliRunner()

@@ -10,14 +10,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
-from browser import ARGS, chromium
+from browser import ARGS, chromium, in_a_thread
 from conftest import NOW, SITE, MakePublication, article
 from syndicate.config import load_config
 from syndicate.pipeline import PreviewTarget, build
@@ -209,24 +209,6 @@ def edit(path: Path, old: str, new: str) -> None:
     temporary.replace(path)
 
 
-def in_a_thread_of_its_own(scenario: Callable[[], None]) -> None:
-    """Run *scenario* in a new thread: Playwright's synchronous API refuses a thread whose
-    event loop another test's browser (a session fixture) keeps running."""
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            scenario()
-        except BaseException as error:
-            failure.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-
-
 def test_the_open_page_shows_each_change_without_a_manual_reload(
     publication: MakePublication,
 ) -> None:
@@ -235,7 +217,7 @@ def test_the_open_page_shows_each_change_without_a_manual_reload(
         CONFIG,
     )
     with previewing(root, "--drafts") as address:
-        in_a_thread_of_its_own(lambda: edit_and_watch(root, address))
+        in_a_thread(lambda: edit_and_watch(root, address))
     assert not (root / "feeds").exists()
 
 

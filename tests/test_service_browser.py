@@ -20,14 +20,13 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
-from browser import ARGS, BrowserMissing, chromium
+from browser import ARGS, BrowserMissing, chromium, in_a_thread
 from checkers import AXE
 from conftest import REPO
-from service_support import SERVICE_URL, Service, in_a_thread, list_config, wait_for
+from service_support import SERVICE_URL, Forward, Service, list_config, wait_for
 from smtp_server import SmtpServer
 from syndicate.config import load_config
 from syndicate.subscribers import listing
@@ -61,13 +60,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, 
             yield service, smtp
 
 
-class Proxy:
+class Proxy(Forward):
     """Answers the browser's requests: the site's page from here, the service's by
     forwarding them to the real service; everything else is refused."""
 
     def __init__(self, service: Service) -> None:
-        self.http = httpx.Client(base_url=service.base, timeout=30)
-        self.refused: list[str] = []
+        super().__init__({SERVICE_URL: service.base})
         assert FORM is not None
         self.site_page = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -76,24 +74,10 @@ class Proxy:
         )
 
     def __call__(self, route: Route) -> None:
-        request = route.request
-        if request.url == SITE_PAGE:
+        if route.request.url == SITE_PAGE:
             route.fulfill(status=200, content_type="text/html", body=self.site_page)
             return
-        if not request.url.startswith(SERVICE_URL):
-            self.refused.append(request.url)
-            route.abort("blockedbyclient")
-            return
-        headers = {k: v for k, v in request.headers.items() if not k.startswith(":")}
-        headers |= {"x-forwarded-for": "192.0.2.10", "x-forwarded-proto": "https"}
-        headers["host"] = "lists.example.org"
-        answer = self.http.request(
-            request.method,
-            "/" + request.url.removeprefix(SERVICE_URL),
-            headers=headers,
-            content=request.post_data_buffer,
-        )
-        route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+        super().__call__(route)
 
 
 @contextmanager
@@ -119,7 +103,7 @@ def chromium_contexts(service: Service) -> Iterator[tuple[BrowserContext, Browse
             yield reader, checker
         finally:
             browser.close()
-            proxy.http.close()
+            proxy.close()
     assert proxy.refused == []
 
 

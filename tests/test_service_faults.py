@@ -19,11 +19,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from browser import in_a_thread
 from service_support import (
     LIST_HOST,
     PostgreSQL,
     Service,
-    in_a_thread,
     list_config,
     wait_for,
 )
