@@ -45,7 +45,7 @@ _DETAIL = 40
 #: One line of room: blank, so that a reader of the file skips it.
 _ROOM_LINE = b" " * (RECORD_SIZE - 1) + b"\n"
 #: Lines of room written at a time.
-_ROOM_PIECE = 8192
+_ROOM_PIECE = 1024
 
 
 class JournalDamaged(ValueError):
