@@ -288,6 +288,8 @@ def test_secrets_reach_only_the_publish_step_through_its_environment() -> None:
     secrets = set(re.findall(r"\$\{\{\s*secrets\.(\w+)\s*\}\}", text))
     assert secrets == {
         "SUBSCRIBERS_CSV",
+        "SYNDICATE_LIST_URL",
+        "SYNDICATE_LIST_TOKEN",
         "SYNDICATE_SECRET",
         "SYNDICATE_SMTP_USERNAME",
         "SYNDICATE_SMTP_PASSWORD",

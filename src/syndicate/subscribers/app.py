@@ -45,7 +45,7 @@ from ..delivery.subscribers import secret_from
 from ..delivery.subscribers import token as keyed_token
 from ..errors import ConfigError
 from ..templating import environment, render_template
-from . import api, store
+from . import api, store, tokens
 from .database import StoreUnavailable, connect
 from .mailer import Mailer, Transport
 from .web import BodyLimit, Guard, Headers, HostCheck, RateLimit, header, origin_of
@@ -185,7 +185,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _now) -> S
         engine = await anyio.to_thread.run_sync(partial(connect, config, settings.environ))
         service.engine = engine
         assert settings.secret is not None
-        keyed = await anyio.to_thread.run_sync(store.key_tokens, engine, settings.secret)
+        keyed = await anyio.to_thread.run_sync(tokens.key_tokens, engine, settings.secret)
         if keyed:
             log.info("unsubscribe tokens made for %d readers", keyed)
         service.writers = anyio.CapacityLimiter(1 if engine.dialect.name == "sqlite" else 16)
