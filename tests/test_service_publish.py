@@ -119,6 +119,9 @@ def test_publish_reaches_exactly_the_confirmed_still_subscribed_readers(
     assert received(smtp) == ["ana@example.org", "bob@example.org"]
     assert "Subscribers: the database " in output and "2 sent" in output
     assert "ana@" not in output and "bob@" not in output  # counts only, never addresses
+    # The link is the service's: its example domain is named where it is set.
+    line = (root / "syndicate.toml").read_text().splitlines().index(f'url = "{SERVICE_URL}"') + 1
+    assert f"syndicate.toml:{line}: warning: subscribers.url: lists.example.org is an" in output
 
 
 def test_every_link_points_at_the_service_unless_the_publication_names_its_own(

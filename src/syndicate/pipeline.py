@@ -973,7 +973,8 @@ def publish(
     first among the report's diagnostics).
 
     *environ* holds the secrets (SYNDICATE_SECRET, SYNDICATE_SMTP_PASSWORD...) and
-    may name the subscriber list (SYNDICATE_SUBSCRIBERS).
+    may name the subscriber list (SYNDICATE_SUBSCRIBERS, SYNDICATE_DATABASE_URL or
+    SYNDICATE_LIST_URL: see :func:`~syndicate.delivery.recipients.open_list`).
     """
     with publication_lock(root.resolve()) as notes:
         # Before anything is built or sent: init's example values never reach a reader.

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from . import DISTRIBUTION, __version__
-from .config import Config, line_of
+from .config import Config, line_of, service_unsubscribe_url
 from .errors import ConfigError, Diagnostic
 from .output import atomic_write
 from .templating import default_templates
@@ -167,11 +167,14 @@ def placeholders(config: Config, *, error: bool = False) -> list[Diagnostic]:
                     )
                 )
         unsubscribe = urlsplit(email.unsubscribe_url or "").hostname
+        service = config.subscribers
         if unsubscribe and reserved(unsubscribe):
+            # Without a link of its own, the link is the list service's ([subscribers] url).
+            ours = service is not None and email.unsubscribe_url == service_unsubscribe_url(service)
             found.append(
                 (
-                    "email",
-                    "unsubscribe_url",
+                    "subscribers" if ours else "email",
+                    "url" if ours else "unsubscribe_url",
                     f"{unsubscribe} is an example domain: no reader "
                     "could unsubscribe; point it at your unsubscribe endpoint",
                 )
