@@ -283,9 +283,11 @@ class TlsFront:
                     sink.write(data)
                     await sink.drain()
             except OSError:
-                pass
-            finally:
                 sink.transport.abort()
+            else:
+                # The end of one side: what is still buffered for the other goes first
+                # (uvicorn closes an idle connection while a slow client still reads).
+                sink.close()
 
         await asyncio.gather(pipe(reader, back), pipe(upstream, writer))
 
