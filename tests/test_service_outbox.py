@@ -75,6 +75,16 @@ def sign_up(engine: sa.Engine, email: str, clock: Clock) -> None:
     store.subscribe(engine, email, "", rules=RULES, origin=FORM, now=clock.now)
 
 
+def one_confirmation(root: Path, database: str, clock: Clock, **environ: str) -> None:
+    """Ana signs up to the list of the publication at *root*, and the queue runs once."""
+    engine, mailer = open_list(root, database, clock, **environ)
+    try:
+        sign_up(engine, "ana@example.org", clock)
+        mailer.run_once()
+    finally:
+        engine.dispose()
+
+
 def recipients(smtp: SmtpServer) -> list[str]:
     return [r for message in smtp.messages for r in message.recipients]
 
@@ -235,12 +245,7 @@ def test_the_service_signs_with_the_newsletters_dkim_key(
     )
     dkim_table = '\n[email.dkim]\ndomain = "example.org"\nselector = "news"\n'
     root = publication({}, list_config(smtp_port=smtp.port, email="") + dkim_table)
-    engine, mailer = open_list(root, database, clock, SYNDICATE_DKIM_KEY=private.decode())
-    try:
-        sign_up(engine, "ana@example.org", clock)
-        mailer.run_once()
-    finally:
-        engine.dispose()
+    one_confirmation(root, database, clock, SYNDICATE_DKIM_KEY=private.decode())
     public = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -258,12 +263,7 @@ def test_without_a_mail_server_the_emails_land_in_the_outbox_folder(
     publication: MakePublication, database: str, clock: Clock
 ) -> None:
     root = publication({}, list_config())
-    engine, mailer = open_list(root, database, clock)
-    try:
-        sign_up(engine, "ana@example.org", clock)
-        mailer.run_once()
-    finally:
-        engine.dispose()
+    one_confirmation(root, database, clock)
 
     (written,) = (root / "outbox" / "subscribers").glob("*.eml")
     assert written.name == "confirm-1.eml"  # named by the queue, never by the address
@@ -280,12 +280,7 @@ def test_the_emails_carry_the_newsletters_unsubscribe_link_and_an_explicit_one_w
     for configured, expected in (("", own), (f'unsubscribe_url = "{elsewhere}"\n', elsewhere)):
         smtp.messages.clear()
         root = publication({}, list_config(smtp_port=smtp.port, email=configured))
-        engine, mailer = open_list(root, database, clock)
-        try:
-            sign_up(engine, "ana@example.org", clock)
-            mailer.run_once()
-        finally:
-            engine.dispose()
+        one_confirmation(root, database, clock)
         message = message_from_bytes(smtp.messages[0].data, policy=policy.default)
         link = expected.format(token=token(KEY, "ana@example.org"))
         assert message["List-Unsubscribe"].startswith(f"<{link}>")

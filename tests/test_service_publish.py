@@ -61,14 +61,17 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
-def a_list(engine: sa.Engine) -> None:
-    """Two subscribed readers, and one each pending, unsubscribed and bounced."""
+def a_list(root: Path, environ: dict[str, str]) -> sa.Engine:
+    """The list of the publication at *root* (where *environ* says), with two subscribed
+    readers, and one each pending, unsubscribed and bounced."""
+    engine = connect(load_config(root), environ)
     for email in ("ana@example.org", "bob@example.org", "left@example.org", "gone@example.org"):
         store.add(engine, email, email[:3].title(), rules=RULES, origin=CLI, now=NOW)
     store.subscribe(engine, "pending@example.org", "", rules=RULES, origin=CLI, now=NOW)
     store.unsubscribe_address(engine, "left@example.org", rules=RULES, origin=CLI, now=NOW)
     gone = next(r.id for r in listing.recipients(engine) if r.email == "gone@example.org")
     store.mark_bounced(engine, gone, reason="550 no such user", rules=RULES, now=NOW)
+    return engine
 
 
 def publish(root: Path, *args: str, **environ: str) -> tuple[int, str]:
@@ -94,8 +97,7 @@ def listed(
 ) -> Iterator[tuple[Path, sa.Engine, str]]:
     """A publication whose list is in *database*, as :func:`a_list` fills it."""
     root = publication(ARTICLES, config(smtp))
-    engine = connect(load_config(root), {"SYNDICATE_DATABASE_URL": database})
-    a_list(engine)
+    engine = a_list(root, {"SYNDICATE_DATABASE_URL": database})
     yield root, engine, database
     engine.dispose()
 
@@ -223,8 +225,7 @@ def test_the_services_own_file_is_the_list_when_nothing_else_names_one(
     )
     assert smtp.messages == []
 
-    engine = connect(load_config(root), {})  # the service's default: .syndicate/subscribers.db
-    a_list(engine)
+    engine = a_list(root, {})  # the service's default: .syndicate/subscribers.db
     engine.dispose()
     code, output = publish(root)
     assert code == 0, output
@@ -299,8 +300,7 @@ def over_https(
     trusts a private CA (OpenSSL reads SSL_CERT_FILE)."""
     root = publication(ARTICLES, config(smtp, subscribers='hosts = ["127.0.0.1"]\n'))
     database = f"sqlite:///{root / 'service.db'}"
-    engine = connect(load_config(root), {"SYNDICATE_DATABASE_URL": database})
-    a_list(engine)
+    engine = a_list(root, {"SYNDICATE_DATABASE_URL": database})
     environ = {"SYNDICATE_DATABASE_URL": database, "SYNDICATE_LIST_TOKEN": LIST_TOKEN}
     with Service(root, environ) as service, TlsFront(service.port, root.parent) as front:
         monkeypatch.setenv("SSL_CERT_FILE", str(front.ca_file))
