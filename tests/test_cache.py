@@ -178,11 +178,11 @@ def test_a_build_that_draws_no_card_loads_no_card_backdrop(publication: MakePubl
     (root / "content/b.md").write_text(
         article("Bananas", "2025-02-01", "Edited.", categories="[Fruit]")
     )
-    syndicate.social.card._backdrop.cache_clear()
+    syndicate.social.card.backdrop.cache_clear()
     report = build(root, NOW)
     assert report.cards == 0 and "social/b.json" in report.written
     # Fonts, layout and backdrop are loaded for drawing a card (about 0.2 s), not for a page.
-    assert syndicate.social.card._backdrop.cache_info().currsize == 0
+    assert syndicate.social.card.backdrop.cache_info().currsize == 0
 
 
 def test_a_warm_full_build_loads_no_post_rules(publication: MakePublication) -> None:
@@ -461,7 +461,7 @@ def test_a_moved_publication_draws_its_cards_from_its_own_images(
     moved = moved_copy(root, tmp_path)
     photo(moved / "static/img/a.png", "blue")
     report = build(moved, NOW)
-    assert (report.parsed, report.cards) == (0, 1) and "social/a.png" in report.written
+    assert (report.parsed, report.cards) == (0, 1) and "social/a.jpg" in report.written
     assert tree(moved / "feeds") == cold(moved, tmp_path)
     assert build(root, NOW).written == ()  # the first folder still shows its own
 

@@ -33,7 +33,11 @@ def test_every_example_article_gets_its_three_social_files(tmp_path: Path) -> No
         document = json.loads((root / f"feeds/social/{slug}.json").read_text())
         url = f"https://syndicate-news.github.io/syndicate/posts/{slug}/"
         assert document["url"] == url
-        assert document["image"] == f"https://syndicate-news.github.io/syndicate/social/{slug}.png"
+        # Every example article has an image: its card is a photo card, a JPEG.
+        kind, extension = "JPEG", "jpg"
+        card_url = f"https://syndicate-news.github.io/syndicate/social/{slug}.{extension}"
+        assert document["image"] == document["og"]["og:image"] == card_url
+        assert document["og"]["og:image:type"] == f"image/{kind.lower()}"
         assert set(document["posts"]) == {"x", "mastodon", "bluesky", "linkedin", "threads"}
         for platform, post in document["posts"].items():
             assert post["length"] == count(platform, post["text"]) <= post["limit"]
@@ -42,15 +46,16 @@ def test_every_example_article_gets_its_three_social_files(tmp_path: Path) -> No
         [link] = [f for f in bluesky["facets"] if f["features"][0].get("uri") == url]
         data = bluesky["text"].encode("utf-8")
         assert data[link["index"]["byteStart"] : link["index"]["byteEnd"]] == url.encode()
-        assert bluesky["embed"]["external"]["thumb"] == f"social/{slug}.png"
+        assert bluesky["embed"]["external"]["thumb"] == f"social/{slug}.{extension}"
         assert document["og"]["og:image:width"] == "1200"
         assert document["twitter"]["twitter:card"] == "summary_large_image"
         assert '<meta property="og:url"' in (root / f"feeds/social/{slug}.html").read_text()
-        with Image.open(root / f"feeds/social/{slug}.png") as card:
-            assert (card.format, card.size) == ("PNG", (1200, 630))
+        with Image.open(root / f"feeds/social/{slug}.{extension}") as card:
+            assert (card.format, card.size) == (kind, (1200, 630))
+        assert not (root / f"feeds/social/{slug}.png").exists()
         # Visual snapshots to look at, kept out of git (tests/artifacts/ is ignored).
         SNAPSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(root / f"feeds/social/{slug}.png", SNAPSHOTS / f"{slug}.png")
+        shutil.copy(root / f"feeds/social/{slug}.{extension}", SNAPSHOTS / f"{slug}.{extension}")
 
 
 def test_the_build_says_how_many_cards_it_rendered(tmp_path: Path) -> None:
@@ -79,7 +84,7 @@ def test_an_unchanged_card_is_not_rendered_again(tmp_path: Path) -> None:
 def test_a_card_that_cannot_draw_its_title_stops_a_strict_build_writing_anything(
     publication: MakePublication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cards, "raqm_available", lambda: False)  # no Arabic then
+    monkeypatch.setattr(cards.fonts, "raqm_available", lambda: False)  # no Arabic then
     root = publication({"content/a.md": article("Hello")})
     build(root, NOW)
     before, stamps = tree(root / "feeds"), mtimes(root / "feeds")

@@ -1,6 +1,7 @@
 """Each published article's own files: its page at its permalink (``[site] pages``) and,
 with ``[social] platforms``, ``social/<slug>.json`` (post texts and card metadata),
-``social/<slug>.html`` (the card's ``<meta>`` snippet) and ``social/<slug>.png`` (the card).
+``social/<slug>.html`` (the card's ``<meta>`` snippet) and ``social/<slug>.png`` or
+``.jpg`` (the card).
 
 Every file has a key: a hash of everything it shows, that is the article's fields, its
 body's key (:func:`syndicate.pipeline.body_key`, with the links it resolved), its

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from ..config import Config
 from ..content import Article, make_summary
+from .card.model import CardFile, card_file
 
 CARD_WIDTH, CARD_HEIGHT = 1200, 630
 #: X shows at most this much of ``twitter:description`` (its card documentation's limit).
@@ -21,8 +22,13 @@ class CardMeta:
 
 
 def card_path(article: Article) -> str:
-    """The card image's path below the output folder."""
-    return f"social/{article.slug}.png"
+    """The card image's path below the output folder: a JPEG for an article with a local
+    image (a photo card), else a PNG."""
+    return f"social/{article.slug}.{_card_file(article).extension}"
+
+
+def _card_file(article: Article) -> CardFile:
+    return card_file(article.image is not None and article.image.source is not None)
 
 
 def card_metadata(config: Config, article: Article, url: str, summary: str) -> CardMeta:
@@ -38,7 +44,7 @@ def card_metadata(config: Config, article: Article, url: str, summary: str) -> C
         "og:site_name": site.title,
         "og:locale": og_locale(article.lang or site.language),
         "og:image": image,
-        "og:image:type": "image/png",
+        "og:image:type": _card_file(article).media_type,
         "og:image:width": str(CARD_WIDTH),
         "og:image:height": str(CARD_HEIGHT),
         "og:image:alt": alt,

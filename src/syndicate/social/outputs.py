@@ -1,5 +1,5 @@
 """Each article's social files: ``social/<slug>.json`` (post texts and card metadata) and
-``social/<slug>.png`` (the card); the ``<meta>`` snippet ``social/<slug>.html`` is
+``social/<slug>.png`` or ``.jpg`` (the card); the ``<meta>`` snippet ``social/<slug>.html`` is
 :func:`syndicate.pages.render_meta_snippet`.
 
 Each is made for one article alone, so that :mod:`syndicate.article_files` can make an
