@@ -74,17 +74,16 @@ def draw(way: str, cards: Path) -> None:
     made = [module.CardInput(*row[:4], Path(row[4]) if row[4] else None, row[5]) for row in rows]
 
     def pillow(card: object, rgb: bool) -> bytes:
+        from PIL import Image
+
         picture = module.draw_card(card, module.CardStyle()).picture  # type: ignore[arg-type]
-        buffer = io.BytesIO()
-        if rgb or picture.mode != "L":
-            if picture.mode == "L":
-                picture = picture.convert("P")
-                picture.putpalette(module.palette(module.CardStyle()))
-            picture.convert("RGB").save(buffer, "PNG", compress_level=1)
-        else:
-            picture = picture.convert("P")
+        if picture.mode == "L":  # palette indices: the palette PNG Pillow writes
+            picture = Image.frombytes("P", picture.size, picture.tobytes())
             picture.putpalette(module.palette(module.CardStyle()))
-            picture.save(buffer, "PNG", compress_level=1)
+        if rgb:
+            picture = picture.convert("RGB")
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG", compress_level=1)
         return buffer.getvalue()
 
     if way in ("hand", "pillow+shared"):
