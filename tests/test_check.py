@@ -77,7 +77,10 @@ def test_front_matter_never_closed_is_an_error(publication: MakePublication, run
     root = publication({"content/bad.md": "---\ntitle: Open\ndate: 2025-01-01\n\nBody.\n"})
     result = run(root)
     assert result.exit_code == 1
-    assert 'content/bad.md:1: error: front matter is not closed by a "---" line' in lines(result)
+    assert (
+        'content/bad.md:1: error: front matter is not closed by a "---" line; syndicate reads '
+        'front matter between "---" lines (YAML) or "+++" lines (TOML)'
+    ) in lines(result)
 
 
 def test_missing_title_is_an_error(publication: MakePublication, run: Run) -> None:
@@ -263,7 +266,12 @@ def test_a_clean_publication_passes_with_a_summary_line(
     )
     result = run(root)
     assert result.exit_code == 0
-    assert lines(result) == ["ok: 4 articles, 2 published; 0 errors, 0 warnings"]
+    assert lines(result) == [
+        "ok: 4 articles, 2 published; 0 errors, 0 warnings",
+        "left out: 2 articles (1 draft, 1 dated in the future)",
+        "left out: content/later.md: future (2999-01-01 00:00+00:00)",
+        "left out: content/draft.md: draft (draft: true)",
+    ]
 
 
 # --- warnings --------------------------------------------------------------

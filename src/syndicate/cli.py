@@ -207,12 +207,21 @@ main.params[:0] = _common_options()
 
 
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+#: How many of the articles left out check and build name, unless asked for every one.
+LEFT_OUT_SHOWN = 10
+all_left_out_option = click.option(
+    "--all-left-out",
+    is_flag=True,
+    help=f"Name every article left out (drafts, dated in the future), not only the first "
+    f"{LEFT_OUT_SHOWN}.",
+)
 
 
 @main.command()
 @strict_option
+@all_left_out_option
 @click.pass_obj
-def check(root: Path, strict: bool) -> None:
+def check(root: Path, strict: bool, all_left_out: bool) -> None:
     """Check syndicate.toml and every article; list every problem, write nothing."""
     with _working("Checking the publication"):
         report = pipeline.check(root, _now())
@@ -225,7 +234,28 @@ def check(root: Path, strict: bool) -> None:
         f"{report.published} published; {_count(report.diagnostics)}",
         fg="green",
     )
+    _left_out(report, all_left_out)
     _first_send(report)
+
+
+def _left_out(report: pipeline.Report, every: bool = False) -> None:
+    """The articles left out and why: a count, then one line each, the first
+    :data:`LEFT_OUT_SHOWN` of them unless *every* (a publication may keep hundreds of
+    drafts)."""
+    left = report.left_out
+    if not left:
+        return
+    drafts = sum(item.reason == "draft" for item in left)
+    future = len(left) - drafts
+    kinds = [f"{drafts} draft{'s' * (drafts != 1)}"] if drafts else []
+    kinds += [f"{future} dated in the future"] if future else []
+    lines = [f"left out: {len(left)} article{'s' * (len(left) != 1)} ({', '.join(kinds)})"]
+    shown = left if every or len(left) <= LEFT_OUT_SHOWN else left[:LEFT_OUT_SHOWN]
+    here = Path.cwd()
+    lines += [f"left out: {item.format(relative_to=here)}" for item in shown]
+    if len(shown) < len(left):
+        lines.append(f"left out: and {len(left) - len(shown)} more (--all-left-out names them)")
+    _say("\n".join(lines))
 
 
 def _first_send(report: pipeline.Report) -> None:
@@ -247,7 +277,7 @@ def _first_send(report: pipeline.Report) -> None:
     )
 
 
-def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
+def _run(root: Path, strict: bool, dry_run: bool, all_left_out: bool) -> pipeline.Report:
     try:
         # The publish lock: a build must not rewrite feeds/ while a publish sends.
         with publication_lock(root.resolve()) as notes:
@@ -257,12 +287,12 @@ def _run(root: Path, strict: bool, dry_run: bool) -> pipeline.Report:
     except SyndicateError as error:
         _fail(error)
         raise  # unreachable: _fail exits
-    _tell(report, dry_run)
+    _tell(report, dry_run, all_left_out)
     return report
 
 
-def _tell(report: pipeline.Report, dry_run: bool) -> None:
-    """What a build did, and the email it found due."""
+def _tell(report: pipeline.Report, dry_run: bool, all_left_out: bool = False) -> None:
+    """What a build did, the articles it left out, and the email it found due."""
     _show(report.diagnostics)
     verb = "would write" if dry_run else "wrote"
     _say(
@@ -270,6 +300,7 @@ def _tell(report: pipeline.Report, dry_run: bool) -> None:
         f"{verb} {len(report.written)} files, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed, in {report.seconds:.2f} s"
     )
+    _left_out(report, all_left_out)
     if report.cards:
         _say(f"Social cards: {report.cards} rendered, the others unchanged.")
     if report.newsletter and not report.due:
@@ -285,10 +316,11 @@ def _tell(report: pipeline.Report, dry_run: bool) -> None:
 @main.command()
 @strict_option
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@all_left_out_option
 @click.pass_obj
-def build(root: Path, strict: bool, dry_run: bool) -> None:
+def build(root: Path, strict: bool, dry_run: bool, all_left_out: bool) -> None:
     """Check the publication, then write its feeds and pages into feeds/."""
-    _run(root, strict, dry_run)
+    _run(root, strict, dry_run, all_left_out)
 
 
 @main.command()

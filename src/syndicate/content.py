@@ -1,4 +1,4 @@
-"""Loading articles: Markdown files with YAML front matter become :class:`Article`.
+"""Loading articles: Markdown files with YAML or TOML front matter become :class:`Article`.
 
 The loader is forgiving where real files vary (date styles, category lists,
 BOMs, CRLF) and strict where a mistake would publish something wrong: every
@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slugify import slugify
 
-from . import simple_yaml
+from . import simple_yaml, toml_front_matter
 from .cache import BuildCache, Encoded, digest, encoded, portable, source_name
 from .config import Config
-from .errors import Diagnostic, Severity
+from .errors import Diagnostic, Severity, show_path
 from .language import language_tag
 from .output import json_string
 from .static import leads_inside, leaving_links, static_source
@@ -49,6 +49,8 @@ KNOWN_KEYS = frozenset(
         "description",
         "slug",
         "draft",
+        "status",
+        "published",
         "id",
         "lang",
     }
@@ -110,7 +112,9 @@ class Article:
     #: The front matter's summary (or description); None to derive one from the body.
     summary: str | None
     image: Image | None
-    draft: bool
+    #: What keeps the article unpublished, as its front matter says it (``draft: true``,
+    #: ``status: draft``, ``published: false``); None for an article to publish.
+    draft: str | None
     #: The front matter's ``id``, which always wins over a generated one.
     id: str | None
     #: Markdown text after the front matter; None for an article from the build cache,
@@ -179,6 +183,8 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
 
     A value without a zone is in *zone*.  Raises ValueError with a readable message.
     """
+    if isinstance(value, time):  # TOML's time of day: read as YAML's text of one is
+        value = value.isoformat()
     if isinstance(value, datetime):
         result = value
     elif isinstance(value, date):
@@ -222,6 +228,89 @@ def parse_categories(value: object) -> tuple[str, ...]:
             seen.add(name.casefold())
             result.append(name)
     return tuple(result)
+
+
+#: What ``status:`` may say (Ghost's and WordPress's statuses), and whether it publishes
+#: the article (at its date: ``scheduled`` and ``future`` wait for it, as every article
+#: does) or keeps it out.
+STATUSES = {
+    "draft": False,
+    "private": False,
+    "pending": False,
+    "published": True,
+    "publish": True,
+    "scheduled": True,
+    "future": True,
+}
+#: The keys that say whether an article is published, in any case (Hugo reads ``Draft``).
+MARKERS = frozenset({"draft", "published", "status"})
+_YES = frozenset({"true", "yes", "on", "y"})
+_NO = frozenset({"false", "no", "off", "n"})
+
+
+def _markers(data: Mapping[str, Any]) -> list[str]:
+    """The keys of *data* that say whether the article is published, in their order."""
+    return [key for key in data if isinstance(key, str) and key.casefold() in MARKERS]
+
+
+def _flag(value: object) -> bool | None:
+    """True or false, from YAML's or TOML's booleans or the same words as text; None for
+    anything else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _YES or word in _NO:
+            return word in _YES
+    return None
+
+
+def unpublished(
+    data: Mapping[str, Any],
+    fail: Callable[[str, str], None],
+    warn: Callable[[str, str], None],
+    line: Callable[[str, int], int],
+) -> str | None:
+    """What keeps an article with the front matter *data* unpublished (``status: draft``),
+    or None.  Every way of saying it counts: ``draft: true``, ``published: false``, a
+    ``status`` that keeps it out (:data:`STATUSES`); where they disagree, the one that
+    keeps it out wins, with a warning.  A value that says neither, such as a status
+    syndicate does not know, is an error: a draft must never go out because its marker
+    was spelt another way.  *line* gives the line of a key; *fail* and *warn* take a key
+    and a message."""
+    said: list[tuple[str, bool, str]] = []  # key, whether it keeps the article out, as read
+    for key in _markers(data):
+        value = data[key]
+        if key.casefold() == "status":
+            word = value.strip().lower() if isinstance(value, str) else None
+            if word not in STATUSES:
+                fail(
+                    key,
+                    f"{key}: {_describe(value)} is not a status syndicate knows: draft, private "
+                    "and pending keep an article out; published, publish, scheduled and future "
+                    "publish it at its date",
+                )
+                continue
+            said.append((key, not STATUSES[word], f"{key}: {word}"))
+            continue
+        flag = _flag(value)
+        if flag is None:
+            fail(key, f"{key}: must be true or false, not {_describe(value)}")
+            continue
+        keeps_out = flag if key.casefold() == "draft" else not flag
+        said.append((key, keeps_out, f"{key}: {str(flag).lower()}"))
+    out = [item for item in said if item[1]]
+    if not out:
+        return None
+    key, _, marker = min(out, key=lambda item: line(item[0], 1))
+    for other, keeps_out, shown in said:
+        if not keeps_out:
+            warn(
+                other,
+                f"{shown} disagrees with {marker} (line {line(key, 1)}); "
+                "the article stays a draft",
+            )
+    return marker
 
 
 #: The longest slug, of an article or a category: it names a folder or a file (with an
@@ -407,21 +496,62 @@ def drop_not_xml(text: str) -> str:
     return NOT_XML.sub("", text)
 
 
+#: What an error about a front matter that cannot be read says is read.
+FORMATS = 'syndicate reads front matter between "---" lines (YAML) or "+++" lines (TOML)'
+#: The line that opens and closes a TOML front matter (as Hugo and python-frontmatter have it).
+_TOML_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+#: A first line as Pelican and MultiMarkdown write their headers: "Title: My post".
+_HEADER_LINE = re.compile(r"[A-Za-z][A-Za-z0-9_ -]{0,40}:(?:[ \t]|$)", re.MULTILINE)
+_JSON_START = re.compile(r"\s*\{")
+
+
+def _block_place(text: str, raw: str) -> tuple[int, int]:
+    """The line before the front matter *raw* of *text* starts (its parser counts from
+    there), and the line where the body starts."""
+    offset = text.count("\n", 0, text.find(raw, 3)) if raw else 1
+    return offset, offset + raw.count("\n") + 2
+
+
+def _split_toml(text: str) -> _FrontMatter:
+    parts = _TOML_BOUNDARY.split(text, 2)
+    if len(parts) < 3:
+        raise _Problem(1, f'front matter is not closed by a "+++" line; {FORMATS}')
+    _, raw, body = parts
+    offset, body_line = _block_place(text, raw)
+    try:
+        data, at = toml_front_matter.read(raw)
+    except toml_front_matter.Problem as problem:
+        raise _Problem(offset + problem.line, problem.message) from None
+    lines = {key: offset + line for key, line in at.items()}
+    return _FrontMatter(data, lines, body, body_line, ())
+
+
+def _unreadable(text: str) -> str:
+    """What to say of an article that starts with no front matter syndicate reads."""
+    if _JSON_START.match(text):
+        return (
+            f"JSON front matter is not read; {FORMATS}: put the JSON object between two "
+            '"---" lines (JSON is YAML)'
+        )
+    if _HEADER_LINE.match(text):
+        return (
+            'no front matter: "Key: value" lines without "---" lines (Pelican\'s headers) '
+            f"are not read; {FORMATS}"
+        )
+    return f"no front matter: an article starts with its front matter; {FORMATS}"
+
+
 def _split(text: str) -> _FrontMatter:
+    if _TOML_BOUNDARY.match(text):
+        return _split_toml(text)
     yaml, loader_class, splitter = _yaml()
     if not splitter.detect(text):
-        raise _Problem(
-            1,
-            'no front matter: an article starts with a "---" line, '
-            'then "title:" and the other keys, then "---"',
-        )
+        raise _Problem(1, _unreadable(text))
     try:
         raw, body = splitter.split(text)
     except ValueError:
-        raise _Problem(1, 'front matter is not closed by a "---" line') from None
-    # Line numbers: the YAML parser counts from the start of the front matter.
-    offset = text.count("\n", 0, text.find(raw, 3)) if raw else 1
-    body_line = offset + raw.count("\n") + 2
+        raise _Problem(1, f'front matter is not closed by a "---" line; {FORMATS}') from None
+    offset, body_line = _block_place(text, raw)
     simple = simple_yaml.read(raw)
     if simple is not None:
         data, at, again = simple
@@ -779,10 +909,7 @@ def _read_article(
         message = str(problem)
         fail("slug", message if message.startswith("slug:") else f"slug: {message}")
 
-    draft = data.get("draft", False)
-    if not isinstance(draft, bool):
-        fail("draft", f"draft: must be true or false, not {_describe(draft)}")
-        draft = False
+    draft = unpublished(data, fail, warn, line)
 
     given_id: str | None = None
     if data.get("id") is not None:
@@ -815,7 +942,7 @@ def _read_article(
                 message += ' (YAML reads no as false: write lang: "no" for Norwegian)'
             fail("lang", message if message.startswith("lang:") else f"lang: {message}")
 
-    for key in sorted(set(data) - KNOWN_KEYS):
+    for key in sorted(set(data) - KNOWN_KEYS - set(_markers(data))):
         warn(key, f'unknown front-matter key "{key}" (kept, not published)')
 
     if any(d.is_error for d in out) or published is None or updated is None:
@@ -1030,7 +1157,7 @@ def _record_text(
         f'"authors":[{",".join(map(text, article.authors))}],'
         f'"categories":[{",".join(map(text, article.categories))}],'
         f'"summary":{"null" if article.summary is None else text(article.summary)},'
-        f'"image":{picture},"draft":{"true" if article.draft else "false"},'
+        f'"image":{picture},"draft":{"null" if article.draft is None else text(article.draft)},'
         f'"id":{"null" if article.id is None else text(article.id)},'
         f'"body":[{article.place[0]:d},{article.place[1]:d}],"body_line":{article.body_line:d},'
         f'"lines":{{{lines}}},"extra":{{}},'
@@ -1207,6 +1334,9 @@ def _from_record(
             return value.astimezone(zone) if zone is not None else value
 
         image = fields["image"]
+        draft = fields["draft"]
+        if draft is not None and not isinstance(draft, str):
+            return None  # a record from before drafts said what keeps them out
         return Article(
             source=path,
             slug=fields["slug"],
@@ -1219,7 +1349,7 @@ def _from_record(
             image=None
             if image is None
             else Image(image[0], image[1], image[2], None if image[3] is None else root / image[3]),
-            draft=bool(fields["draft"]),
+            draft=draft,
             id=fields["id"],
             text=None,
             place=(int(start), int(length), str(entry["hash"])),
@@ -1248,5 +1378,38 @@ def _duplicate_slugs(articles: list[Article], root: Path) -> Iterator[Diagnostic
 
 def select(articles: Iterable[Article], now: datetime) -> list[Article]:
     """The published articles, newest first: drafts and articles dated after *now* wait."""
-    ready = [a for a in articles if not a.draft and a.date <= now]
+    ready = [a for a in articles if a.draft is None and a.date <= now]
     return sorted(ready, key=lambda a: (-a.date.timestamp(), a.slug))
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """An article that is not published, and why."""
+
+    source: Path
+    #: "draft" or "future".
+    reason: str
+    #: What says so: the draft's marker (``status: draft``), the future article's date.
+    detail: str
+    #: When the article is dated.
+    date: datetime
+
+    def format(self, relative_to: Path | None = None) -> str:
+        """``content/x.md: draft (status: draft)``, the path as a diagnostic shows it."""
+        return f"{show_path(self.source, relative_to)}: {self.reason} ({self.detail})"
+
+
+def left_out(articles: Iterable[Article], now: datetime) -> list[LeftOut]:
+    """The articles :func:`select` leaves out at *now*: those dated in the future first,
+    the soonest first (they go out by themselves), then the drafts by file."""
+    future: list[LeftOut] = []
+    drafts: list[LeftOut] = []
+    for article in articles:
+        if article.draft is not None:
+            drafts.append(LeftOut(article.source, "draft", article.draft, article.date))
+        elif article.date > now:
+            when = article.date.isoformat(sep=" ", timespec="minutes")
+            future.append(LeftOut(article.source, "future", when, article.date))
+    future.sort(key=lambda a: (a.date, str(a.source)))
+    drafts.sort(key=lambda a: str(a.source))
+    return future + drafts

@@ -43,16 +43,21 @@ class Diagnostic:
 
     def format(self, relative_to: Path | None = None) -> str:
         """``path:line: severity: message``, the path shown relative to *relative_to*."""
-        shown = str(self.path)
-        if relative_to is not None and self.path.is_absolute():
-            top = str(relative_to) + os.sep
-            shown = shown[len(top) :] if shown.startswith(top) else _relative(shown, top)
-        shown = one_line(shown)
+        shown = show_path(self.path, relative_to)
         where = f"{shown}:{self.line}" if self.line > 0 else shown
         return f"{where}: {self.severity.value}: {one_line(self.message)}"
 
     def __str__(self) -> str:
         return self.format()
+
+
+def show_path(path: Path, relative_to: Path | None = None) -> str:
+    """*path* as a message shows it: relative to *relative_to*, on one line."""
+    shown = str(path)
+    if relative_to is not None and path.is_absolute():
+        top = str(relative_to) + os.sep
+        shown = shown[len(top) :] if shown.startswith(top) else _relative(shown, top)
+    return one_line(shown)
 
 
 def _relative(path: str, top: str) -> str:

@@ -32,7 +32,7 @@ from .cache import (
     source_name,
 )
 from .config import Config, load_config, read_config, unsubscribe_advice
-from .content import Article, load_articles, select
+from .content import Article, LeftOut, left_out, load_articles, select
 from .delivery.journal import publication_lock
 from .email.digest import Digest, FirstSend, due, first_send, sent_digests
 from .errors import (
@@ -93,7 +93,7 @@ class PreviewTarget:
         return replace(config, site=replace(config.site, url=self.url), output=self.output)
 
     def select(self, articles: Sequence[Article], now: datetime) -> list[Article]:
-        shown = [replace(a, draft=False) if self.drafts else a for a in articles]
+        shown = [replace(a, draft=None) if self.drafts else a for a in articles]
         return select(shown, datetime.max.replace(tzinfo=now.tzinfo) if self.future else now)
 
     def previous(self) -> list[str]:
@@ -129,6 +129,8 @@ class Report:
     kept: int = 0
     #: What the very first send will carry, while nothing was sent and no baseline taken.
     first_send: FirstSend | None = None
+    #: The articles not published, and why (drafts, articles dated in the future).
+    left_out: tuple[LeftOut, ...] = ()
 
     @property
     def due(self) -> tuple[RenderedDigest, ...]:
@@ -246,7 +248,14 @@ def check(root: Path, now: datetime) -> Report:
         articles=len(publication.articles),
         published=len(publication.published),
         first_send=_first_send(publication),
+        left_out=_left_out(publication, now),
     )
+
+
+def _left_out(publication: Publication, now: datetime) -> tuple[LeftOut, ...]:
+    """The articles of *publication* it does not publish at *now*, and why."""
+    shown = {article.slug for article in publication.published}
+    return tuple(left_out((a for a in publication.articles if a.slug not in shown), now))
 
 
 def _first_send(publication: Publication) -> FirstSend | None:
@@ -866,6 +875,7 @@ def build(
         rendered=cache.rendered if cache is not None else -1,
         kept=len(outputs.kept),
         first_send=_first_send(publication),
+        left_out=_left_out(publication, now),
     )
 
 
