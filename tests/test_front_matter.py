@@ -1,11 +1,14 @@
 """Articles from other tools: TOML front matter (Hugo), every way of saying "not
-published", the headers syndicate does not read, and the report of what was left out.
+published", the headers syndicate does not read, the report of what was left out, and
+text read in one Unicode form (NFC).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
+import unicodedata
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,6 +25,7 @@ from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.content import Article, load_articles
 from syndicate.errors import ContentError
+from syndicate.nfc import nfc
 from test_hardening import at_most
 
 FORMATS = 'syndicate reads front matter between "---" lines (YAML) or "+++" lines (TOML)'
@@ -580,3 +584,115 @@ def test_no_draft_reaches_feeds_pages_social_files_or_an_email(
     for email in emails:
         for secret in ("Zanzibar", "zanzibar", "Quokka", "Hidden topic"):
             assert secret not in email
+
+
+# --- text in one Unicode form ------------------------------------------------------------
+
+
+def accented(form: str) -> dict[str, str]:
+    """Articles with accents wherever front matter and body have text, in the Unicode
+    normalization *form* ("NFC": "é" is one character; "NFD": "e" and an accent)."""
+
+    def spelt(text: str) -> str:
+        return unicodedata.normalize(form, text)
+
+    return {
+        "content/crème.md": "\n".join(
+            [
+                "---",
+                f"title: {spelt('Crème brûlée à Orléans')}",
+                "date: 2025-05-01",
+                f"author: {spelt('Zoë Léa')}",
+                f"categories: [{spelt('Pâtisserie')}, {spelt('Café')}]",
+                f"summary: {spelt('Déjà vu, naïvement.')}",
+                "---",
+                "",
+                spelt("Une crème brûlée, s'il vous plaît. Voilà, *très* bien."),
+                "",
+            ]
+        ),
+        "content/noir.md": article(spelt("Café noir"), "2025-04-01", categories=spelt("café")),
+    }
+
+
+def published_tree(root: Path) -> dict[str, bytes]:
+    """What a publish leaves in feeds/ and the state file."""
+    pipeline.publish(root, NOW, environ={"SYNDICATE_SECRET": SECRET})
+    return {**tree(root / "feeds"), "state": (root / ".syndicate/state.json").read_bytes()}
+
+
+def test_composed_and_decomposed_accents_give_the_same_output(tmp_path: Path) -> None:
+    made = {}
+    for form in ("NFC", "NFD"):
+        root = tmp_path / form
+        for name, text in {
+            "syndicate.toml": NEWSLETTER,
+            "subscribers.csv": SUBSCRIBERS,
+            **accented(form),
+        }.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+        made[form] = published_tree(root)
+    assert made["NFD"].keys() == made["NFC"].keys()
+    assert [name for name in made["NFC"] if made["NFD"][name] != made["NFC"][name]] == []
+    # One category for "Café" and "café", whichever way they were typed.
+    folders = {name.split("/")[1] for name in made["NFC"] if name.startswith("categories/")}
+    assert sorted(folders) == ["cafe", "patisserie"]
+    feed = json.loads(made["NFC"]["feed.json"])
+    assert feed["items"][0]["title"] == "Crème brûlée à Orléans"
+    assert unicodedata.is_normalized("NFC", feed["items"][0]["content_html"])
+
+
+def test_an_id_in_the_front_matter_is_kept_as_written(publication: MakePublication) -> None:
+    # Readers know the entry by these very characters: normalising them would make a new entry.
+    written = "urn:x:cafe\u0301"
+    root = publication({"content/a.md": article("Cafe\u0301", id=f'"{written}"')})
+    pipeline.build(root, NOW)
+    [item] = json.loads((root / "feeds/feed.json").read_bytes())["items"]
+    assert item["id"] == written and item["title"] == "Café"
+
+
+def test_an_article_moved_keeps_the_id_recorded_with_its_title_decomposed(
+    publication: MakePublication,
+) -> None:
+    title = unicodedata.normalize("NFD", "Crème brûlée")
+    root = publication({"content/old-name.md": article(title, "2025-03-01")})
+    pipeline.build(root, NOW)
+    state = root / ".syndicate/state.json"
+    # As a syndicate that kept text as written recorded it.
+    recorded = json.loads(state.read_bytes())
+    recorded["articles"][0]["title"] = title
+    state.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+    (root / "content/old-name.md").rename(root / "content/new-name.md")
+    report = pipeline.build(root, NOW)
+    assert report.article_ids == {"new-name": "tag:news.example.org,2025-03-01:old-name"}
+
+
+def test_megabytes_of_combining_marks_normalise_without_hanging(
+    publication: MakePublication,
+) -> None:
+    # Marks in descending canonical order: unicodedata alone sorts such a run in time
+    # growing with its square.
+    marks = "a" + "\u0301" * 200_000 + "\u0316" * 200_000
+    tibetan = "\u0f73" * 200_000  # one character, two marks once decomposed
+    root = publication({"content/a.md": article("T" + marks[:100_001], body=marks + tibetan)})
+    with at_most(60):
+        report = pipeline.build(root, NOW)
+    assert report.published == 1
+    page = (root / "feeds/posts/a/index.html").read_text(encoding="utf-8")
+    assert unicodedata.is_normalized("NFC", page)
+
+
+def test_a_run_of_more_than_30_marks_of_any_kind_is_cut_as_stream_safe_text_is() -> None:
+    # Every character normalising sorts among combining marks, as Unicode lists them.
+    marks = [
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.combining(chr(code))
+        or unicodedata.combining(unicodedata.normalize("NFD", chr(code))[0])
+    ]
+    for mark in marks:
+        assert nfc("a" + mark * 30) == unicodedata.normalize("NFC", "a" + mark * 30)
+        long = nfc("a" + mark * 61)
+        assert long.count("\u034f") == 2, f"U+{ord(mark):04X}"
+        assert unicodedata.is_normalized("NFC", long)

@@ -56,7 +56,8 @@ from .output import atomic_write, json_string, json_text
 CACHE_DIR = ".syndicate/cache"
 PACK = "bodies.pack"
 #: Bumped when the layout of the cache changes, or what it holds is made another way (3:
-#: a draft's record says what keeps it out); part of every key with the version.
+#: article text in NFC, a draft's record says what keeps it out); part of every key with
+#: the version.
 LAYOUT = 3
 
 

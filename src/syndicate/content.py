@@ -3,7 +3,8 @@
 The loader is forgiving where real files vary (date styles, category lists,
 BOMs, CRLF) and strict where a mistake would publish something wrong: every
 problem becomes a :class:`Diagnostic` pointing at the file and the line of the
-offending front-matter key, and all of them are reported together.
+offending front-matter key, and all of them are reported together.  Text is put in
+Unicode's composed form (NFC) as it is read: see :mod:`syndicate.nfc`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .cache import BuildCache, Encoded, digest, encoded, portable, source_name
 from .config import Config
 from .errors import Diagnostic, Severity, show_path
 from .language import language_tag
+from .nfc import nfc
 from .output import json_string
 from .static import leads_inside, leaving_links, static_source
 from .workers import SharedWork
@@ -172,7 +174,7 @@ def _body_from(source: Path, place: tuple[int, int, str] | None) -> str:
         problem = "changed while syndicate was building; build again"
         raise ContentError("an article changed", [Diagnostic.error(source, 0, problem)])
     start, length = place[0], place[1]
-    return _decode(data)[start : start + length]
+    return nfc(_decode(data)[start : start + length])
 
 
 # --- the rules, each small and testable on its own --------------------------
@@ -223,7 +225,7 @@ def parse_categories(value: object) -> tuple[str, ...]:
     for item in items:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise ValueError(f"each category must be text, not {_describe(item)}")
-        name = check_characters(" ".join(str(item).split()), "categories")
+        name = check_characters(nfc(" ".join(str(item).split())), "categories")
         if name and name.casefold() not in seen:
             seen.add(name.casefold())
             result.append(name)
@@ -412,10 +414,13 @@ def _cannot_carry(character: str) -> str:
     return f"has the control character U+{ord(character):04X}, which no feed can carry; remove it"
 
 
-def _text(value: object, key: str) -> str:
+def _text(value: object, key: str, *, normal: bool = True) -> str:
+    """A front-matter value as text, its whitespace folded and, unless *normal* is false
+    (an identifier, kept as written), in NFC."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"{key}: must be text, not {_describe(value)}")
-    return check_characters(" ".join(str(value).split()), key)
+    text = " ".join(str(value).split())
+    return check_characters(nfc(text) if normal else text, key)
 
 
 # --- reading one file ------------------------------------------------------
@@ -903,7 +908,7 @@ def _read_article(
             stem = os.path.splitext(name)[0]
             if stem == "index" and folder != str(config.content.dir):  # a page bundle
                 stem = os.path.basename(folder)
-            slug = make_slug(stem)
+            slug = make_slug(nfc(stem))
     except ValueError as problem:
         slug = ""
         message = str(problem)
@@ -914,7 +919,7 @@ def _read_article(
     given_id: str | None = None
     if data.get("id") is not None:
         try:
-            given_id = _text(data["id"], "id")
+            given_id = _text(data["id"], "id", normal=False)  # the id readers know, as written
             if not _URI.match(given_id):
                 fail(
                     "id",
@@ -959,7 +964,7 @@ def _read_article(
         image=image,
         draft=draft,
         id=given_id,
-        text=fm.body if keep_body else None,
+        text=nfc(fm.body) if keep_body else None,
         # The body is the end of the text (the splitter cuts it after the closing "---").
         place=(len(text) - len(fm.body), len(fm.body), digest(file_bytes)),
         body_line=fm.body_line,

@@ -21,6 +21,7 @@ from .cache import source_name
 from .config import Config
 from .content import Article
 from .errors import Diagnostic
+from .nfc import nfc
 from .output import json_indented, json_string
 
 STATE_VERSION = 1
@@ -294,7 +295,8 @@ def assign_ids(
     orphans: dict[tuple[str, str], list[Record]] = {}
     for old in state.records:
         if old.gone or old.source not in sources:
-            orphans.setdefault((old.date, old.title), []).append(old)
+            # A title recorded before article text was read in NFC matches it in NFC.
+            orphans.setdefault((old.date, nfc(old.title)), []).append(old)
     # Ids of articles still published under another file: a front-matter id cannot take them.
     held = {r.id: r.source for r in state.records if not r.gone and r.source in sources}
 
