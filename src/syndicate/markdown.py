@@ -125,9 +125,10 @@ def bounded_tables(text: str) -> str:
     comrak gives every row of a table as many cells as the delimiter row has columns: a
     delimiter row of 100,000 columns over 100,000 rows of two characters would be ten
     billion cells.  Each table's rows are counted up to the next blank line (where a table
-    ends at the latest), and what a row lacks is counted from its ``|`` (a cell needs
-    one): the count is never below what comrak adds, and the cells an article writes out
-    cost their own bytes."""
+    ends at the latest), and what a row lacks is counted from its unescaped ``|``: a row
+    with *n* of them has at least *n* - 1 cells.  The count is never below what comrak
+    adds (but for a row that writes out more cells than its table has, which costs bytes
+    of its own), and the cells an article writes out cost their own bytes."""
     if "|" not in text or "-" not in text:  # no table (most articles)
         return text
     added = 0
@@ -140,12 +141,13 @@ def bounded_tables(text: str) -> str:
             blank = _BLANK_LINE.search(text, row.end())
             stretch_end = len(text) if blank is None else blank.start()
             lines = text.count("\n", row.end(), stretch_end)
-            bars = text.count("|", row.end(), stretch_end)
+            bars = _bars(text, row.end(), stretch_end)
         else:
             lines -= text.count("\n", seen, row.end())
-            bars -= text.count("|", seen, row.end())
+            bars -= _bars(text, seen, row.end())
         seen = row.end()
-        lacking = len(_CELL.findall(row.group())) * lines - bars
+        # Each of the stretch's lines is at most one row, with at least its bars less one cells.
+        lacking = len(_CELL.findall(row.group())) * lines - bars + lines
         if lacking <= 0:
             continue
         if added + lacking > MAX_ADDED_CELLS:
@@ -161,6 +163,11 @@ def bounded_tables(text: str) -> str:
         start = cut
     pieces.append(text[start:])
     return "".join(pieces)
+
+
+def _bars(text: str, start: int, end: int) -> int:
+    """The ``|`` between *start* and *end* that separate cells (``\\|`` is a ``|`` in a cell)."""
+    return text.count("|", start, end) - text.count("\\|", start, end)
 
 
 #: How deep elements may be nested in the HTML the sanitiser parses.  html5ever walks the
