@@ -45,9 +45,9 @@ from .errors import (
     has_errors,
     sort_key,
 )
-from .output import Pieces, WriteResult, atomic_write, write_files
+from .output import Pieces, WriteResult, write_files
 from .scaffold import placeholders
-from .state import State, assign_ids, read_state
+from .state import State, StateFile, around_swap, assign_ids, read_state
 from .static import static_files
 from .workers import parallel_map, shared
 
@@ -809,25 +809,21 @@ def build(
     files = outputs.files.adding(static)
 
     previous = preview.previous() if preview is not None else _previous(publication, cache)
-    #: The state to record just before the swap and once it is done, with their bytes,
-    #: made while the disk flushes the outputs (see _states_to_record).
-    states: list[tuple[State, bytes]] = []
-    state_file = _StateFile(config.state_path, publication.saved_state)
+    # What the state file records just before the swap and once it is done.
+    state_file = StateFile(config.state_path, publication.saved_state)
+    made = files.keys() | outputs.kept
+    before, after = around_swap(publication.state, publication.saved_state, made, previous)
 
     def ready() -> None:
         """Once every file is made, and before any replaces the output: the problems found
         while making them (card warnings) stop a strict build too.  Then, while the disk
-        flushes the new files, what is saved around the swap is made, and the cache's
-        article records (which do not depend on the outputs) are saved."""
+        flushes the new files, the cache's article records (which do not depend on the
+        outputs) are saved."""
         late = files.problems()
         if late and has_errors([*diagnostics, *late], strict=strict):
             raise ContentError("the publication has errors", [*diagnostics, *late])
-        states.extend(_states_to_record(publication, files.keys() | outputs.kept, previous))
         if cache is not None and not dry_run:
             cache.save_articles()
-
-    def swapping() -> None:
-        state_file.record(*states[0])
 
     try:
         result: WriteResult = write_files(
@@ -837,14 +833,14 @@ def build(
             kept=outputs.kept,
             dry_run=dry_run,
             ready=ready,
-            swapping=swapping if preview is None else None,
+            swapping=partial(state_file.record, *before) if preview is None else None,
         )
     finally:
         files.close()
     diagnostics += files.problems()
     if not dry_run and preview is None:
         try:
-            state_file.record(*states[1])
+            state_file.record(*after)
         except OSError as error:
             raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
     if cache is not None and not dry_run:
@@ -888,47 +884,6 @@ def _previous(publication: Publication, cache: BuildCache | None) -> Sequence[st
     last = publication.state.outputs
     more = cache.outputs.keys() - set(last) if cache is not None else ()
     return tuple(sorted({*last, *more})) if more else last
-
-
-def _states_to_record(
-    publication: Publication, made: Set[str], previous: Sequence[str]
-) -> list[tuple[State, bytes]]:
-    """The state to record just before the swap, then once it is done, each with its
-    bytes (none when the state file holds it already).
-
-    Until the swap is done, the output folder holds the *previous* build's files; once
-    it is done, this build's.  So the state recorded before the swap lists both, with the ids
-    of the articles the new folder shows: a build killed at any moment leaves a state
-    that lists every file syndicate made in the output folder and keeps every id it
-    shows, and the next build removes the files its sources no longer make.  The state
-    recorded after the swap lists only this build's files (the same state, unless the
-    build removes some).
-    """
-    saved = publication.saved_state
-    final = replace(publication.state, outputs=tuple(sorted(made)))
-    known = frozenset(previous)
-    # Usually one list holds the other: no second list to sort.
-    if made <= known:
-        both = replace(final, outputs=tuple(previous))
-    else:
-        both = final if known <= made else replace(final, outputs=tuple(sorted(known | made)))
-    before = b"" if both == saved else both.to_json()
-    after = before if final == both else b"" if final == saved else final.to_json()
-    return [(both, before), (final, after)]
-
-
-class _StateFile:
-    """The state file, written only when the state to record is not the one it holds."""
-
-    def __init__(self, path: Path, holds: State | None) -> None:
-        self.path = path
-        self.holds = holds
-
-    def record(self, state: State, data: bytes = b"") -> None:
-        """Record *state*, whose bytes are *data* when made already."""
-        if state != self.holds:
-            atomic_write(self.path, data or state.to_json())
-            self.holds = state
 
 
 def remember_outputs(

@@ -4,13 +4,14 @@ Feed readers treat a changed entry id as a new article, so an id, once
 published, must never change.  The state keeps, for every article ever
 published, its id with what identifies the article: its source file, title,
 date and permalink.  It is committed with the publication, holds no personal
-data, and is written atomically.
+data, and is written atomically, in one place (:class:`StateFile`): a build hands
+it what it made, delivery what it sent.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from .config import Config
 from .content import Article
 from .errors import Diagnostic
 from .nfc import nfc
-from .output import json_indented, json_string
+from .output import atomic_write, json_indented, json_string
 
 STATE_VERSION = 1
 #: The version of a state that holds a baseline.  A syndicate that knows no baseline would
@@ -221,6 +222,63 @@ def read_state(path: Path) -> tuple[State, list[Diagnostic]]:
             Diagnostic.error(path, 1, f"state file is damaged ({error}); restore it from git")
         ]
     return State(records, outputs, digests, baseline), []
+
+
+class StateFile:
+    """The state file: the one writer of it.  A build records what it made around the
+    output's swap (:func:`around_swap`), delivery each change of what it sent
+    (:meth:`change`).  Every write replaces the whole file in one rename, and only when
+    the state differs from the one the file holds."""
+
+    def __init__(self, path: Path, holds: State | None = None) -> None:
+        self.path = path
+        #: The state the file holds, when known (None: unknown, or no file).
+        self.holds = holds
+
+    def record(self, state: State, data: bytes = b"") -> None:
+        """Record *state*, whose bytes are *data* when made already.  Raises
+        :class:`OSError` when the file cannot be written (the old one stays)."""
+        if state != self.holds:
+            atomic_write(self.path, data or state.to_json())
+            self.holds = state
+
+    def change(self, change: Callable[[State], State]) -> list[Diagnostic]:
+        """Record *change* of the state the file holds now; the problems found reading it,
+        when it cannot be read (then nothing is written).  Raises :class:`OSError` when
+        the file cannot be written."""
+        state, problems = read_state(self.path)
+        if problems:
+            return problems
+        self.holds = state
+        self.record(change(state))
+        return []
+
+
+def around_swap(
+    state: State, saved: State | None, made: Set[str], previous: Sequence[str]
+) -> tuple[tuple[State, bytes], tuple[State, bytes]]:
+    """The *state* to record just before the output's swap, then once it is done, each
+    with its bytes (none when the file holds it already: *saved*); *made* are the files
+    of the new output folder, *previous* those of the one it replaces.
+
+    Until the swap is done, the output folder holds the *previous* build's files; once
+    it is done, this build's.  So the state recorded before the swap lists both, with the ids
+    of the articles the new folder shows: a build killed at any moment leaves a state
+    that lists every file syndicate made in the output folder and keeps every id it
+    shows, and the next build removes the files its sources no longer make.  The state
+    recorded after the swap lists only this build's files (the same state, unless the
+    build removes some).
+    """
+    final = replace(state, outputs=tuple(sorted(made)))
+    known = frozenset(previous)
+    # Usually one list holds the other: no second list to sort.
+    if made <= known:
+        both = replace(final, outputs=tuple(previous))
+    else:
+        both = final if known <= made else replace(final, outputs=tuple(sorted(known | made)))
+    before = b"" if both == saved else both.to_json()
+    after = before if final == both else b"" if final == saved else final.to_json()
+    return (both, before), (final, after)
 
 
 def _record(item: Any) -> Record:

@@ -30,8 +30,7 @@ from datetime import datetime
 from ..config import Config
 from ..email.render import RenderedDigest
 from ..errors import DeliveryError, Diagnostic
-from ..output import atomic_write
-from ..state import State, read_state
+from ..state import State, StateFile
 from .backends import SmtpSettings, credentials
 from .dkim import DkimSettings
 from .mailing import JOURNALS, Mailing, Outcome, Progress
@@ -242,15 +241,9 @@ def record_baseline(config: Config, article_ids: Iterable[str], now: datetime) -
 
 
 def _record(config: Config, change: Callable[[State], State]) -> None:
-    """Write *change* of the state into the state file: the one place delivery writes it."""
-    state, problems = read_state(config.state_path)
-    if problems:
-        raise DeliveryError("the state file cannot be read", problems)
-    changed = change(state)
-    if changed == state:
-        return
+    """Hand *change* of the state to the state file's one writer."""
     try:
-        atomic_write(config.state_path, changed.to_json())
+        problems = StateFile(config.state_path).change(change)
     except OSError as error:
         # One line, saying what to do: the send stops here.
         diagnostic = Diagnostic.error(
@@ -260,3 +253,5 @@ def _record(config: Config, change: Callable[[State], State]) -> None:
             "some disk space and run publish again (nobody gets the email twice)",
         )
         raise DeliveryError(str(diagnostic)) from None
+    if problems:
+        raise DeliveryError("the state file cannot be read", problems)
