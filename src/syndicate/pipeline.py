@@ -31,7 +31,7 @@ from .cache import (
     signature,
     source_name,
 )
-from .config import Config, load_config, read_config, unsubscribe_advice
+from .config import CONFIG_NAME, Config, read_config, unsubscribe_advice
 from .content import Article, LeftOut, left_out, load_articles, select
 from .delivery.journal import publication_lock
 from .email.digest import Digest, FirstSend, due, first_send, sent_digests
@@ -54,7 +54,7 @@ from .workers import parallel_map, shared
 if TYPE_CHECKING:  # each loads when a build needs it, not on start-up
     from .article_files import Made
     from .delivery.send import Delivery, Progress
-    from .email.render import RenderedDigest
+    from .email.render import Pictures, RenderedDigest
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,12 +189,14 @@ def load_publication(
     *,
     meanwhile: Callable[[Config], object] | None = None,
     preview: PreviewTarget | None = None,
+    configured: tuple[Config, list[Diagnostic]] | None = None,
 ) -> tuple[Publication | None, list[Diagnostic]]:
     """Read and check the whole publication; None with the diagnostics when it has errors.
     *meanwhile* is given the configuration to prepare what comes next while the helpers
-    read the articles (see :func:`~syndicate.content.load_articles`)."""
+    read the articles (see :func:`~syndicate.content.load_articles`).  *configured* is
+    the configuration with what reading it found, when it was read already."""
     with _no_cycle_collection():
-        return _load_publication(root, now, cache, meanwhile, preview)
+        return _load_publication(root, now, cache, meanwhile, preview, configured)
 
 
 def _load_publication(
@@ -203,8 +205,12 @@ def _load_publication(
     cache: BuildCache | None,
     meanwhile: Callable[[Config], object] | None,
     preview: PreviewTarget | None = None,
+    configured: tuple[Config, list[Diagnostic]] | None = None,
 ) -> tuple[Publication | None, list[Diagnostic]]:
-    config, diagnostics = read_config(root)
+    if configured is None:
+        config, diagnostics = read_config(root)
+    else:
+        config, diagnostics = configured[0], list(configured[1])
     if config is None:
         return None, diagnostics
     if preview is not None:
@@ -638,6 +644,63 @@ class Outputs:
     kept: frozenset[str] = frozenset()
     #: What each file rendered or kept is made of, to remember once written.
     output_keys: dict[str, str] = field(default_factory=dict)
+    #: The files that show the newsletter's state, and what they were made from.
+    front: Front | None = None
+    plans: tuple[feeds.FeedPlan, ...] = ()
+    bodies: Mapping[str, markdown.Rendered] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Front:
+    """The files that show the newsletter's state: each email's web version, the pictures
+    the emails carry, the landing page and, with a newsletter, its archive."""
+
+    files: dict[str, bytes]
+    #: Every email: those sent, then those due now.
+    emails: tuple[RenderedDigest, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    #: The emails' pictures, and the slugs of the articles they were made for.
+    pictures: Pictures | None = None
+    pictured: frozenset[str] = frozenset()
+
+
+def render_front(
+    publication: Publication,
+    plans: Sequence[feeds.FeedPlan],
+    digests: tuple[Sequence[Digest], Sequence[Digest]],
+    bodies: Mapping[str, markdown.Rendered],
+    known: Front | None = None,
+) -> Front:
+    """The files that show the newsletter's state, for the *digests* sent and due; *bodies*
+    has the rendered body of every article they carry.  The pictures of a *known* front
+    made for the same articles are used again."""
+    config = publication.config
+    files: dict[str, bytes] = {}
+    diagnostics: list[Diagnostic] = []
+    emails: list[RenderedDigest] = []
+    pictures, pictured = None, frozenset[str]()
+    every = (*digests[0], *digests[1])
+    if every:  # the email package loads only for a build with a newsletter
+        from .email.render import email_pictures, render_digest
+
+        in_emails = [a for digest in every for a in digest.articles]
+        pictured = frozenset(a.slug for a in in_emails)
+        if known is not None and known.pictures is not None and known.pictured == pictured:
+            pictures = known.pictures
+        else:
+            pictures = email_pictures(config, in_emails)
+        files.update(pictures.files)
+        diagnostics.extend(pictures.diagnostics)
+        emails = [
+            render_digest(config, d, publication.urls, bodies, pictures.images) for d in every
+        ]
+    for email in emails:
+        files[f"digests/{email.digest.id}/index.html"] = email.web.encode("utf-8")
+        diagnostics.extend(email.diagnostics)
+    from . import pages
+
+    files.update(pages.render_pages(config, list(plans), publication, emails))
+    return Front(files, tuple(emails), tuple(diagnostics), pictures, pictured)
 
 
 def newsletter(publication: Publication) -> tuple[list[Digest], list[Digest]]:
@@ -711,26 +774,9 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
             key = feed_key(plan, publication, bodies)
             if key is not None:
                 output_keys.update((plan.folder + name, key) for name in feeds.FORMATS)
-    files: dict[str, bytes] = {}
     bodies.forget_unpublished()
-    from . import pages
-
-    diagnostics: list[Diagnostic] = []
-    emails: list[RenderedDigest] = []
-    if sent or pending:  # the email package loads only for a build with a newsletter
-        from .email.render import email_pictures, render_digest
-
-        pictures = email_pictures(config, in_emails)
-        files.update(pictures.files)
-        diagnostics.extend(pictures.diagnostics)
-        emails = [
-            render_digest(config, d, publication.urls, rendered, pictures.images)
-            for d in (*sent, *pending)
-        ]
-    for email in emails:
-        files[f"digests/{email.digest.id}/index.html"] = email.web.encode("utf-8")
-        diagnostics.extend(email.diagnostics)
-    files.update(pages.render_pages(config, plans, publication, emails))
+    front = render_front(publication, plans, (sent, pending), rendered)
+    files = dict(front.files)
     streamed: Made | None = None
     cards = 0
     if config.site.pages or config.social.platforms:  # else feeds only: no page, no card
@@ -743,11 +789,14 @@ def render_outputs(publication: Publication, cache: BuildCache | None = None) ->
         output_keys |= own.keys
     return Outputs(
         OutputFiles(config, made, files, streamed, bodies.entries),
-        tuple(emails),
-        tuple(diagnostics),
+        front.emails,
+        front.diagnostics,
         cards,
         kept=frozenset(kept),
         output_keys=output_keys,
+        front=front,
+        plans=tuple(plans),
+        bodies=rendered,
     )
 
 
@@ -782,12 +831,34 @@ def build(
     read nor written, and the output is the same.  With *preview*, the build is the
     preview's (see :class:`PreviewTarget`).
     """
+    report, _ = _build(
+        root, now, strict=strict, dry_run=dry_run, use_cache=use_cache, preview=preview
+    )
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """What a publish keeps of its build, to show what delivery changed afterwards."""
+
+    publication: Publication
+    outputs: Outputs
+    #: Every file of the output folder the build made or kept.
+    made: frozenset[str]
+
+
+def _build(
+    root: Path, now: datetime, *, strict: bool, dry_run: bool, use_cache: bool = True,
+    preview: PreviewTarget | None = None, configured: tuple[Config, list[Diagnostic]] | None = None,
+) -> tuple[Report, _Built]:  # fmt: skip
+    """:func:`build`, with the configuration as read already when *configured*, and what
+    a publish needs of it."""
     started = time.perf_counter()
     with _no_cycle_collection():
         folder = None if preview is None else preview.folder / "cache"
         cache = BuildCache.open(root, folder) if use_cache else None
     publication, diagnostics = load_publication(
-        root, now, cache, meanwhile=_prepare_rendering, preview=preview
+        root, now, cache, meanwhile=_prepare_rendering, preview=preview, configured=configured
     )
     if publication is None or has_errors(diagnostics, strict=strict):
         raise ContentError("the publication has errors", diagnostics)
@@ -854,11 +925,11 @@ def build(
             others=files.keys(),
         )
         cache.save()
-    return Report(
+    report = Report(
         tuple(diagnostics),
         articles=len(publication.articles),
         published=len(publication.published),
-        feeds=sum(name.endswith(feeds.RSS) for name in files.keys() | outputs.kept),
+        feeds=sum(name.endswith(feeds.RSS) for name in made),
         written=result.written,
         unchanged=result.unchanged,
         removed=result.removed,
@@ -873,6 +944,7 @@ def build(
         first_send=_first_send(publication),
         left_out=_left_out(publication, now),
     )
+    return report, _Built(publication, outputs, frozenset(made))
 
 
 def _previous(publication: Publication, cache: BuildCache | None) -> Sequence[str]:
@@ -942,16 +1014,18 @@ def publish(
     SYNDICATE_LIST_URL: see :func:`~syndicate.delivery.recipients.open_list`).
     """
     with publication_lock(root.resolve()) as notes:
+        config, found = read_config(root)
+        if config is None:
+            raise ConfigError(f"{CONFIG_NAME} has errors", found)
         # Before anything is built or sent: init's example values never reach a reader.
         # They stop a send over SMTP and a --strict run; the outbox rehearsal and a
         # server on this machine (a test's, or a mail catcher's) only warn.
-        first = load_config(root)
-        early = placeholders(first, error=_sends_for_real(first))
+        early = placeholders(config, error=_sends_for_real(config))
         if has_errors(early, strict=strict):
             raise ConfigError("syndicate.toml still has init's example values", early)
-        report = build(root, now, strict=strict, dry_run=dry_run)
+        configured = (config, found)
+        report, built = _build(root, now, strict=strict, dry_run=dry_run, configured=configured)
         report = replace(report, diagnostics=(*early, *report.diagnostics))
-        config = load_config(root)
         from .delivery.send import deliver
 
         delivery = deliver(
@@ -970,12 +1044,45 @@ def publish(
             and config.email
             and (config.email.smtp is not None)
         ):
-            # The archive page and the state now show the email as sent.
-            rebuilt = build(root, now, strict=strict)
-            report = replace(
-                rebuilt, emails=report.emails, diagnostics=(*early, *rebuilt.diagnostics)
-            )
+            report = _show_delivered(report, built)
     return replace(report, diagnostics=(*notes, *report.diagnostics)), delivery
+
+
+def _show_delivered(report: Report, built: _Built) -> Report:
+    """After delivery: the files that show the newsletter's state (the archive page, the
+    landing page, the emails' web versions) and the state file, as delivery left it,
+    written through the same swap as a build's.  Nothing else of the build is made again.
+    The report then tells of both writes."""
+    publication, outputs = built.publication, built.outputs
+    config = publication.config
+    state, problems = read_state(config.state_path)
+    if problems:
+        raise ContentError("the publication has errors", problems)
+    shown = replace(publication, state=state, saved_state=state)
+    front = render_front(shown, outputs.plans, newsletter(shown), outputs.bodies, outputs.front)
+    before = outputs.front.files.keys() if outputs.front is not None else set()
+    made = (built.made - before) | front.files.keys()
+    state_file = StateFile(config.state_path, state)
+    around, after = around_swap(state, state, made, sorted(built.made))
+    result = write_files(
+        config.output_dir,
+        front.files,
+        sorted(before - front.files.keys()),
+        swapping=partial(state_file.record, *around),
+    )
+    try:
+        state_file.record(*after)
+    except OSError as error:
+        raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
+    again = [name for name in result.written if name in built.made and name not in report.written]
+    found = [d for d in front.diagnostics if d not in report.diagnostics]
+    return replace(
+        report,
+        diagnostics=(*report.diagnostics, *found),
+        written=tuple(sorted({*report.written, *result.written})),
+        unchanged=report.unchanged - len(again),
+        removed=tuple(sorted({*report.removed, *result.removed})),
+    )
 
 
 @dataclass(frozen=True, slots=True)
