@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import NOW, SITE, MakePublication, article
 from leaks import SECRET, SMTP_PASSWORD
-from syndicate import pipeline
+from syndicate import bodies, pipeline
 from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.content import MAX_ALIAS_CHARACTERS, MAX_ALIAS_VALUES, read_article
@@ -74,7 +74,7 @@ def test_the_link_map_sent_to_a_process_of_its_own_is_made_first(
     root = publication({"content/a.md": article("A"), "content/b.md": article("B", slug="bee")})
     found, _ = pipeline.load_publication(root, NOW)
     assert found is not None
-    links = pipeline._Links(found)
+    links = bodies._Links(found)
     sent = pickle.loads(pickle.dumps(links))
     assert dict(sent) == dict(links.map) and len(sent) == 2
     assert sent.get(root.resolve() / "content/b.md") == found.urls["bee"]

@@ -4,7 +4,7 @@ with ``[social] platforms``, ``social/<slug>.json`` (post texts and card metadat
 ``.jpg`` (the card).
 
 Every file has a key: a hash of everything it shows, that is the article's fields, its
-body's key (:func:`syndicate.pipeline.body_key`, with the links it resolved), its
+body's key (:func:`syndicate.cache.keys.body_key`, with the links it resolved), its
 permalink, the config values and the templates (with those they include) it is rendered
 with, and syndicate's version, part of every hash.  A file whose key is the one the build
 cache recorded for the file on disk, with the size, modification time and inode it was
@@ -46,7 +46,8 @@ from .workers import Stream, shared
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .pipeline import Bodies, Publication
+    from .bodies import Bodies
+    from .publication import Publication
 
 #: Article fields a template may show; the body is in the body's key.
 _SHOWN = tuple(f.name for f in fields(Article) if f.name not in ("text", "place"))

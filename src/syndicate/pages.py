@@ -18,7 +18,7 @@ from .templating import render_template
 
 if TYPE_CHECKING:
     from .email.render import Item, RenderedDigest
-    from .pipeline import Publication
+    from .publication import Publication
 
 LATEST = 10
 #: The template of the landing page, ``index.html``.

@@ -50,8 +50,8 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .output import atomic_write, json_string, json_text
+from .. import __version__
+from ..output import atomic_write, json_string, json_text
 
 CACHE_DIR = ".syndicate/cache"
 PACK = "bodies.pack"

@@ -1,0 +1,250 @@
+"""The rendered bodies of a build: from the cache where it holds them, rendered by the
+runner (on every core when there are many) where it does not, with the permalinks
+their relative links resolve to."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator, Mapping, Set
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from . import feeds, markdown
+from .cache import BuildCache, body_record, source_name
+from .cache.keys import body_key, entry_key
+from .content import Article
+from .publication import Publication
+from .workers import parallel_map, shared
+
+
+class _ByPath(dict[str, str]):
+    """Permalinks by source file, keyed by the file's path as text (cheap to build and to
+    send to a worker), looked up by path."""
+
+    def get(self, key: object, default: Any = None) -> Any:
+        return dict.get(self, str(key), default)
+
+    def __getitem__(self, key: object) -> str:
+        return dict.__getitem__(self, str(key))
+
+
+class _Links(Mapping[Path, str]):
+    """Each published article's permalink, by its source file: what a relative link to
+    ``other.md`` becomes.  Built on first use: a build that renders nothing needs none."""
+
+    def __init__(self, publication: Publication) -> None:
+        self.publication = publication
+        self._map: _ByPath | None = None
+
+    @property
+    def map(self) -> _ByPath:
+        if self._map is None:
+            urls = self.publication.urls
+            content = self.publication.config.content.dir
+            real = str(content.resolve()) + os.sep
+            top = str(content) + os.sep
+            self._map = _ByPath()
+            sources = [str(article.source) for article in self.publication.published]
+            linked = _symbolic_links({os.path.dirname(source) for source in sources})
+            for article, source in zip(self.publication.published, sources, strict=True):
+                # Only the content folder and a linked file can hold a symbolic link (the
+                # walk does not enter linked folders): no resolve() per article.
+                if source.startswith(top) and source not in linked:
+                    path = real + source[len(top) :]
+                else:
+                    path = str(article.source.resolve())
+                self._map[path] = urls[article.slug]
+        return self._map
+
+    def __getitem__(self, key: Path) -> str:
+        return self.map[key]
+
+    def get(self, key: Path, default: Any = None) -> Any:
+        return self.map.get(key, default)
+
+    def __iter__(self) -> Iterator[Path]:
+        return (Path(key) for key in self.map)
+
+    def __reduce__(self) -> tuple[type[_ByPath], tuple[dict[str, str]]]:
+        # Sent to a process that does not share this one's memory: as the map, made here.
+        return _ByPath, (dict(self.map),)
+
+    def __len__(self) -> int:
+        return len(self.map)
+
+
+def _symbolic_links(folders: Iterable[str]) -> set[str]:
+    """The symbolic links in *folders*: a listing of each, rather than a look at each file."""
+    found: set[str] = set()
+    for folder in folders:
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            found.update(entry.path for entry in entries if entry.is_symlink())
+    return found
+
+
+class _Recorded(Mapping[Path, str]):
+    """A link map that remembers every lookup: what a rendered body depends on."""
+
+    def __init__(self, links: Mapping[Any, str]) -> None:
+        self.links = links
+        self.seen: dict[str, str | None] = {}
+
+    def get(self, key: Path, default: Any = None) -> Any:
+        value = self.links.get(key)
+        self.seen[str(key)] = value
+        return default if value is None else value
+
+    def __getitem__(self, key: Path) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return str(value)
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.links)
+
+    def __len__(self) -> int:
+        return len(self.links)
+
+
+class Bodies:
+    """The rendered bodies of a build: from the cache where it holds them, rendered (on
+    every core when there are many) where it does not."""
+
+    def __init__(self, publication: Publication, cache: BuildCache | None) -> None:
+        self.publication = publication
+        self.cache = cache
+        self.links = _Links(publication)
+        self.site_url = publication.config.site.url
+        self.rendered: dict[str, markdown.Rendered] = {}
+        #: Feed entries the workers serialised with their bodies, by entry id, in each of
+        #: the feed formats (see :meth:`render`).
+        self.entries: dict[str, tuple[bytes, ...]] = {}
+        self._keys: dict[str, str | None] = {}
+        self._entry_keys: dict[str, tuple[str, str]] = {}
+
+    def cached_key(self, article: Article) -> str | None:
+        """The key of *article*'s body when the cache holds it and it is still right."""
+        if article.slug not in self._keys:
+            self._keys[article.slug] = self._cached_key(article)
+        return self._keys[article.slug]
+
+    def _cached_key(self, article: Article) -> str | None:
+        if self.cache is None:
+            return None
+        entry = self.cache.bodies.get(article.slug)
+        if not isinstance(entry, dict):
+            return None
+        root = self.publication.config.root
+        key = body_key(article, self.publication.urls[article.slug], self.site_url, root)
+        if entry.get("key") != key:
+            return None
+        links = entry.get("links")
+        if not isinstance(links, dict):
+            return None
+        # Each file a link named, from the publication's folder (see store_body below).
+        if links and any(
+            self.links.map.get(os.path.normpath(os.path.join(root, path))) != url
+            for path, url in links.items()
+        ):
+            return None
+        return key
+
+    def entry_key(self, article: Article) -> str | None:
+        """The key of *article*'s feed entry (once per build: the feeds share entries);
+        None when its body must be rendered first."""
+        body = self.cached_key(article)
+        if body is None:
+            return None
+        known = self._entry_keys.get(article.slug)
+        if known is None or known[0] != body:
+            known = (body, entry_key(article, self.publication, body))
+            self._entry_keys[article.slug] = known
+        return known[1]
+
+    def render(
+        self, articles: Iterable[Article], *, entries: Set[str] = frozenset()
+    ) -> dict[str, markdown.Rendered]:
+        """The bodies of *articles*, by slug.  The feed entries of the articles whose slugs
+        are in *entries* are serialised by the worker that renders the body, on its core,
+        into :attr:`entries`."""
+        wanted = {a.slug: a for a in articles if a.slug not in self.rendered}
+        todo: list[Article] = []
+        for slug, article in wanted.items():
+            key = self.cached_key(article)
+            stored = None
+            if key is not None and self.cache is not None:
+                stored = self.cache.body(key, self.cache.bodies[slug].get("at"))
+            if stored is None:
+                todo.append(article)
+                continue
+            url = self.publication.urls[slug]
+            html = markdown.resanitise(stored["html"], article, url, self.site_url, self.links)
+            self.rendered[slug] = markdown.Rendered(html, stored["summary"])
+        if todo:
+            ids = self.publication.ids
+            jobs = [
+                (a, self.publication.urls[a.slug], ids[a.slug] if a.slug in entries else None)
+                for a in todo
+            ]
+            # The link map and the config go to each worker once, not with every chunk; a
+            # forked worker makes the map only if a body links to an article's file.
+            recording = self.cache is not None
+            render = partial(_render, site_url=self.site_url, recording=recording)
+            shared = (self.links, self.publication.config)
+            results = parallel_map(render, jobs, shared=shared)
+            for (article, _, entry_id), (body, seen, key, record, pieces) in zip(
+                jobs, results, strict=True
+            ):
+                self.rendered[article.slug] = body
+                if entry_id is not None and pieces is not None:
+                    self.entries[entry_id] = pieces
+                if self.cache is not None:
+                    root = self.publication.config.root
+                    links = {source_name(path, root): url for path, url in seen.items()}
+                    self.cache.store_body(article.slug, key, record, links)
+                    # Its links were resolved with this build's: the key holds.
+                    self._keys[article.slug] = key
+                    self.cache.rendered += 1
+        return self.rendered
+
+    def forget_unpublished(self) -> None:
+        if self.cache is None:
+            return
+        published = {a.slug for a in self.publication.published}
+        gone = [slug for slug in self.cache.bodies if slug not in published]
+        for slug in gone:
+            del self.cache.bodies[slug]
+        if gone:
+            self.cache.changed("bodies")
+
+
+def render_bodies(
+    publication: Publication, articles: Iterable[Article]
+) -> dict[str, markdown.Rendered]:
+    """Render the Markdown of *articles*, once each, on every core when there are many."""
+    return Bodies(publication, None).render(articles)
+
+
+def _render(
+    job: tuple[Article, str, str | None], site_url: str, recording: bool = False
+) -> tuple[markdown.Rendered, dict[str, str | None], str, bytes, tuple[bytes, ...] | None]:
+    """An article's body, the links it resolved, with *recording* its key and its record
+    for the cache's pack, and given the id of its feed entry, the entry in each feed
+    format: all written here, on a worker's core."""
+    article, url, entry_id = job
+    links, config = shared()
+    recorded = _Recorded(links)
+    body = markdown.render(article, url, site_url, recorded)
+    pieces = None
+    if entry_id is not None:
+        html = body.html if config.feeds.full_content else None
+        entry = feeds.Entry(article, entry_id, url, body.summary, html)
+        pieces = feeds.entry_pieces(entry, config)
+    if not recording:
+        return body, recorded.seen, "", b"", pieces
+    key = body_key(article, url, site_url, config.root)
+    return body, recorded.seen, key, body_record(key, body.html, body.summary), pieces
+
