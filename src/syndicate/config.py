@@ -7,28 +7,25 @@ that holds the file, never against the current directory.
 
 from __future__ import annotations
 
-import difflib
-import re
 import string
-import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from . import config_checks as checks
+from . import tomlschema
+from .config_checks import SMTP_PORTS
 from .errors import ConfigError, Diagnostic
+from .social.platforms import PLATFORMS
+from .tomlschema import Field
 
 CONFIG_NAME = "syndicate.toml"
 OUTPUT_DIR = "feeds"
 CONTENT_DIR = "content"
 TEMPLATES_DIR = "templates"
 STATE_PATH = ".syndicate/state.json"
-
-PERMALINK_FIELDS = frozenset({"slug", "year", "month", "day"})
-#: The usual port of each kind of SMTP security.
-SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +131,6 @@ class EmailConfig:
     test_to: tuple[str, ...] = ()
 
 
-SOCIAL_PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads")
-
-
 @dataclass(frozen=True, slots=True)
 class PlatformConfig:
     """``[social.<platform>]``."""
@@ -169,7 +163,7 @@ class CardConfig:
 class SocialConfig:
     """``[social]``: post texts, card metadata and card images for each article."""
 
-    platforms: tuple[str, ...] = SOCIAL_PLATFORMS
+    platforms: tuple[str, ...] = PLATFORMS
     #: Hashtags made from the categories, at most; 0 for none.
     hashtags: int = 3
     accounts: tuple[tuple[str, PlatformConfig], ...] = ()
@@ -238,159 +232,102 @@ class Config:
         return self.root / STATE_PATH
 
 
-# --- validation ------------------------------------------------------------
-
-Check = Callable[[Any], str | None]
+# --- the schema of syndicate.toml -----------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Field:
-    kind: type
-    default: Any = None
-    required: bool = False
-    check: Check | None = None
+def _default(model: type, name: str) -> Any:
+    """The default that the field *name* of *model* declares: a default the model has is
+    written there only, and the schema takes it from there."""
+    return next(field.default for field in fields(model) if field.name == name)
 
 
-def _absolute_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return "must be an absolute http or https URL"
-    if parts.query or parts.fragment:
-        return "must not have a query or a fragment"
-    return None
-
-
-def _language(value: str) -> str | None:
-    """An article's ``lang`` is checked the same way (see :mod:`syndicate.language`)."""
-    from .language import problem
-
-    reason = problem(value)
-    return None if reason is None else f"must be a language tag ({reason})"
-
-
-def _timezone(value: str) -> str | None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return "must be an IANA time zone name such as UTC or Asia/Jakarta"
-    return None
-
-
-def _permalink(value: str) -> str | None:
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-    except ValueError as error:
-        return f"cannot read the pattern: {error}"
-    unknown = sorted(names - PERMALINK_FIELDS)
-    if unknown:
-        allowed = ", ".join(f"{{{name}}}" for name in sorted(PERMALINK_FIELDS))
-        return f"unknown placeholder {{{unknown[0]}}} (allowed: {allowed})"
-    if "slug" not in names:
-        return "must contain {slug}, so that every article has its own address"
-    if "//" in value or ".." in value.split("/"):
-        return "must be a clean path below the site URL"
-    return None
-
-
-def _mailbox(value: str) -> str | None:
-    from .email.message import mailbox
-    from .errors import RenderError
-
-    try:
-        mailbox(value, "From")
-    except RenderError as error:
-        return str(error)
-    return None
-
-
-def _addresses(value: list[Any]) -> str | None:
-    from .delivery.subscribers import normalize_address
-
-    for number, item in enumerate(value, start=1):
-        if not isinstance(item, str):
-            return f"item {number} must be an address in quotes, not {_toml_type(item)}"
-        try:
-            normalize_address(item)
-        except ValueError as error:
-            return f"item {number} is {error}"
-    return None
-
-
-def _template(value: str) -> str | None:
-    import jinja2.sandbox
-
-    try:
-        jinja2.sandbox.SandboxedEnvironment().parse(value)
-    except jinja2.TemplateSyntaxError as error:
-        return f"is not a valid template: {error.message}"
-    return None
-
-
-def _mode(value: str) -> str | None:
-    return None if value in ("digest", "article") else 'must be "digest" or "article"'
-
-
-def _unsubscribe_url(value: str) -> str | None:
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-    except ValueError as error:
-        return f"cannot read the pattern: {error}"
-    unknown = sorted(names - {"email", "token"})
-    if unknown:
-        return f"unknown placeholder {{{unknown[0]}}} (allowed: {{email}}, {{token}})"
-    if not value.startswith("https://"):
-        return "must be an https URL (RFC 8058 one-click unsubscribe needs one)"
-    return None
-
-
-def _https_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        return "must be an https URL (the service runs behind a TLS proxy; see the README)"
-    if parts.query or parts.fragment:
-        return "must not have a query or a fragment"
-    return None
-
-
-def _origins(value: list[Any]) -> str | None:
-    for origin in value:
-        parts = urlsplit(origin) if isinstance(origin, str) else None
-        if (
-            parts is None
-            or parts.scheme not in ("http", "https")
-            or not parts.hostname
-            or parts.path.strip("/")
-            or parts.query
-            or parts.fragment
-        ):
-            return "must list origins such as https://example.org"
-    return None
-
-
-_HOST = re.compile(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]")
-
-
-def _hosts(value: list[Any]) -> str | None:
-    if all(isinstance(host, str) and _HOST.fullmatch(host) for host in value):
-        return None
-    return "must list host names such as lists.example.org"
-
-
-def _span(value: float) -> str | None:
-    import math
-
-    return None if math.isfinite(value) and value > 0 else "must be a number more than 0"
-
-
-def _networks(value: list[Any]) -> str | None:
-    import ipaddress
-
-    for item in value:
-        try:
-            ipaddress.ip_network(item if isinstance(item, str) else "?", strict=False)
-        except ValueError:
-            return "must list IP addresses or networks such as 127.0.0.1 or 10.0.0.0/8"
-    return None
+#: Each table's keys, their types, defaults and checks (:mod:`syndicate.config_checks`).
+_TABLES: dict[str, dict[str, Field]] = {
+    "site": {
+        "title": Field(str, required=True, check=checks.not_empty),
+        "url": Field(str, required=True, check=checks.absolute_url),
+        "description": Field(str),
+        "language": Field(str, "en", check=checks.language),
+        "timezone": Field(str, "UTC", check=checks.timezone),
+        "author": Field(str, check=checks.not_empty),
+        "permalink": Field(str, "/posts/{slug}/", check=checks.permalink),
+        "static": Field(str, "static", check=checks.not_empty),
+        "pages": Field(bool, _default(SiteConfig, "pages")),
+    },
+    "feeds": {
+        "limit": Field(int, 50, check=checks.non_negative),
+        "full_content": Field(bool, True),
+    },
+    "email": {
+        "from": Field(str, check=checks.mailbox),
+        "reply_to": Field(str, check=checks.mailbox),
+        "subject": Field(str, DEFAULT_SUBJECT, check=checks.template),
+        "mode": Field(str, "digest", check=checks.mode),
+        "max_articles": Field(int, 10, check=checks.positive),
+        "unsubscribe_url": Field(str, check=checks.unsubscribe_url),
+        "address": Field(str, check=checks.not_empty),
+        "preheader": Field(str, check=checks.template),
+        "subscribers": Field(str, _default(EmailConfig, "subscribers"), check=checks.not_empty),
+        "rate": Field(float, _default(EmailConfig, "rate"), check=checks.non_negative),
+        "test_to": Field(list, _default(EmailConfig, "test_to"), check=checks.addresses),
+    },
+    "email.smtp": {
+        "host": Field(str, required=True, check=checks.not_empty),
+        "port": Field(int, check=checks.port),
+        "security": Field(str, "starttls", check=checks.security),
+        "timeout": Field(float, 30.0, check=checks.positive),
+        "data_timeout": Field(float, _default(SmtpConfig, "data_timeout"), check=checks.positive),
+    },
+    "email.dkim": {
+        "domain": Field(str, required=True, check=checks.not_empty),
+        "selector": Field(str, required=True, check=checks.not_empty),
+    },
+    "social": {
+        "platforms": Field(list, _default(SocialConfig, "platforms"), check=checks.platforms),
+        "hashtags": Field(int, _default(SocialConfig, "hashtags"), check=checks.non_negative),
+    },
+    **{
+        f"social.{name}": {
+            "suffix": Field(str, _default(PlatformConfig, "suffix")),
+            "limit": Field(int, _default(PlatformConfig, "limit"), check=checks.positive),
+            **({"handle": Field(str, check=checks.handle)} if name == "x" else {}),
+        }
+        for name in PLATFORMS
+    },
+    "social.card": {
+        "background": Field(str, _default(CardConfig, "background"), check=checks.colour),
+        "foreground": Field(str, _default(CardConfig, "foreground"), check=checks.colour),
+        "accent": Field(str, _default(CardConfig, "accent"), check=checks.colour),
+        "font": Field(str, check=checks.not_empty),
+        "logo": Field(str, check=checks.not_empty),
+    },
+    "subscribers": {
+        "url": Field(str, required=True, check=checks.https_url),
+        "confirm_hours": Field(
+            float, _default(SubscribersConfig, "confirm_hours"), check=checks.span
+        ),
+        "resend_minutes": Field(
+            float, _default(SubscribersConfig, "resend_minutes"), check=checks.span
+        ),
+        "client_rate": Field(
+            int, _default(SubscribersConfig, "client_rate"), check=checks.non_negative
+        ),
+        "goodbye": Field(bool, _default(SubscribersConfig, "goodbye")),
+        "record_ip": Field(bool, _default(SubscribersConfig, "record_ip")),
+        "origins": Field(list, _default(SubscribersConfig, "origins"), check=checks.origins),
+        "hosts": Field(list, _default(SubscribersConfig, "hosts"), check=checks.hosts),
+        "trusted_proxies": Field(
+            list, _default(SubscribersConfig, "trusted_proxies"), check=checks.networks
+        ),
+    },
+    "content": {
+        "dir": Field(str, CONTENT_DIR, check=checks.not_empty),
+        "max_bytes": Field(int, 5_000_000, check=checks.positive),
+    },
+}
+_REQUIRED_TABLES = ("site",)
+#: Tables with required keys of their own, checked only when present.
+_OPTIONAL_TABLES = ("subscribers",)
 
 
 def unsubscribe_advice(config: Config) -> list[Diagnostic]:
@@ -420,243 +357,6 @@ def unsubscribe_advice(config: Config) -> list[Diagnostic]:
     ]
 
 
-def _security(value: str) -> str | None:
-    return None if value in SMTP_PORTS else 'must be "starttls", "ssl" or "none"'
-
-
-def _port(value: int) -> str | None:
-    return None if 0 < value < 65536 else "must be a port number, 1 to 65535"
-
-
-def _platforms(value: list[Any]) -> str | None:
-    unknown = [v for v in value if v not in SOCIAL_PLATFORMS]
-    if unknown or not all(isinstance(v, str) for v in value):
-        return f"must name platforms among {', '.join(SOCIAL_PLATFORMS)}"
-    return None
-
-
-_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-
-
-def _colour(value: str) -> str | None:
-    return None if _COLOUR.match(value) else "must be a colour such as #0d1117"
-
-
-def _handle(value: str) -> str | None:
-    return None if re.fullmatch(r"@?[A-Za-z0-9_]{1,15}", value) else "must be an X handle, @name"
-
-
-def _not_empty(value: str) -> str | None:
-    return "must not be empty" if not value.strip() else None
-
-
-def _non_negative(value: int) -> str | None:
-    return "must be 0 or more" if value < 0 else None
-
-
-def _positive(value: int) -> str | None:
-    return "must be more than 0" if value <= 0 else None
-
-
-_TABLES: dict[str, dict[str, _Field]] = {
-    "site": {
-        "title": _Field(str, required=True, check=_not_empty),
-        "url": _Field(str, required=True, check=_absolute_url),
-        "description": _Field(str),
-        "language": _Field(str, "en", check=_language),
-        "timezone": _Field(str, "UTC", check=_timezone),
-        "author": _Field(str, check=_not_empty),
-        "permalink": _Field(str, "/posts/{slug}/", check=_permalink),
-        "static": _Field(str, "static", check=_not_empty),
-        "pages": _Field(bool, True),
-    },
-    "feeds": {
-        "limit": _Field(int, 50, check=_non_negative),
-        "full_content": _Field(bool, True),
-    },
-    "email": {
-        "from": _Field(str, check=_mailbox),
-        "reply_to": _Field(str, check=_mailbox),
-        "subject": _Field(str, DEFAULT_SUBJECT, check=_template),
-        "mode": _Field(str, "digest", check=_mode),
-        "max_articles": _Field(int, 10, check=_positive),
-        "unsubscribe_url": _Field(str, check=_unsubscribe_url),
-        "address": _Field(str, check=_not_empty),
-        "preheader": _Field(str, check=_template),
-        "subscribers": _Field(str, check=_not_empty),
-        "rate": _Field(float, 10.0, check=_non_negative),
-        "test_to": _Field(list, [], check=_addresses),
-    },
-    "email.smtp": {
-        "host": _Field(str, required=True, check=_not_empty),
-        "port": _Field(int, check=_port),
-        "security": _Field(str, "starttls", check=_security),
-        "timeout": _Field(float, 30.0, check=_positive),
-        "data_timeout": _Field(float, 600.0, check=_positive),
-    },
-    "email.dkim": {
-        "domain": _Field(str, required=True, check=_not_empty),
-        "selector": _Field(str, required=True, check=_not_empty),
-    },
-    "social": {
-        "platforms": _Field(list, list(SOCIAL_PLATFORMS), check=_platforms),
-        "hashtags": _Field(int, 3, check=_non_negative),
-    },
-    **{
-        f"social.{name}": {
-            "suffix": _Field(str, ""),
-            "limit": _Field(int, check=_positive),
-            **({"handle": _Field(str, check=_handle)} if name == "x" else {}),
-        }
-        for name in SOCIAL_PLATFORMS
-    },
-    "social.card": {
-        "background": _Field(str, "#0d1117", check=_colour),
-        "foreground": _Field(str, "#ffffff", check=_colour),
-        "accent": _Field(str, "#6cb6ff", check=_colour),
-        "font": _Field(str, check=_not_empty),
-        "logo": _Field(str, check=_not_empty),
-    },
-    "subscribers": {
-        "url": _Field(str, required=True, check=_https_url),
-        "confirm_hours": _Field(float, 48.0, check=_span),
-        "resend_minutes": _Field(float, 15.0, check=_span),
-        "client_rate": _Field(int, 20, check=_non_negative),
-        "goodbye": _Field(bool, False),
-        "record_ip": _Field(bool, True),
-        "origins": _Field(list, [], check=_origins),
-        "hosts": _Field(list, [], check=_hosts),
-        "trusted_proxies": _Field(list, [], check=_networks),
-    },
-    "content": {
-        "dir": _Field(str, CONTENT_DIR, check=_not_empty),
-        "max_bytes": _Field(int, 5_000_000, check=_positive),
-    },
-}
-_REQUIRED_TABLES = ("site",)
-#: Tables with required keys of their own, checked only when present.
-_OPTIONAL_TABLES = ("subscribers",)
-
-_TYPE_NAMES = {
-    list: "a list",
-    str: "a string",
-    int: "a whole number",
-    float: "a number",
-    bool: "true or false",
-}
-
-
-class _Lines:
-    """Finds the line of a table or key in TOML text (tomllib keeps no positions)."""
-
-    _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\s*(#.*)?$")
-    _KEY = re.compile(r"^\s*\"?([A-Za-z0-9_\-]+)\"?\s*=")
-
-    def __init__(self, text: str) -> None:
-        self._tables: dict[str, int] = {}
-        self._keys: dict[tuple[str, str], int] = {}
-        table = ""
-        for number, line in enumerate(text.splitlines(), start=1):
-            header = self._HEADER.match(line)
-            if header:
-                table = header.group(1).replace('"', "").replace(" ", "")
-                self._tables.setdefault(table, number)
-                continue
-            key = self._KEY.match(line)
-            if key:
-                self._keys.setdefault((table, key.group(1)), number)
-
-    def table(self, table: str) -> int:
-        return self._tables.get(table, 1)
-
-    def key(self, table: str, key: str) -> int:
-        """The line of ``key = …`` in *table*, or of a ``[table.key]`` header, or of *table*."""
-        dotted = f"{table}.{key}" if table else key
-        return self._keys.get((table, key)) or self._tables.get(dotted) or self.table(table)
-
-
-def _suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f' (did you mean "{close[0]}"?)' if close else ""
-
-
-def _validate_table(
-    path: Path, lines: _Lines, table: str, raw: Mapping[str, Any], out: list[Diagnostic]
-) -> dict[str, Any]:
-    fields = _TABLES[table]
-    values: dict[str, Any] = {}
-    for key in raw:
-        if f"{table}.{key}" in _TABLES:
-            continue  # a sub-table, validated on its own
-        if key not in fields:
-            out.append(
-                Diagnostic.error(
-                    path,
-                    lines.key(table, key),
-                    f"{table}.{key}: unknown key{_suggest(key, list(fields))}",
-                )
-            )
-    for key, field in fields.items():
-        if key not in raw:
-            if field.required:
-                out.append(
-                    Diagnostic.error(path, lines.table(table), f"{table}.{key}: missing (required)")
-                )
-            values[key] = field.default
-            continue
-        value = raw[key]
-        if field.kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)  # "rate = 10" means 10.0
-        # bool is a subclass of int: "limit = true" must not pass as a number.
-        if not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool)):
-            expected = _TYPE_NAMES.get(field.kind, str(field.kind))
-            out.append(
-                Diagnostic.error(
-                    path,
-                    lines.key(table, key),
-                    f"{table}.{key}: must be {expected}, not {_toml_type(value)}",
-                )
-            )
-            values[key] = field.default
-            continue
-        problem = field.check(value) if field.check else None
-        if problem:
-            out.append(
-                Diagnostic.error(
-                    path, lines.key(table, key), f"{table}.{key}: {problem}: {value!r}"
-                )
-            )
-            values[key] = field.default
-            continue
-        values[key] = value
-    return values
-
-
-def _toml_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date" if hasattr(value, "isoformat") else type(value).__name__
-
-
-def _table(raw: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
-    """The table *name* ("email.smtp" is a table inside [email]); None when absent."""
-    value: Any = raw
-    for part in name.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value if isinstance(value, dict) else None
-
-
-_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
-
-
 def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
     """Read and validate ``syndicate.toml`` in *root*; every problem is returned."""
     root = root.resolve()
@@ -669,55 +369,12 @@ def read_config(root: Path) -> tuple[Config | None, list[Diagnostic]]:
         return None, [Diagnostic.error(path, 0, "not UTF-8 text")]
     except OSError as error:
         return None, [Diagnostic.error(path, 0, f"cannot read: {error.strerror}")]
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        position = _TOML_POSITION.search(message)
-        line = int(position.group(1)) if position else 0
-        message = _TOML_POSITION.sub("", message).strip()
-        return None, [Diagnostic.error(path, line, f"not valid TOML: {message}")]
-
-    lines = _Lines(text)
-    out: list[Diagnostic] = []
-    for table, value in raw.items():
-        home = [name for name, fields in _TABLES.items() if table in fields]
-        if not isinstance(value, dict) and home:
-            out.append(
-                Diagnostic.error(
-                    path, lines.key("", table), f"{table}: belongs in the [{home[0]}] table"
-                )
-            )
-        elif table not in _TABLES:
-            out.append(
-                Diagnostic.error(
-                    path,
-                    lines.table(table),
-                    f"[{table}]: unknown table{_suggest(table, list(_TABLES))}",
-                )
-            )
-        elif not isinstance(value, dict):
-            out.append(Diagnostic.error(path, lines.key("", table), f"[{table}]: must be a table"))
-        else:
-            for key, inner in value.items():
-                if f"{table}.{key}" in _TABLES and not isinstance(inner, dict):
-                    out.append(
-                        Diagnostic.error(
-                            path, lines.key(table, key), f"{table}.{key}: must be a table"
-                        )
-                    )
-    for table in _REQUIRED_TABLES:
-        if table not in raw:
-            out.append(Diagnostic.error(path, 1, f"[{table}]: missing (required)"))
-    present = {table: _table(raw, table) for table in _TABLES}
-    values = {
-        table: _validate_table(path, lines, table, found or {}, out)
-        for table, found in present.items()
-        if found is not None
-        or table in _REQUIRED_TABLES
-        or ("." not in table and table not in _OPTIONAL_TABLES)
-    }
-    out.sort(key=lambda d: d.line)
+    raw, out = tomlschema.parse(path, text)
+    if raw is None:
+        return None, out
+    values, out = tomlschema.validate(
+        _TABLES, path, text, raw, required=_REQUIRED_TABLES, optional=_OPTIONAL_TABLES
+    )
     if any(d.is_error for d in out):
         return None, out
 
@@ -793,7 +450,7 @@ def _email(
 def _social(tables: Mapping[str, Mapping[str, Any]], root: Path) -> SocialConfig:
     social = tables["social"]
     accounts = []
-    for name in SOCIAL_PLATFORMS:
+    for name in PLATFORMS:
         found = tables.get(f"social.{name}")
         if found is not None:
             handle = found.get("handle")
@@ -831,7 +488,7 @@ def line_of(path: Path, table: str, key: str) -> int:
         text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return 0
-    return _Lines(text).key(table, key)
+    return tomlschema.Lines(text).key(table, key)
 
 
 def service_unsubscribe_url(service: SubscribersConfig) -> str:

@@ -15,11 +15,9 @@ import unicodedata
 import regex
 
 from .platform_data import X_EMOJI_UTF16, X_TLDS
+from .platforms import LIMITS as LIMITS  # where text.py and the tests find them
+from .platforms import PLATFORMS as PLATFORMS
 
-PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads")
-
-#: Each platform's usual limit, in its own unit (see `count`).
-LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300, "linkedin": 3000, "threads": 500}
 #: Bluesky's second limit: the post text's size in UTF-8 bytes.
 BLUESKY_MAX_BYTES = 3000
 
