@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from syndicate import feeds
 from syndicate.config import Config, load_config
 from syndicate.content import Article, Image
-from syndicate.output import json_bytes, json_indented
+from syndicate.jsontext import json_bytes, json_indented
 
 # --- feedgen, configured as syndicate configured it before it wrote feeds itself ------------
 

@@ -30,9 +30,9 @@ from . import simple_yaml, toml_front_matter
 from .cache import BuildCache, Encoded, digest, encoded, portable, source_name
 from .config import Config
 from .errors import Diagnostic, Severity, show_path
+from .jsontext import json_string
 from .language import language_tag
 from .nfc import nfc
-from .output import json_string
 from .static import leads_inside, leaving_links, static_source
 from .workers import SharedWork
 

@@ -22,8 +22,9 @@ from .cache import source_name
 from .config import Config
 from .content import Article
 from .errors import Diagnostic
+from .jsontext import json_indented, json_string
 from .nfc import nfc
-from .output import atomic_write, json_indented, json_string
+from .output import atomic_write
 
 STATE_VERSION = 1
 #: The version of a state that holds a baseline.  A syndicate that knows no baseline would

@@ -51,7 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..output import atomic_write, json_string, json_text
+from ..jsontext import json_string, json_text
+from ..output import atomic_write
 
 CACHE_DIR = ".syndicate/cache"
 PACK = "bodies.pack"

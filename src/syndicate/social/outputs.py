@@ -13,8 +13,8 @@ from typing import Any
 from ..config import Config
 from ..content import Article
 from ..errors import RenderError
+from ..jsontext import json_bytes
 from ..language import article_written
-from ..output import json_bytes
 from .card import CardInput
 from .meta import card_metadata, card_path
 

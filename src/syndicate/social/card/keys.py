@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from ...output import json_text
+from ...jsontext import json_text
 from .. import png
 from .fonts import font_chain, raqm_available
 from .layout import layout_file
