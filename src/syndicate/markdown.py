@@ -6,8 +6,9 @@ tables, code and images and drops scripts, frames, styles, event handlers and
 ``javascript:`` URLs.  Relative links and images become absolute against the
 article's permalink, so the HTML works in a feed reader or an email.
 
-comrak is the Rust CommonMark and GFM parser behind crates.io and docs.rs: about 35 times
-faster than markdown-it-py, with the same HTML for ordinary articles.
+comrak is the Rust CommonMark and GFM parser behind crates.io and docs.rs: compiled code,
+so much faster than a parser in pure Python (markdown-it-py; see benchmarks/RESULTS.md),
+with the same HTML for ordinary articles.
 
 Every step is linear in the body's size, hostile bodies included.  Two of them are not on
 their own, and are bounded here: comrak fills every row of a table up to the table's
@@ -79,7 +80,7 @@ def engine() -> str:
     import comrak
 
     # The metadata folder installed beside the package names its version: a look at one
-    # folder, where importlib.metadata would take 50 ms to search every installed package.
+    # folder, where importlib.metadata would search every installed package.
     site = Path(comrak.__file__).parent.parent
     found = [
         entry.name[len("comrak-") : -len(".dist-info")]

@@ -13,9 +13,9 @@ Where the kernel cannot exchange two folders, the swap takes two renames
 (``feeds`` to ``.feeds.old``, then ``.feeds.next`` to ``feeds``), and the next
 run puts ``.feeds.old`` back if it finds no ``feeds``.
 
-Mirroring the current folder costs an operation for each of its files and folders: for
-a site of 10,000 articles, 40,000 links and 10,000 folders made, and as many removed
-with the old folder after the swap, whatever changed.  So the old folder is kept instead
+Mirroring the current folder costs an operation for each of its files and folders: a
+link made for each file and each folder made again, and as many removed with the old
+folder after the swap, however little changed.  So the old folder is kept instead
 (``.feeds.spare``, see :class:`_Spare`): it differs from the current one only by the
 files the swap changed, and the next build brings it up to date with an operation for
 each of those.  It is used only when neither folder was touched since: the change time
@@ -533,8 +533,7 @@ def _write_fully(descriptor: int, data: memoryview) -> None:
 
 #: Files from this size up start on their way to the disk as soon as they are written.
 #: For the thousands of small files of a full site (pages, cards), one request to the disk
-#: each cost more than it saved in the one clean comparison on 40,000 files (15 s of
-#: system time against 9 s; later runs varied too much to say more): the flushes every
+#: each cost more system time than it saved (see benchmarks/RESULTS.md): the flushes every
 #: :data:`FLUSH_EVERY` bytes and before the swap write them together.
 _EARLY_WRITEBACK = 1 << 20
 
@@ -609,10 +608,10 @@ def _swap(new: Path, current: Path) -> None:
 
 
 #: The bytes a build writes before the files written so far start on their way to disk,
-#: in a thread of their own, while it makes the next (see :meth:`_Staging.write`).  Before,
-#: the kernel had written next to none of a cold full build's 420 MB when the build
-#: flushed them to swap the folders: 1.2 s of its 26 s spent waiting for the disk, both
-#: cores idle.  Flushed as it went, that last flush took 0.06 s.
+#: in a thread of their own, while it makes the next (see :meth:`_Staging.write`): left to
+#: itself, the kernel had written next to nothing of a cold full build by the time the
+#: build flushed it to swap the folders, and the build waited for the disk with both cores
+#: idle (the figures are in benchmarks/RESULTS.md).
 FLUSH_EVERY = 64 << 20
 
 
