@@ -5,10 +5,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,150 +22,120 @@ def test_parallel_map_keeps_the_order() -> None:
     assert workers.parallel_map(abs, [-i for i in items], min_items=1) == items
 
 
-@pytest.mark.parametrize("min_items", [1, 10**9])  # worker processes, or none
+#: Worker processes, or none (too few items for them).
+POOL_OR_NOT = pytest.mark.parametrize("min_items", [1, 10**9])
+
+
+@POOL_OR_NOT
 def test_a_stream_gives_every_result_in_order(min_items: int) -> None:
     items = list(range(500))
     with workers.Stream(abs, [-i for i in items], min_items=min_items) as stream:
         assert list(stream) == items
 
 
-def test_a_stream_closed_early_stops_its_workers() -> None:
-    with workers.Stream(abs, list(range(-5000, 0)), min_items=1) as stream:
-        first = next(iter(stream))
-    assert first == 5000
-    assert stream._pool is None
+@POOL_OR_NOT
+def test_shared_work_gives_each_result_once_with_its_position(min_items: int) -> None:
+    items = list(range(1000))
+    with workers.SharedWork(abs, [-i for i in items], min_items=min_items) as work:
+        made = list(work)
+    assert sorted(made) == list(enumerate(items))
 
 
 PARENT = os.getpid()
 
 
-def _slow_here(item: int) -> None:
-    """Slows this process down, so that a helper surely starts while work is left."""
-    if os.getpid() == PARENT:
-        time.sleep(0.0005)
-
-
 def _made_where(item: int) -> tuple[int, int]:
-    _slow_here(item)
     return item, os.getpid()
-
-
-def _fails_in_a_helper(item: int) -> int:
-    _slow_here(item)
-    if item == 0 and os.getpid() != PARENT:  # the first chunk: a helper's
-        raise ValueError("item 0 is bad")
-    return item
-
-
-def _fails_here(item: int) -> int:
-    if item == 1999:  # the last chunk: this process's
-        raise ValueError("item 1999 is bad")
-    return item
-
-
-def _unpicklable_in_a_helper(item: int) -> object:
-    _slow_here(item)
-    return (lambda: item) if os.getpid() != PARENT else item
-
-
-def _a_helper_dies_on_7(item: int) -> int:
-    _slow_here(item)
-    if item == 7 and os.getpid() != PARENT:
-        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
-    return item
 
 
 needs_two_cores = pytest.mark.skipif(workers.cores() < 2, reason="one core: no helper")
 
 
 @needs_two_cores
-def test_shared_work_is_done_by_this_process_and_its_helpers_once_each() -> None:
-    items = list(range(1000))
-    with workers.SharedWork(_made_where, items, min_items=1) as work:
-        made = list(work)
-    assert sorted(position for position, _ in made) == items
-    assert all(result[0] == items[position] for position, result in made)
-    makers = {pid for _, (_, pid) in made}
-    assert PARENT in makers and len(makers) >= 2
+def test_with_enough_work_other_processes_make_the_results() -> None:
+    with workers.Stream(_made_where, list(range(1000)), min_items=1) as stream:
+        made = list(stream)
+    assert [item for item, _ in made] == list(range(1000))
+    assert PARENT not in {pid for _, pid in made}
 
 
+def test_the_shared_value_is_there_for_every_item_and_gone_afterwards() -> None:
+    for min_items in (1, 10**9):
+        assert workers.parallel_map(_shared_plus, [1, 2, 3], min_items=min_items, shared=10) == [
+            11,
+            12,
+            13,
+        ]
+    assert workers.shared() is None
+
+
+def _shared_plus(item: int) -> int:
+    value: int = workers.shared()
+    return value + item
+
+
+def _fails_in_a_helper(item: int) -> int:
+    if item == 0 and os.getpid() != PARENT:
+        raise ValueError("item 0 is bad")
+    return item
+
+
+def _fails_anywhere(item: int) -> int:
+    if item == 1999:
+        raise ValueError("item 1999 is bad")
+    return item
+
+
+def _unpicklable_in_a_helper(item: int) -> object:
+    return (lambda: item) if os.getpid() != PARENT else item
+
+
+def _a_helper_dies_on_7(item: int) -> int:
+    if item == 7 and os.getpid() != PARENT:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return item
+
+
+@pytest.mark.parametrize("make", [workers.Stream, workers.SharedWork])
 @pytest.mark.parametrize(
     ("function", "kind", "message"),
     [
         pytest.param(_fails_in_a_helper, ValueError, "item 0 is bad", marks=needs_two_cores),
         pytest.param(_unpicklable_in_a_helper, Exception, "lambda", marks=needs_two_cores),
-        (_fails_here, ValueError, "item 1999 is bad"),
+        (_fails_anywhere, ValueError, "item 1999 is bad"),
     ],
 )
-def test_shared_work_raises_what_the_function_raised(
-    function: Callable[[int], object], kind: type[Exception], message: str
+def test_what_the_function_raised_is_raised_where_its_result_is_taken(
+    make: Callable[..., Any], function: Callable[[int], object], kind: type[Exception], message: str
 ) -> None:
-    with (
-        pytest.raises(kind, match=message),
-        workers.SharedWork(function, list(range(2000)), min_items=1) as work,
-    ):
+    with pytest.raises(kind, match=message), make(function, list(range(2000)), min_items=1) as work:
         list(work)
-    assert work._helpers == []
     assert multiprocessing.active_children() == []
 
 
 @needs_two_cores
-def test_shared_work_makes_what_a_killed_helper_did_not_send() -> None:
+def test_what_a_killed_helper_did_not_give_is_made_all_the_same() -> None:
     items = list(range(200))
     assert workers.parallel_map(_a_helper_dies_on_7, items, min_items=1) == items
-
-
-def test_shared_work_stopped_early_leaves_no_helper() -> None:
-    with workers.SharedWork(abs, list(range(-20000, 0)), min_items=1) as work:
-        next(iter(work))
-        helpers = list(work._helpers)
-    assert all(not helper.is_alive() for helper in helpers)
-    assert work._helpers == []
     assert multiprocessing.active_children() == []
 
 
-#: How many times an :class:`Item` was pickled (in this process: to send it to a worker).
-PICKLED: list[int] = []
+@pytest.mark.parametrize("make", [workers.Stream, workers.SharedWork])
+def test_work_stopped_early_leaves_no_helper(make: Callable[..., Any]) -> None:
+    with make(abs, list(range(-20000, 0)), min_items=1) as work:
+        next(iter(work))
+    assert multiprocessing.active_children() == []
 
 
-class Item:
-    """An item that records being pickled."""
-
-    def __init__(self, value: int) -> None:
-        self.value = value
-
-    def __reduce__(self) -> tuple[object, ...]:
-        PICKLED.append(self.value)
-        return (Item, (self.value,))
-
-
-def _value_and_maker(item: Item) -> tuple[int, int]:
-    return item.value, os.getpid()
-
-
-@needs_two_cores
-def test_a_streams_workers_inherit_its_items_rather_than_being_sent_them() -> None:
-    PICKLED.clear()
-    items = [Item(i) for i in range(1000)]
-    with workers.Stream(_value_and_maker, items, min_items=1) as stream:
-        made = list(stream)
-    assert [value for value, _ in made] == list(range(1000))
-    assert PARENT not in {pid for _, pid in made}  # made by the workers
-    assert PICKLED == []
-
-
-def test_off_linux_a_stream_sends_its_items(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_off_linux_the_items_are_sent_and_the_results_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(workers, "sys", types.SimpleNamespace(platform="darwin"))
     with workers.Stream(abs, list(range(-1000, 0)), min_items=1) as stream:
         assert list(stream) == list(range(1000, 0, -1))
-
-
-def test_off_linux_a_pools_workers_do_the_shared_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(workers, "sys", types.SimpleNamespace(platform="darwin"))
     with workers.SharedWork(abs, list(range(-1000, 0)), min_items=1) as work:
-        assert work._helpers == [] and (work._pool is not None or workers.cores() < 2)
-        assert list(work) == list(enumerate(range(1000, 0, -1)))
-    assert work._pool is None
+        assert sorted(work) == list(enumerate(range(1000, 0, -1)))
+    assert multiprocessing.active_children() == []
 
 
 def test_a_parallel_build_writes_what_a_serial_one_writes(

@@ -1,15 +1,18 @@
-"""Spreading work that pays for it over the machine's cores."""
+"""Spreading work that pays for it over the machine's cores: one runner (:class:`_Run`).
+
+It makes ``function(item)`` for each item, serially when there is little work, else in
+one process pool started at once.  :class:`Stream`, :class:`SharedWork` and
+:func:`parallel_map` are the same runner, taken in the three ways callers need: each
+result in order, each with its position, and the whole list.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pickle
-import select
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -25,7 +28,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-#: What every item of the current map needs (see :func:`parallel_map`'s *shared*).
+#: What every item of the current map needs (see :class:`Stream`'s *shared*).
 _SHARED: Any = None
 
 
@@ -35,7 +38,7 @@ def _share(value: Any) -> None:
 
 
 def shared() -> Any:
-    """The *shared* value of the :func:`parallel_map` this call runs in."""
+    """The *shared* value of the :class:`Stream` this call runs in."""
     return _SHARED
 
 
@@ -54,13 +57,13 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with(parent: int) -> None:
-    """Have the kernel kill this process, a helper just forked, as soon as *parent*, the
-    process that forked it, dies in any way: killed with SIGKILL or by the out-of-memory
-    killer, it can neither stop its helpers nor close the pipes they would notice.  A
-    helper left behind would go on using memory and hold whatever it inherited (the
-    publish lock's file, for one).  The kernel watches the thread that forked the helper,
-    in fact: the thread that starts the helpers also stops them.  Linux only: other
-    systems have no such call."""
+    """Have the kernel kill this process, a worker just started, as soon as *parent*, the
+    process that started it, dies in any way: killed with SIGKILL or by the out-of-memory
+    killer, it can neither stop its workers nor close the pipes they would notice.  A
+    worker left behind would go on using memory and hold whatever it inherited (the
+    publish lock's file, for one).  The kernel watches the thread that started the
+    worker, in fact: the thread that starts the workers also stops them.  Linux only:
+    other systems have no such call."""
     if sys.platform != "linux":
         return
     import ctypes
@@ -71,7 +74,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-#: The items of the :class:`Stream` a worker forked for, and its function.
+#: The items of the :class:`Stream` a worker was forked for, and its function.
 _ITEMS: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
@@ -96,45 +99,24 @@ def _nth(index: int) -> Any:
     return function(items[index])
 
 
-def parallel_map(
-    function: Callable[[T], R],
-    items: Sequence[T],
-    *,
-    min_items: int = MIN_ITEMS,
-    shared: Any = None,
-) -> list[R]:
-    """``[function(item) for item in items]``, in order, on every core when there is enough work.
+class _Run(Generic[R]):
+    """The runner: ``function(item)`` for each of *items*, started at once on every core
+    when there is enough work, in one process pool; its results are taken in order, as
+    :class:`Stream` gives them or :class:`SharedWork` with their positions.
 
-    *function* and the items must pickle (a module-level function, or a
-    ``functools.partial`` of one).  *shared*, which *function* reads with :func:`shared`,
-    goes to each worker process once rather than with every chunk of items (with the
-    "fork" start method, not even once: the worker inherits it).
-    """
-    results: list[Any] = [None] * len(items)
-    with SharedWork(function, items, min_items=min_items, shared=shared) as made:
-        for position, result in made:
-            results[position] = result
-    return results
+    *function* and the items must pickle where processes are not forked (a module-level
+    function, or a ``functools.partial`` of one).  *shared*, which *function* reads with
+    :func:`shared`, goes to each worker once rather than with every chunk of items; on
+    Linux the workers are forked and inherit it, and the items too, so that each is sent
+    only its position.
 
-
-class SharedWork(Generic[R]):
-    """``function(item)`` for each of *items*, made on every core when there is enough
-    work, by this process and by helpers forked from it: iterating gives each item's
-    position in *items* and its result, as soon as it is made, in no set order.
-
-    The helpers take chunks of items from the first one on, this process from the last
-    one back, until they meet: a chunk is taken, under a lock, by whoever comes to it
-    first.  A helper sends its results to this process through a pipe, which this
-    process reads between its own chunks.  Unlike a pool's workers, this process does
-    its share instead of waiting, and what it makes is neither sent nor received (for an
-    article, a tenth of what reading it costs); and no thread of this process stands
-    between the helpers and their work.
-
-    :meth:`close` stops the helpers, and must be called (a ``with`` block does it), even
-    when not every result was taken; should this process be killed instead, the kernel
-    kills them (:func:`_die_with`).  Without enough work, each result is made when it
-    is taken.  Off Linux, where forking is not the safe default, a :class:`Stream`'s
-    workers make them, in order.
+    What *function* raises in a worker is raised where its result is taken.  Should a
+    worker die (the out-of-memory killer), the results it did not give are made in this
+    process.  :meth:`close` stops the workers, and must be called (a ``with`` block does
+    it), even when not every result was taken; should this process be killed instead, the
+    kernel kills them (:func:`_die_with`).  Without enough work for a pool, each result is
+    made when it is taken.  The items go in small chunks, so that results come back
+    steadily rather than in a few large batches.
     """
 
     def __init__(
@@ -146,229 +128,8 @@ class SharedWork(Generic[R]):
         shared: Any = None,
     ) -> None:
         self._function: Callable[[Any], R] = function
+        self._items: Sequence[Any] = items
         self._shared = shared
-        self._helpers: list[Any] = []
-        self._reader = -1
-        helpers = min(cores(), 8) - 1
-        self._pool: Stream[R] | None = None
-        if helpers < 1 or len(items) < min_items:
-            self._results: Iterator[tuple[int, R]] = enumerate(_serially(function, items, shared))
-            return
-        context = _fork_context()
-        if context is None:
-            self._pool = Stream(function, items, min_items=min_items, shared=shared)
-            self._results = enumerate(self._pool)
-            return
-        # Small chunks, so that this process and the helpers finish together: about 32
-        # for each process, of no more than CHUNK items.
-        self._size = size = max(1, min(CHUNK, len(items) // (32 * (helpers + 1))))
-        self._chunks = [items[start : start + size] for start in range(0, len(items), size)]
-        #: The next chunk a helper takes, and the next this process takes.
-        self._next = context.RawArray("q", [0, len(self._chunks) - 1])
-        self._lock = context.Lock()
-        self._done: set[int] = set()
-        self._buffer = bytearray()
-        self._reader, writer = os.pipe()
-        with contextlib.suppress(AttributeError, OSError):  # Linux: room for a few chunks
-            import fcntl
-
-            fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        self._sent = select.poll()  # poll, unlike select, takes any descriptor
-        self._sent.register(self._reader, select.POLLIN)
-        try:
-            for _ in range(helpers):
-                helper = context.Process(
-                    target=_help,
-                    args=(function, self._chunks, self._next, self._lock, self._reader, writer),
-                    kwargs={"shared": shared, "parent": os.getpid()},
-                    daemon=True,
-                )
-                helper.start()
-                self._helpers.append(helper)
-        except BaseException:
-            os.close(writer)
-            self.close()
-            raise
-        os.close(writer)
-        self._results = self._work()
-
-    def __iter__(self) -> Iterator[tuple[int, R]]:
-        return self._results
-
-    def _work(self) -> Iterator[tuple[int, R]]:
-        while True:
-            yield from self._received(wait=False)
-            index = self._take_last()
-            if index is None:
-                break
-            yield from self._make(index)
-        while len(self._done) < len(self._chunks):
-            if self._reader < 0:  # every helper is gone: make what they did not send
-                for index in range(len(self._chunks)):
-                    if index not in self._done:
-                        yield from self._make(index)
-                break
-            yield from self._received(wait=True)
-
-    def _take_last(self) -> int | None:
-        with self._lock:
-            index: int = self._next[1]
-            if index < self._next[0]:
-                return None
-            self._next[1] = index - 1
-        return index
-
-    def _make(self, index: int) -> Iterator[tuple[int, R]]:
-        results = []
-        _share(self._shared)
-        try:
-            for item in self._chunks[index]:
-                results.append(self._function(item))
-                self._pull(wait=False)  # a helper never waits long for room in the pipe
-        finally:
-            _share(None)
-        self._done.add(index)
-        start = index * self._size
-        for offset, result in enumerate(results):
-            yield start + offset, result
-
-    def _pull(self, *, wait: bool) -> None:
-        """Take what the helpers sent (with *wait*, wait for something) out of the pipe,
-        to read later; at the end of the pipe, note that they are all gone."""
-        if self._reader < 0 or not (wait or self._sent.poll(0)):
-            return
-        data = os.read(self._reader, PIPE_SIZE)
-        if data:
-            self._buffer += data
-        else:  # every helper has exited
-            os.close(self._reader)
-            self._reader = -1
-
-    def _received(self, *, wait: bool) -> Iterator[tuple[int, R]]:
-        """The results the helpers sent so far; with *wait*, at least one chunk's, unless
-        they are all gone."""
-        buffer = self._buffer
-        while True:
-            got = False
-            while len(buffer) >= 8:
-                length = int.from_bytes(buffer[:8], "little")
-                if len(buffer) < 8 + length:
-                    break
-                index, results, error = pickle.loads(buffer[8 : 8 + length])
-                del buffer[: 8 + length]
-                if error is not None:
-                    raise error
-                self._done.add(index)
-                got = True
-                start = index * self._size
-                for offset, result in enumerate(results):
-                    yield start + offset, result
-            if self._reader < 0 or (got and wait):
-                return
-            if not wait and not self._sent.poll(0):
-                return
-            self._pull(wait=True)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
-        if self._helpers:
-            finished = len(self._done) == len(self._chunks)
-            with self._lock:  # nothing more to take
-                self._next[0] = len(self._chunks)
-            for helper in self._helpers:
-                if not finished:
-                    helper.terminate()
-                helper.join()
-            self._helpers = []
-        if self._reader >= 0:
-            os.close(self._reader)
-            self._reader = -1
-
-    def __enter__(self) -> SharedWork[R]:
-        return self
-
-    def __exit__(self, *exception: object) -> None:
-        self.close()
-
-
-#: The most items in a chunk of :class:`SharedWork`.
-CHUNK = 40
-#: The pipe from the helpers: room for a few chunks of results, so that a helper seldom
-#: waits for this process to read them.
-PIPE_SIZE = 1 << 20
-
-
-def _help(
-    function: Callable[[T], R],
-    chunks: list[Sequence[T]],
-    next_chunk: Any,
-    lock: Any,
-    reader: int,
-    writer: int,
-    *,
-    shared: Any,
-    parent: int,
-) -> None:
-    """A helper of :class:`SharedWork`, in its forked process: take the next chunk, send
-    its results (or the exception it raised), until none is left; die with *parent*."""
-    _die_with(parent)
-    os.close(reader)
-    _share(shared)
-    try:
-        while True:
-            with lock:
-                index = next_chunk[0]
-                if index > next_chunk[1]:
-                    break
-                next_chunk[0] = index + 1
-            try:
-                results = [function(item) for item in chunks[index]]
-                data = pickle.dumps((index, results, None), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as error:  # raised where the results are taken
-                data = pickle.dumps((index, None, _picklable(error)))
-            _write_all(writer, len(data).to_bytes(8, "little") + data)
-    except (BrokenPipeError, KeyboardInterrupt):
-        pass  # the results are no longer wanted
-    finally:
-        os.close(writer)
-
-
-def _picklable(error: Exception) -> Exception:
-    try:
-        pickle.dumps(error)
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
-
-
-def _write_all(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view) :]
-
-
-class Stream(Generic[R]):
-    """``(function(item) for item in items)``, started at once on every core when there is
-    enough work: the caller takes each result, in order, as soon as it is made, and does
-    its own work (writing what the results hold) while the workers make the rest.
-
-    :meth:`close` stops the workers, and must be called (a ``with`` block does it), even
-    when not every result was taken; should this process be killed instead, the kernel
-    kills them (:func:`_die_with`).  Without enough work for a pool, each result is made
-    when it is taken.  The items go in small chunks, so that results come back steadily
-    rather than in a few large batches.
-    """
-
-    def __init__(
-        self,
-        function: Callable[[T], R],
-        items: Sequence[T],
-        *,
-        min_items: int = MIN_ITEMS,
-        shared: Any = None,
-    ) -> None:
         workers = min(cores(), 8)
         self._pool: Any = None
         if workers < 2 or len(items) < min_items:
@@ -380,34 +141,74 @@ class Stream(Generic[R]):
         context = _fork_context()
         if context is not None:
             # The workers inherit the items and are sent only where each is: nothing is
-            # pickled for them (an article page's job holds its body, tens of kB).
+            # pickled for them (an article page's job holds its body).
             pool = ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=context,
                 initializer=_share_items,
                 initargs=(shared, function, items, os.getpid()),
             )
-            self._results = pool.map(_nth, range(len(items)), chunksize=chunk)
+            mapped = pool.map(_nth, range(len(items)), chunksize=chunk)
         else:
             pool = ProcessPoolExecutor(
                 max_workers=workers, initializer=_start_worker, initargs=(shared, os.getpid())
             )
-            self._results = pool.map(function, items, chunksize=chunk)
+            mapped = pool.map(function, items, chunksize=chunk)
         self._pool = pool
+        self._results = self._taken(mapped)
 
-    def __iter__(self) -> Iterator[R]:
-        return self._results
+    def _taken(self, mapped: Iterator[R]) -> Iterator[R]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        given = 0
+        try:
+            for result in mapped:
+                yield result
+                given += 1
+        except BrokenProcessPool:  # a worker died: this process makes the rest
+            self.close()
+            yield from _serially(self._function, self._items[given:], self._shared)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def __enter__(self) -> Stream[R]:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exception: object) -> None:
         self.close()
+
+
+class Stream(_Run[R]):
+    """``(function(item) for item in items)`` (see :class:`_Run`): the caller takes each
+    result, in order, as soon as it is made, and does its own work (writing what the
+    results hold) while the workers make the rest."""
+
+    def __iter__(self) -> Iterator[R]:
+        return self._results
+
+
+class SharedWork(_Run[R]):
+    """A :class:`Stream` whose results come with their positions in *items*: iterating
+    gives ``(position, result)``, for a caller that files each result where it belongs."""
+
+    def __iter__(self) -> Iterator[tuple[int, R]]:
+        return enumerate(self._results)
+
+
+def parallel_map(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    min_items: int = MIN_ITEMS,
+    shared: Any = None,
+) -> list[R]:
+    """``[function(item) for item in items]``, in order, on every core when there is enough
+    work (a :class:`Stream` taken whole)."""
+    with Stream(function, items, min_items=min_items, shared=shared) as stream:
+        return list(stream)
 
 
 def _serially(function: Callable[[T], R], items: Sequence[T], shared: Any) -> Iterator[R]:
