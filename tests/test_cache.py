@@ -327,7 +327,7 @@ def test_an_edit_rewrites_only_the_article_file_that_holds_its_record(
     root = publication(files)
     # Every file as if written a minute ago: known by its times, however quick the test.
     later = time.time_ns() + 60_000_000_000
-    monkeypatch.setattr(syndicate.content, "time_ns", lambda: later)
+    monkeypatch.setattr(syndicate.content.loader, "time_ns", lambda: later)
     build(root, NOW)
     cache = root / CACHE
     shards = {path.name: path.stat().st_mtime_ns for path in cache.glob("articles-*.json")}
@@ -592,9 +592,9 @@ def test_a_workers_record_of_an_article_is_the_json_of_its_fields(
     config = syndicate.config.load_config(root)
     direct = []
     for path in sorted((root / "content").glob("*.md")):
-        read, found, _ = syndicate.content._read_article(path, config, keep_body=False)
-        fields = syndicate.content._to_record(read, found, root)
-        record = syndicate.content._record_text("s", [1, 2, 3, 4], "h", read, found, root)
+        read, found, _ = syndicate.content.reading.read_source(path, config, keep_body=False)
+        fields = syndicate.content.records._to_record(read, found, root)
+        record = syndicate.content.records._record_text("s", [1, 2, 3, 4], "h", read, found, root)
         expected = {"settings": "s", "stat": [1, 2, 3, 4], "hash": "h", **fields}
         if record is not None:
             direct.append(path.stem)

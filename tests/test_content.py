@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 from slugify import slugify
 
 from conftest import NOW, SITE, MakePublication, article
-from syndicate import content
 from syndicate.config import load_config
 from syndicate.content import (
     KNOWN_KEYS,
@@ -36,7 +35,9 @@ from syndicate.content import (
     make_summary,
     parse_categories,
     parse_date,
+    reading,
     select,
+    values,
 )
 from syndicate.errors import Diagnostic
 from syndicate.markdown import render
@@ -470,13 +471,13 @@ def test_a_missing_local_image_is_a_warning_not_an_error(publication: MakePublic
 @given(st.from_regex(r"[a-z0-9]+(?:-[a-z0-9]+)*", fullmatch=True))
 def test_a_name_that_is_a_slug_already_is_its_own_slug(name: str) -> None:
     # What make_slug() takes without calling slugify(), which would give the same.
-    assert content._PLAIN_SLUG.fullmatch(name) and slugify(name) == name
+    assert values._PLAIN_SLUG.fullmatch(name) and slugify(name) == name
 
 
 @given(st.text(alphabet="/.ab-", max_size=16))
 def test_an_image_path_is_read_as_pathlib_reads_it(path: str) -> None:
-    assert content._segments(path) == list(PurePosixPath(path.lstrip("/")).parts)
-    assert content._suffix(content._segments(path)) == PurePosixPath(path).suffix
+    assert reading._segments(path) == list(PurePosixPath(path.lstrip("/")).parts)
+    assert reading._suffix(reading._segments(path)) == PurePosixPath(path).suffix
 
 
 def test_an_image_path_with_dots_and_double_slashes_is_cleaned(
@@ -711,7 +712,7 @@ def test_an_article_crosses_to_a_worker_process_and_back_whole(
 
 @given(st.text(alphabet=st.sampled_from("ab <é✓\n\t\r\x00\x01\x1f\x7f\ud800\udfff\ufffe\uffff")))
 def test_text_loses_exactly_the_characters_no_feed_can_carry(text: str) -> None:
-    assert content.drop_not_xml(text) == content.NOT_XML.sub("", text)
+    assert values.drop_not_xml(text) == values.NOT_XML.sub("", text)
 
 
 @given(
@@ -742,6 +743,6 @@ def test_a_file_that_grows_while_it_is_read_is_read_whole(
         return os.stat_result(status)
 
     monkeypatch.setattr(os, "fstat", before_it_grew)
-    data, _, text, _ = content._read_text(path, 10**7)
+    data, _, text, _ = reading._read_text(path, 10**7)
     monkeypatch.undo()
     assert data == path.read_bytes() and text.endswith("y" * 200_000 + "\n")

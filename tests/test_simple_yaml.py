@@ -15,7 +15,7 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from syndicate import simple_yaml
+from syndicate.content import simple_yaml
 
 KEYS = st.sampled_from(
     ["title", "date", "tags", "categories", "image", "draft", "x-y", "a_b", "yes", "null", "1"]

@@ -35,7 +35,7 @@ import jinja2
 from . import __version__, pages, templating
 from .cache import BuildCache, content_hash, digest, portable, signature, source_name
 from .config import Config
-from .content import Article
+from .content.model import Article
 from .errors import Diagnostic, RenderError
 from .markdown import Rendered
 from .social.card import CardInput, CardKeys, prepare, render_card

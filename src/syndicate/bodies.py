@@ -14,7 +14,7 @@ from typing import Any
 from . import feeds, markdown
 from .cache import BuildCache, body_record, source_name
 from .cache.keys import body_key, entry_key
-from .content import Article
+from .content.model import Article
 from .publication import Publication
 from .workers import parallel_map, shared
 

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .config import Config
-from .content import Article, category_slug
+from .content.model import Article
+from .content.values import category_slug
 from .jsontext import html_safe, json_indented
 from .language import same_language
 

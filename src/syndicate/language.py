@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     from .config import Config
-    from .content import Article
+    from .content.model import Article
 
 Direction = Literal["ltr", "rtl"]
 

@@ -35,7 +35,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import nh3
 
-from .content import NOT_XML, Article, drop_not_xml, make_summary
+from .content.model import Article
+from .content.values import NOT_XML, drop_not_xml, make_summary
 
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _LANGUAGE_CLASS = re.compile(r"^language-[A-Za-z0-9_+\-]{1,40}$")

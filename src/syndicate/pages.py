@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from .config import Config
-from .content import Article, category_slug
+from .content.model import Article
+from .content.values import category_slug
 from .feeds import FeedPlan, feed_links
 from .language import article_written, title_written, written
 from .markdown import Rendered

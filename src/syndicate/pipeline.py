@@ -25,7 +25,7 @@ from .bodies import render_bodies
 from .cache import BuildCache
 from .cache.keys import remember_outputs
 from .config import CONFIG_NAME, Config, read_config, unsubscribe_advice
-from .content import LeftOut, left_out
+from .content.markers import LeftOut, left_out
 from .delivery.journal import publication_lock
 from .email.digest import FirstSend, first_send
 from .errors import (

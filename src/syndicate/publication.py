@@ -14,7 +14,9 @@ from pathlib import Path
 
 from .cache import BuildCache
 from .config import Config, read_config
-from .content import Article, load_articles, select
+from .content.loader import load_articles
+from .content.markers import select
+from .content.model import Article
 from .email.digest import Digest, due, sent_digests
 from .errors import Diagnostic, has_errors, sort_key
 from .state import State, assign_ids, read_state

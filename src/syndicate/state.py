@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from .cache import source_name
 from .config import Config
-from .content import Article
+from .content.model import Article
 from .errors import Diagnostic
 from .jsontext import json_indented, json_string
 from .nfc import nfc

@@ -13,7 +13,7 @@ from . import BuildCache, digest, file_signature, portable, signature, source_na
 
 if TYPE_CHECKING:
     from ..bodies import Bodies
-    from ..content import Article
+    from ..content.model import Article
     from ..feeds import FeedPlan
     from ..publication import Publication
 

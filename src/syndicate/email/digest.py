@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import EmailConfig
-from ..content import Article
+from ..content.model import Article
 from ..state import State
 
 

@@ -33,7 +33,8 @@ from markupsafe import Markup
 from slugify import slugify
 
 from ..config import Config, EmailConfig
-from ..content import Article, make_summary
+from ..content.model import Article
+from ..content.values import make_summary
 from ..errors import Diagnostic, RenderError
 from ..language import direction, title_written
 from ..markdown import Rendered

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..config import Config
-from ..content import Article, make_summary
+from ..content.model import Article
+from ..content.values import make_summary
 from .card.model import CardFile, card_file
 
 CARD_WIDTH, CARD_HEIGHT = 1200, 630

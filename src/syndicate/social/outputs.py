@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import Config
-from ..content import Article
+from ..content.model import Article
 from ..errors import RenderError
 from ..jsontext import json_bytes
 from ..language import article_written

@@ -73,9 +73,7 @@ _STRINGS = {
     "'": re.compile(r"'[^'\n]*'"),
 }
 #: A line that starts a key-value pair or a table: its first key part.
-_KEY = re.compile(
-    r"""[ \t]*(\[\[?)?[ \t]*([A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
-)
+_KEY = re.compile(r"""[ \t]*(\[\[?)?[ \t]*([A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')""")
 
 
 def _scan(raw: str) -> dict[str, int]:
