@@ -6,9 +6,8 @@ Built once by the loader (:mod:`syndicate.content.reading`, or from the build ca
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,6 @@ class Image:
     length: int | None
     #: The local file under ``static/``; None for remote images and missing files.
     source: Path | None = None
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        return Image, (self.url, self.type, self.length, self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +69,6 @@ class Article:
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
 
-    def __reduce__(self) -> tuple[type[Article], tuple[object, ...]]:
-        # Pickled (to and from worker processes) as its fields in order: several times
-        # faster than a dataclass's own state methods, which look up the fields each time.
-        return Article, article_fields(self)
-
     @property
     def body(self) -> str:
         """Markdown text after the front matter."""
@@ -90,10 +81,6 @@ class Article:
     def fingerprint(self) -> str:
         """What the body is made of: the file's hash when known, else the text itself."""
         return self.place[2] if self.place is not None else self.body
-
-
-#: An article's fields, in the order ``Article()`` takes them.
-article_fields = operator.attrgetter(*(f.name for f in fields(Article)))
 
 
 def _body_from(source: Path, place: tuple[int, int, str] | None) -> str:
