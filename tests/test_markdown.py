@@ -192,6 +192,15 @@ def test_a_markdown_link_to_javascript_is_not_a_link(publication: MakePublicatio
     assert markup == "<p>x</p>\n"
 
 
+def test_a_site_root_link_whose_path_reads_as_a_scheme_stays_on_the_site(
+    publication: MakePublication,
+) -> None:
+    # "/javascript:alert(1)" is a path on the site; without its "/" it would read as a URL
+    # of the scheme "javascript".
+    markup = body_html(publication, "[x](/javascript:alert(1)) [y](/data:text/html,x)")
+    assert urls(markup) == [f"{SITE_URL}javascript:alert(1)", f"{SITE_URL}data:text/html,x"]
+
+
 def test_only_a_language_class_on_code_survives(publication: MakePublication) -> None:
     markup = body_html(
         publication,

@@ -390,7 +390,8 @@ class _Links:
             if target is not None:
                 return target + (f"#{parts.fragment}" if parts.fragment else "")
         if parts.path.startswith("/"):
-            return urljoin(self.site_url, value.lstrip("/"))
+            # "./" first: "/javascript:x" without its "/" would be a URL of that scheme.
+            return urljoin(self.site_url, "./" + value.lstrip("/"))
         return self.beside + value if plain else urljoin(self.url, value)
 
     def _real(self, path: str) -> Path:
