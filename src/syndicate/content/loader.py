@@ -33,7 +33,7 @@ def article_paths(content_dir: Path, root: Path) -> Iterator[tuple[str, bool, st
     """Every ``*.md`` below *content_dir*, in a stable order: its path as text, whether it
     is a symbolic link, and its :func:`source_name` below *root*; names starting with "."
     or "_" (editor files, Hugo's ``_index.md``) are skipped.  Text, not path objects: the
-    helpers can start reading sooner (a path object is made in 3 µs, 30 ms for 10,000)."""
+    helpers can start reading sooner (making a path object for every file takes time)."""
     folders = [str(content_dir)]
     while folders:
         folder = folders.pop()
@@ -117,7 +117,7 @@ def load_articles(
     # Each result is taken as it comes, in no set order; this process reads its share.
     with SharedWork(read, [listed[i][0] for i in missing]) as parsed:
         # Before this process reads, while the helpers do: the links that lead out of the
-        # content folder, the path objects of the files to parse (30 ms for 10,000), and what
+        # content folder, the path objects of the files to parse, and what
         # the caller prepares.
         diagnostics.extend(leaving_links(config.content.dir, "the content folder"))
         paths = [Path(listed[index][0]) for index in missing]
@@ -152,7 +152,7 @@ def _read_for_build(
     path: Path, config: Config, recording: tuple[str, int] | None
 ) -> tuple[Article | None, list[Diagnostic], Encoded | None]:
     """An article for a build: its body is left in the file, to be read if something
-    renders it (cheaper than carrying 10,000 bodies between processes).  With
+    renders it (cheaper than carrying every body between processes).  With
     *recording* (the digest of the settings reading depends on, and the time before
     which a file's times are trusted: see :func:`stat_signature`), what the build cache keeps
     of it too, written as JSON here, on a worker's core."""
@@ -173,14 +173,14 @@ _article_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Artic
 
 #: What a worker sends back of an article it read: the article's fields and the
 #: diagnostics' lines, severities and messages without the file's path, which the main
-#: process has (a path is a third of the cost of carrying an article between processes),
+#: process has (a path is much of the cost of carrying an article between processes),
 #: and the cache's record.
 _Sent = tuple[tuple[Any, ...] | None, list[tuple[int, str, str]], Encoded | None]
 
 
 def _read_to_send(path: str, config: Config, recording: tuple[str, int] | None) -> _Sent:
     """:func:`_read_for_build` in a worker, its result made cheap to send.  The path comes
-    as text and stays text (a path object sent is rebuilt part by part, 5 µs for each of
+    as text and stays text (a path object sent is rebuilt part by part, for each of
     thousands of files): the article and diagnostics made with it here are taken apart,
     without it, before they are sent."""
     article, found, record = _read_for_build(cast(Path, path), config, recording)
