@@ -3,12 +3,16 @@ font coverage per script, article images, and the key that decides re-rendering.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageFont
 
 from conftest import REPO
 from syndicate.social import card as cards
@@ -92,6 +96,36 @@ def test_the_same_input_gives_the_same_bytes(photo: Path) -> None:
     first = render_card(article())[0]
     cards.backdrop.cache_clear()  # as in a fresh process
     assert render_card(article())[0] == first
+
+
+# Titles that share words at different sizes and in both directions: a card drawn from
+# what another card left behind must not differ from one drawn first.
+SHARING = [
+    "Why the quiet village library",
+    LONG_TITLE,
+    SAMPLES["arabic"],
+    "Python مع المستقل النشر",
+    SAMPLES["latin"],
+]
+
+
+def _digests(titles: list[str]) -> list[str]:
+    return [hashlib.sha256(render_card(article(title))[0]).hexdigest() for title in titles]
+
+
+def test_a_card_is_the_same_whatever_was_drawn_before_it_in_any_process() -> None:
+    forwards = _digests(SHARING)
+    backwards = _digests(SHARING[::-1])[::-1]
+    script = (
+        "import sys; sys.path[:0] = sys.argv[1:2]; import json; "
+        "from test_social_card import SHARING, _digests; "
+        "print(json.dumps(_digests([sys.argv[2]]) + _digests(SHARING)))"
+    )
+    command = [sys.executable, "-c", script, str(REPO / "tests")]
+    fresh = subprocess.run([*command, SHARING[1]], capture_output=True, text=True, check=True)
+    alone, *after = json.loads(fresh.stdout)
+    assert forwards == backwards == after
+    assert alone == forwards[1]
 
 
 def test_a_photo_card_is_a_jpeg_without_metadata(photo: Path) -> None:
@@ -273,6 +307,33 @@ def test_all_ink_of_a_title_is_inside_the_safe_area(name: str) -> None:
     outside.paste(rgb.getpixel((SIZE[0] - 1, SIZE[1] // 2)), (left, top, right, bottom))
     outside.paste(rgb.getpixel((SIZE[0] - 1, SIZE[1] // 2)), (0, 0, 72, SIZE[1]))  # the stripe
     assert ink_in(outside, (0, 0, *SIZE)) == 0
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_the_title_box_is_the_box_of_the_titles_ink(name: str) -> None:
+    picture, layout = render(article(SAMPLES[name]))
+    rgb = picture.convert("RGB")
+    area = layouts.title_area(layouts.load_frame())
+    title = rgb.crop(area)
+    background = Image.new("RGB", title.size, rgb.getpixel((SIZE[0] - 1, SIZE[1] // 2)))
+    ink = ImageChops.difference(title, background).getbbox()
+    assert ink is not None
+    assert layout.title_box == (
+        ink[0] + area[0],
+        ink[1] + area[1],
+        ink[2] + area[0],
+        ink[3] + area[1],
+    )
+
+
+@pytest.mark.parametrize("name", ["latin", "long", "cyrillic", "greek", "vietnamese"])
+def test_a_titles_words_are_spaced_as_pillow_spaces_the_whole_line(name: str) -> None:
+    _, layout = render(article(SAMPLES[name]))
+    path = font_chain(DEFAULT, bold=True)[0]
+    font = ImageFont.truetype(str(path), layout.title_size, layout_engine=ImageFont.Layout.RAQM)
+    for line, (run,) in zip(layout.lines, layout.title_runs, strict=True):
+        assert run.text == line
+        assert run.right - run.left == round(font.getlength(line))
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "P"])

@@ -3,13 +3,14 @@
 To change how a card looks, read :mod:`.draw` (what goes where, in which colour) and the
 layout file ``templates/social/card.toml`` (sizes and margins, read by :mod:`.layout`);
 :mod:`.fonts` picks a font for each character and draws a line through Pillow's text
-API; :mod:`.encode` turns the picture into bytes; :mod:`.keys` says when a card must be
-drawn again.
+API, word by word (:mod:`.words` keeps each word's pixels once drawn); :mod:`.encode`
+turns the picture into bytes; :mod:`.keys` says when a card must be drawn again.
 
 A card with the article's photo is a JPEG, a plain card a palette PNG
 (:func:`card_file`).  The same input gives the same bytes: nothing carries a timestamp,
 and what is kept between cards (fonts, the layout, the backdrop every card of a
-publication shares) is made from the same inputs as the card and only ever copied.
+publication shares, each word's pixels) is made from the same inputs as the card and
+only ever copied.
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ Arabic is shaped by Pillow's libraqm layout.  A Pillow without libraqm cannot jo
 letters, so there the Arabic font leaves the chain and Arabic letters are reported like
 any other missing glyph instead of being drawn unjoined and in the wrong order.  A line
 is cut into runs of one font and one direction, ordered by Unicode's bidirectional
-algorithm (:mod:`syndicate.social.bidi`); Pillow shapes and draws each run.
+algorithm (:mod:`syndicate.social.bidi`); Pillow shapes and draws each word of a run
+once, and the card pastes it (:mod:`.words`).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -28,9 +28,10 @@ from ...templating import default_templates
 from ..bidi import available as bidi_available
 from ..bidi import visual_runs
 from .model import CardStyle, Placed
+from .words import Mask, Word, advance, load_font, mask, words
 
 if TYPE_CHECKING:
-    from PIL import Image, ImageFont
+    from PIL import Image
 
 #: Fonts looked for on the machine, in order, for the scripts the shipped fonts lack (CJK).
 #: Only the first one found is used.
@@ -124,16 +125,6 @@ def covered(path: Path) -> frozenset[int]:
         raise RenderError(f"{path}: cannot read the font: {error}") from None
 
 
-@lru_cache(maxsize=256)
-def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
-    except OSError as error:
-        raise RenderError(f"{path}: cannot read the font: {error}") from None
-
-
 def _ignorable(char: str) -> bool:
     # Zero-width joiners, variation selectors and other format characters draw nothing
     # (in emoji sequences, whose emoji are left out anyway).
@@ -221,25 +212,31 @@ def union(boxes: Iterable[Box]) -> Box:
 
 
 class Typeset:
-    """A chain of fonts at one size: measures, places and draws one line of text."""
+    """A chain of fonts at one size: measures, places and draws one line of text, word
+    by word (:mod:`.words`)."""
 
     def __init__(self, chain: Sequence[Path], size: int) -> None:
         self.chain = tuple(chain)
         self.size = size
-        self.fonts = [_font(path, size) for path in chain]
-        self.ascent, self.descent = self.fonts[0].getmetrics()
+        self.ascent, self.descent = load_font(chain[0], size).getmetrics()
         # Fitting a title measures its lines, and drawing them measures them again.
-        self._lengths: dict[Run, float] = {}
+        self._words: dict[Run, tuple[list[Word], float]] = {}
 
     def length(self, run: Run) -> float:
         """The run's advance, as Pillow lays it out."""
-        found = self._lengths.get(run)
+        return self.split(run)[1]
+
+    def split(self, run: Run) -> tuple[list[Word], float]:
+        """The run's words, and its advance (:func:`.words.words`)."""
+        found = self._words.get(run)
         if found is None:
-            if len(self._lengths) >= 16384:
-                self._lengths.clear()
-            font = self.fonts[run.font]
-            direction = "rtl" if run.rtl else "ltr"
-            found = self._lengths[run] = font.getlength(run.text, direction)
+            if len(self._words) >= 16384:
+                self._words.clear()
+            # A run that runs left to right with right-to-left letters in it is left
+            # whole: without FriBidi, libraqm orders its words itself.
+            cut = run.rtl or not right_to_left(run.text)
+            found = words(self.chain[run.font], self.size, run.text, run.rtl, cut)
+            self._words[run] = found
         return found
 
     def width(self, text: str, rtl: bool = False) -> float:
@@ -280,31 +277,36 @@ class Typeset:
             for x, run in self.place(text, left, right, rtl)
         ]
 
+    def masks(self, text: str, left: int, right: int, rtl: bool) -> list[tuple[int, Mask]]:
+        """Each word's mask, and the column of its pen's start: a right-to-left run's
+        words from its right end."""
+        found = []
+        for x, run in self.place(text, left, right, rtl):
+            path = self.chain[run.font]
+            placed, total = self.split(run)
+            for offset, word in placed:
+                if run.rtl:  # its first word at its right end
+                    offset = total - offset - advance(path, self.size, word, True)
+                found.append((round(x + offset), mask(path, self.size, word, run.rtl)))
+        return found
+
     def ink(self, text: str, left: int, right: int, baseline: int, rtl: bool = False) -> Box:
         """The box the line's ink covers, drawn with its baseline at *baseline*."""
         boxes = []
-        for x, run in self.place(text, left, right, rtl):
-            x0, y0, x1, y1 = self.fonts[run.font].getbbox(
-                run.text, anchor="ls", direction="rtl" if run.rtl else None
-            )
-            box = (x + math.floor(x0), baseline + math.floor(y0))
-            boxes.append((*box, x + math.ceil(x1), baseline + math.ceil(y1)))
+        for x, word in self.masks(text, left, right, rtl):
+            if word.image is not None:
+                x0, y0 = x + word.left, baseline + word.top
+                boxes.append((x0, y0, x0 + word.image.width, y0 + word.image.height))
         return union(boxes)
 
     def draw(self, layer: Image.Image, text: str, box: tuple[int, int, int], rtl: bool) -> None:
         """Draw *text*'s coverage on *layer* ("L"), between the columns ``box[0]`` and
         ``box[1]`` with its baseline at ``box[2]``, in a paragraph running right to left
         (*rtl*) or not."""
-        from PIL import ImageDraw
-
         left, right, baseline = box
-        draw = ImageDraw.Draw(layer)
-        for x, run in self.place(text, left, right, rtl):
-            direction = "rtl" if run.rtl else None
-            font = self.fonts[run.font]
-            draw.text(
-                (x, baseline), run.text, font=font, fill=255, anchor="ls", direction=direction
-            )
+        for x, word in self.masks(text, left, right, rtl):
+            if word.image is not None:
+                layer.paste(255, (x + word.left, baseline + word.top), word.image)
 
 
 @lru_cache(maxsize=64)

@@ -19,7 +19,7 @@ from .model import CardInput, CardStyle, card_file
 
 #: The revision of how a card is drawn and encoded: raising it draws again the cards an
 #: earlier renderer left in the output folder.
-RENDERER = 6
+RENDERER = 7
 
 
 @lru_cache(maxsize=512)

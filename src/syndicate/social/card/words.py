@@ -1,0 +1,100 @@
+"""Words measured and rasterised once, then pasted: how :class:`.fonts.Typeset` draws.
+
+A line's runs (one font, one direction) are cut at their spaces into words.  Pillow
+shapes and rasterises each word by itself (libraqm: kerning, ligatures, Arabic joining,
+mirrored brackets), and the result, a coverage mask with its advance, is kept in a
+bounded per-process cache keyed by everything that shapes it: the font file, the size,
+the text and the direction.  Titles repeat words ("the", a publication's names, its
+recurring subjects), so most words of a card are pasted instead of drawn again.
+
+Shaping never crosses a space (a space ends Arabic joining, and fonts kern no pair with
+a space), so a run's advance is its words' and spaces' advances, and a word sits where
+Pillow would have put it, to the nearest pixel.  A mask depends only on its key, never
+on what was drawn before, so a card's pixels are the same with a cold cache or a warm
+one, in any process.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from ...errors import RenderError
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
+
+
+@lru_cache(maxsize=256)
+def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    """The font at *path* at *size*, laid out by libraqm where Pillow has it."""
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
+    except OSError as error:
+        raise RenderError(f"{path}: cannot read the font: {error}") from None
+
+
+# The caches are bounded so that a publication of many distinct words keeps a worker's
+# memory flat: masks are the large ones, advances cost a few bytes each.
+@lru_cache(maxsize=16384)
+def advance(path: Path, size: int, text: str, rtl: bool) -> float:
+    """How far *text* moves the pen, shaped by Pillow in one direction."""
+    return load_font(path, size).getlength(text, "rtl" if rtl else "ltr")
+
+
+class Mask(NamedTuple):
+    """A word's coverage ("L"), cut to its ink, and where its top left corner goes from
+    the pen's position on the baseline; no image for a word that draws nothing."""
+
+    image: Image.Image | None
+    left: int
+    top: int
+
+
+@lru_cache(maxsize=4096)
+def mask(path: Path, size: int, text: str, rtl: bool) -> Mask:
+    """*text* drawn by Pillow with its pen at (0, 0) on the baseline, as a :class:`Mask`."""
+    from PIL import Image, ImageDraw
+
+    font = load_font(path, size)
+    direction = "rtl" if rtl else None  # None: libraqm finds it, as Pillow's default does
+    box = font.getbbox(text, anchor="ls", direction=direction)
+    x0, y0, x1, y1 = (math.floor(box[0]), math.floor(box[1]), math.ceil(box[2]), math.ceil(box[3]))
+    if x1 <= x0 or y1 <= y0:
+        return Mask(None, 0, 0)
+    image = Image.new("L", (x1 - x0, y1 - y0))
+    ImageDraw.Draw(image).text(
+        (-x0, -y0), text, font=font, fill=255, anchor="ls", direction=direction
+    )
+    ink = image.getbbox()
+    if ink is None:
+        return Mask(None, 0, 0)
+    return Mask(image.crop(ink), x0 + ink[0], y0 + ink[1])
+
+
+class Word(NamedTuple):
+    """A word of a run, and its distance from the run's start in the run's direction:
+    from the left, or from the right for a run drawn right to left."""
+
+    offset: float
+    text: str
+
+
+def words(
+    path: Path, size: int, text: str, rtl: bool, cut: bool = True
+) -> tuple[list[Word], float]:
+    """The words of a run (*text* in one font and one direction) and the run's advance.
+    Not *cut*, the run is one word: libraqm orders a run of mixed directions itself."""
+    found: list[Word] = []
+    offset = 0.0
+    for index, word in enumerate(text.split(" ") if cut else [text]):
+        if index:
+            offset += advance(path, size, " ", rtl)
+        if word:
+            found.append(Word(offset, word))
+            offset += advance(path, size, word, rtl)
+    return found, offset
