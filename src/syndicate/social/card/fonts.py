@@ -28,7 +28,7 @@ from ...templating import default_templates
 from ..bidi import available as bidi_available
 from ..bidi import visual_runs
 from .model import CardStyle, Placed
-from .words import Mask, Word, advance, load_font, mask, words
+from .words import Word, advance, bounds, load_font, mask, words
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -223,7 +223,7 @@ class Typeset:
         self._words: dict[Run, tuple[list[Word], float]] = {}
 
     def length(self, run: Run) -> float:
-        """The run's advance, as Pillow lays it out."""
+        """The run's advance: its words' and spaces', as Pillow lays each out."""
         return self.split(run)[1]
 
     def split(self, run: Run) -> tuple[list[Word], float]:
@@ -277,9 +277,9 @@ class Typeset:
             for x, run in self.place(text, left, right, rtl)
         ]
 
-    def masks(self, text: str, left: int, right: int, rtl: bool) -> list[tuple[int, Mask]]:
-        """Each word's mask, and the column of its pen's start: a right-to-left run's
-        words from its right end."""
+    def words(self, text: str, left: int, right: int, rtl: bool) -> list[tuple[int, Path, Run]]:
+        """Each word of the line, with the column of its pen's start and its font: a
+        right-to-left run's words from its right end."""
         found = []
         for x, run in self.place(text, left, right, rtl):
             path = self.chain[run.font]
@@ -287,16 +287,15 @@ class Typeset:
             for offset, word in placed:
                 if run.rtl:  # its first word at its right end
                     offset = total - offset - advance(path, self.size, word, True)
-                found.append((round(x + offset), mask(path, self.size, word, run.rtl)))
+                found.append((round(x + offset), path, run._replace(text=word)))
         return found
 
     def ink(self, text: str, left: int, right: int, baseline: int, rtl: bool = False) -> Box:
         """The box the line's ink covers, drawn with its baseline at *baseline*."""
         boxes = []
-        for x, word in self.masks(text, left, right, rtl):
-            if word.image is not None:
-                x0, y0 = x + word.left, baseline + word.top
-                boxes.append((x0, y0, x0 + word.image.width, y0 + word.image.height))
+        for x, path, word in self.words(text, left, right, rtl):
+            x0, y0, x1, y1 = bounds(path, self.size, word.text, word.rtl)
+            boxes.append((x + x0, baseline + y0, x + x1, baseline + y1))
         return union(boxes)
 
     def draw(self, layer: Image.Image, text: str, box: tuple[int, int, int], rtl: bool) -> None:
@@ -304,9 +303,11 @@ class Typeset:
         ``box[1]`` with its baseline at ``box[2]``, in a paragraph running right to left
         (*rtl*) or not."""
         left, right, baseline = box
-        for x, word in self.masks(text, left, right, rtl):
-            if word.image is not None:
-                layer.paste(255, (x + word.left, baseline + word.top), word.image)
+        for x, path, word in self.words(text, left, right, rtl):
+            coverage = mask(path, self.size, word.text, word.rtl)
+            if coverage is not None:
+                x0, y0, _, _ = bounds(path, self.size, word.text, word.rtl)
+                layer.paste(255, (x + x0, baseline + y0), coverage)
 
 
 @lru_cache(maxsize=64)

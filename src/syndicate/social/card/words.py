@@ -2,10 +2,13 @@
 
 A line's runs (one font, one direction) are cut at their spaces into words.  Pillow
 shapes and rasterises each word by itself (libraqm: kerning, ligatures, Arabic joining,
-mirrored brackets), and the result, a coverage mask with its advance, is kept in a
-bounded per-process cache keyed by everything that shapes it: the font file, the size,
-the text and the direction.  Titles repeat words ("the", a publication's names, its
-recurring subjects), so most words of a card are pasted instead of drawn again.
+mirrored brackets), and what comes of it, its advance, the box its glyphs cover and its
+coverage mask, is kept in bounded per-process caches keyed by everything that shapes it:
+the font file, the size, the text and the direction.  Titles repeat words ("the", a
+publication's names, its recurring subjects), and a card's footer repeats its author
+and its month, so many words of a card are pasted instead of drawn again.  Fitting a
+title tries sizes by the words' advances and boxes only; a word is rasterised at the
+size the title is drawn at.
 
 Shaping never crosses a space (a space ends Arabic joining, and fonts kern no pair with
 a space), so a run's advance is its words' and spaces' advances, and a word sits where
@@ -46,34 +49,33 @@ def advance(path: Path, size: int, text: str, rtl: bool) -> float:
     return load_font(path, size).getlength(text, "rtl" if rtl else "ltr")
 
 
-class Mask(NamedTuple):
-    """A word's coverage ("L"), cut to its ink, and where its top left corner goes from
-    the pen's position on the baseline; no image for a word that draws nothing."""
+Box = tuple[int, int, int, int]
 
-    image: Image.Image | None
-    left: int
-    top: int
+
+@lru_cache(maxsize=16384)
+def bounds(path: Path, size: int, text: str, rtl: bool) -> Box:
+    """The box *text*'s glyphs cover, drawn with the pen at (0, 0) on the baseline."""
+    font = load_font(path, size)
+    box = font.getbbox(text, anchor="ls", direction="rtl" if rtl else None)
+    return (math.floor(box[0]), math.floor(box[1]), math.ceil(box[2]), math.ceil(box[3]))
 
 
 @lru_cache(maxsize=4096)
-def mask(path: Path, size: int, text: str, rtl: bool) -> Mask:
-    """*text* drawn by Pillow with its pen at (0, 0) on the baseline, as a :class:`Mask`."""
+def mask(path: Path, size: int, text: str, rtl: bool) -> Image.Image | None:
+    """*text*'s coverage ("L") over its :func:`bounds`, as Pillow draws it; None when
+    it covers nothing."""
     from PIL import Image, ImageDraw
 
-    font = load_font(path, size)
-    direction = "rtl" if rtl else None  # None: libraqm finds it, as Pillow's default does
-    box = font.getbbox(text, anchor="ls", direction=direction)
-    x0, y0, x1, y1 = (math.floor(box[0]), math.floor(box[1]), math.ceil(box[2]), math.ceil(box[3]))
+    x0, y0, x1, y1 = bounds(path, size, text, rtl)
     if x1 <= x0 or y1 <= y0:
-        return Mask(None, 0, 0)
+        return None
     image = Image.new("L", (x1 - x0, y1 - y0))
+    direction = "rtl" if rtl else None  # None: libraqm finds it, as Pillow's default does
+    font = load_font(path, size)
     ImageDraw.Draw(image).text(
         (-x0, -y0), text, font=font, fill=255, anchor="ls", direction=direction
     )
-    ink = image.getbbox()
-    if ink is None:
-        return Mask(None, 0, 0)
-    return Mask(image.crop(ink), x0 + ink[0], y0 + ink[1])
+    return image
 
 
 class Word(NamedTuple):
