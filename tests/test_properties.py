@@ -55,6 +55,15 @@ from syndicate.state import State
 
 #: Each property is cheap (no card images, no network); these keep the file near 40 s.
 QUICK = settings(max_examples=300, deadline=None)
+#: Hostile fields under a title in a right-to-left script (which gets ``dir``).
+RIGHT_TO_LEFT_A = {
+    "title": "\u05d0",
+    "author": "<script>alert(1)</script>",
+    "summary": "<script>alert(1)</script>",
+    "categories": [],
+    "body": "",
+}
+RIGHT_TO_LEFT_B = {**RIGHT_TO_LEFT_A, "title": "\ufe70"}
 RENDERS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 SUBJECT = (
@@ -273,9 +282,21 @@ def elements(tree: Any) -> list[Any]:
     return [element for element in tree.iter() if isinstance(element.tag, str)]
 
 
+#: Attributes syndicate sets from what the text is, not from what it says: a title in a
+#: right-to-left script gets ``dir``, a plain one does not.  Their values are checked.
+FROM_THE_TEXT = {"dir": {"ltr", "rtl", "auto"}}
+
+
 def shape(tree: Any) -> list[tuple[str, tuple[str, ...]]]:
-    """Every element's tag and attribute names, in document order."""
-    return [(element.tag, tuple(sorted(element.attrib))) for element in elements(tree)]
+    """Every element's tag and attribute names, in document order, but for the attributes
+    that follow the text's direction (whose values must be syndicate's own)."""
+    found = []
+    for element in elements(tree):
+        for name, allowed in FROM_THE_TEXT.items():
+            assert element.get(name) in (None, *allowed), (element.tag, element.attrib)
+        names = tuple(sorted(a for a in element.attrib if a not in FROM_THE_TEXT))
+        found.append((element.tag, names))
+    return found
 
 
 RUNS_CODE = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "form", "base"}
@@ -594,6 +615,7 @@ def test_article_text_reaches_every_feed_only_as_text(site: Site, fields: dict[s
 
 @RENDERS
 @given(ARTICLES)
+@example(RIGHT_TO_LEFT_A)
 def test_article_text_injects_no_markup_or_template_into_the_email(
     site: Site, fields: dict[str, Any]
 ) -> None:
@@ -616,6 +638,7 @@ def test_article_text_injects_no_markup_or_template_into_the_email(
 
 @RENDERS
 @given(ARTICLES)
+@example(RIGHT_TO_LEFT_B)
 def test_article_text_cannot_break_out_of_pages_or_card_metadata(
     site: Site, fields: dict[str, Any]
 ) -> None:
