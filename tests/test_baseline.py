@@ -22,7 +22,7 @@ import mailing
 from conftest import NOW, REPO, MakePublication, article, tree
 from smtp_server import SmtpServer
 from syndicate.cli import main
-from syndicate.delivery.journal import publication_lock
+from syndicate.delivery.lock import publication_lock
 from syndicate.pipeline import publish
 
 READERS = [f"reader{n}@example.org" for n in range(4)]

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import NOW, SITE, MakePublication, article, tree
 from syndicate import workers
-from syndicate.delivery.journal import publication_lock
+from syndicate.delivery.lock import publication_lock
 from syndicate.pipeline import build
 from syndicate.state import read_state
 
@@ -346,7 +346,7 @@ HOLDER = r"""
 import os, subprocess, sys, time
 from pathlib import Path
 from syndicate import workers
-from syndicate.delivery.journal import publication_lock
+from syndicate.delivery.lock import publication_lock
 
 def ten_minutes(item):
     time.sleep(600)

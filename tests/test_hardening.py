@@ -20,7 +20,7 @@ from syndicate import bodies, pipeline
 from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.content import MAX_ALIAS_CHARACTERS, MAX_ALIAS_VALUES, read_article
-from syndicate.delivery.journal import publication_lock
+from syndicate.delivery.lock import publication_lock
 from syndicate.errors import ContentError
 from syndicate.pipeline import build, check
 

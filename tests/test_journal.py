@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.delivery.journal import RECORD_SIZE, Journal, publication_lock
+from syndicate.delivery.journal import RECORD_SIZE, Journal
+from syndicate.delivery.lock import publication_lock
 from syndicate.errors import DeliveryError
 
 LOCKED = "another syndicate publish is running on this publication; wait for it to finish"
@@ -288,7 +289,7 @@ def test_a_whole_record_whose_newline_was_not_written_over_the_room_is_kept(
 TRY_LOCK = """
 import sys
 from pathlib import Path
-from syndicate.delivery.journal import publication_lock
+from syndicate.delivery.lock import publication_lock
 from syndicate.errors import DeliveryError
 try:
     with publication_lock(Path(sys.argv[1])):

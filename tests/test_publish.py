@@ -23,7 +23,7 @@ from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tr
 from leaks import SECRET, SMTP_PASSWORD
 from smtp_server import SmtpServer
 from syndicate.cli import main
-from syndicate.delivery.journal import publication_lock
+from syndicate.delivery.lock import publication_lock
 from syndicate.delivery.subscribers import token
 from syndicate.errors import DeliveryError
 from syndicate.pipeline import publish

@@ -19,7 +19,7 @@ from conftest import MakePublication, article, tree
 from leaks import SECRET
 from smtp_server import SmtpServer
 from syndicate.cli import main
-from syndicate.delivery.journal import publication_lock
+from syndicate.delivery.lock import publication_lock
 from syndicate.delivery.subscribers import token
 
 READERS = [f"reader{n}@example.org" for n in range(5)]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__, pipeline
-from .delivery.journal import publication_lock
+from .delivery.lock import publication_lock
 
 if TYPE_CHECKING:
     from .delivery.send import Delivery

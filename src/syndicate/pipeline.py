@@ -26,7 +26,7 @@ from .cache import BuildCache
 from .cache.keys import remember_outputs
 from .config import CONFIG_NAME, Config, read_config, unsubscribe_advice
 from .content.markers import LeftOut, left_out
-from .delivery.journal import publication_lock
+from .delivery.lock import publication_lock
 from .email.digest import FirstSend, first_send
 from .errors import (
     ConfigError,

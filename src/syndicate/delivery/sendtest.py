@@ -34,8 +34,8 @@ from ..pipeline import Publication, load_publication, newsletter, render_bodies
 from ..scaffold import placeholders
 from .backends import Backend, Deferred, PermanentFailure, Unsupported, Unsure, outbox_folder
 from .backends import backend as choose_backend
-from .journal import publication_lock
 from .letters import Letters, Unaddressable
+from .lock import publication_lock
 from .send import check_sendable, dkim_settings, sending_secret, smtp_settings, transport
 from .subscribers import Subscriber, fold_key, normalize_address
 
