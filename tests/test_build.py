@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import syndicate.output
+import syndicate.output.staging
 from conftest import NOW, SITE, MakePublication, article, mtimes, tree
 from syndicate.cli import main
 from syndicate.errors import ContentError, OutputError, RenderError
@@ -165,7 +165,7 @@ def test_a_write_that_fails_leaves_the_old_output_whole(
         Path(path).write_bytes(data)
         return os.stat(path)
 
-    monkeypatch.setattr(syndicate.output, "_write", full_disk)
+    monkeypatch.setattr(syndicate.output.staging, "_write", full_disk)
     with pytest.raises(OutputError) as raised:
         build(root, NOW)
     assert str(raised.value).endswith(
@@ -271,14 +271,14 @@ def test_a_write_that_stops_short_is_taken_up_where_it_stopped(
 def _flushes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of the thread of each flush to disk from now on (each still flushes)."""
     threads: list[str] = []
-    real = syndicate.output._sync
+    real = syndicate.output.staging._sync
 
     def sync(folder: Path) -> None:
         threads.append(threading.current_thread().name)
         real(folder)
 
-    monkeypatch.setattr(syndicate.output, "_sync", sync)
-    monkeypatch.setattr(syndicate.output, "FLUSH_EVERY", 1000)
+    monkeypatch.setattr(syndicate.output.staging, "_sync", sync)
+    monkeypatch.setattr(syndicate.output.staging, "FLUSH_EVERY", 1000)
     return threads
 
 
@@ -308,14 +308,14 @@ def test_the_last_files_go_to_disk_while_ready_works(
     # meanwhile), and the flush before the swap has only the rest to wait for.
     threads: list[str] = []
     flushing = threading.Event()
-    real = syndicate.output._sync
+    real = syndicate.output.staging._sync
 
     def sync(folder: Path) -> None:
         threads.append(threading.current_thread().name)
         flushing.set()
         real(folder)
 
-    monkeypatch.setattr(syndicate.output, "_sync", sync)
+    monkeypatch.setattr(syndicate.output.staging, "_sync", sync)
     seen: list[object] = []
 
     def ready() -> None:
