@@ -17,7 +17,8 @@ from conftest import NOW
 from smtp_server import SmtpServer
 from syndicate.delivery.backends import SmtpBackend, SmtpSettings
 from syndicate.delivery.dkim import DkimSettings, sign
-from syndicate.email.message import Letter, build_message, message_id
+from syndicate.email.headers import message_id
+from syndicate.email.message import Letter, build_message
 from syndicate.errors import DeliveryError
 
 DOMAIN = "news.example.org"
@@ -26,7 +27,7 @@ READER = "mai.nguyen@example.net"
 UNSUBSCRIBE = "https://news.example.org/unsubscribe?token=6f1c0e5a9b7d4c3e"
 #: The Message-ID's right-hand side.  Not DOMAIN: with a domain of 9 to 20 characters the
 #: Message-ID is 66 to 77 long, and build_message refuses it ("does not read back the
-#: same"), a folding problem of email/message.py reported on its own.
+#: same"), a folding problem of email/headers.py reported on its own.
 SITE = "dispatch.news.example.org"
 
 LETTER = Letter(

@@ -12,7 +12,8 @@ from markupsafe import escape
 
 from conftest import NOW, SITE, MakePublication, article, example_copy
 from syndicate.config import load_config
-from syndicate.email.message import build_message, message_id
+from syndicate.email.headers import message_id
+from syndicate.email.message import build_message
 from syndicate.email.render import (
     MAX_HTML_BYTES,
     UNSUBSCRIBE,

@@ -22,14 +22,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import NOW
-from syndicate.email.message import (
-    MAX_LINE_OCTETS,
-    ONE_CLICK,
-    Letter,
-    build_message,
-    message_id,
-    transfer_encoding,
-)
+from syndicate.email.headers import MAX_LINE_OCTETS, message_id
+from syndicate.email.message import ONE_CLICK, Letter, build_message, transfer_encoding
 from syndicate.errors import RenderError
 
 DOMAIN = "syndicate-news.github.io"

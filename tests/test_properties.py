@@ -42,7 +42,8 @@ from syndicate.content import (
     read_article,
 )
 from syndicate.email.digest import Digest
-from syndicate.email.message import Letter, build_message, message_id, one_line
+from syndicate.email.headers import message_id, one_line
+from syndicate.email.message import Letter, build_message
 from syndicate.email.render import RenderedDigest, letter, render_digest, unsubscribe_mailto
 from syndicate.errors import Diagnostic, SyndicateError
 from syndicate.pipeline import Publication, permalink

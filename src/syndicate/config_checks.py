@@ -62,7 +62,7 @@ def permalink(value: str) -> str | None:
 
 
 def mailbox(value: str) -> str | None:
-    from .email.message import mailbox
+    from .email.headers import mailbox
     from .errors import RenderError
 
     try:

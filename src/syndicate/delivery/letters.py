@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import Config
-from ..email.message import for_reader, mailbox, message_id, prepare, reader_mailbox
+from ..email.headers import mailbox, message_id, reader_mailbox
+from ..email.message import for_reader, prepare
 from ..email.render import RenderedDigest, letter, personalize, unsubscribe_mailto
 from ..errors import DeliveryError, RenderError
 from .dkim import DkimSettings, sign

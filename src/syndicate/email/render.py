@@ -41,8 +41,9 @@ from ..markdown import Rendered
 from ..templating import render_template
 from .body import email_body
 from .digest import Digest
+from .headers import mailbox
 from .images import EmailImage, email_image
-from .message import Letter, mailbox
+from .message import Letter
 from .text import html_to_text
 
 #: Shows where a reader's own unsubscribe link goes when a rendered email is looked at

@@ -39,7 +39,8 @@ from ..delivery.backends import (
 from ..delivery.dkim import DkimSettings, sign
 from ..delivery.send import dkim_settings, smtp_settings
 from ..delivery.subscribers import redact, secret_from, token, unsubscribe_link
-from ..email.message import Letter, build_message, message_id
+from ..email.headers import message_id
+from ..email.message import Letter, build_message
 from ..email.render import format_date, list_id, mail_domain, unsubscribe_mailto
 from ..errors import ConfigError, DeliveryError, RenderError, SyndicateError
 from ..templating import render_template
@@ -286,7 +287,7 @@ class Mailer:
 
 
 def _envelope(sender: str) -> str:
-    from ..email.message import mailbox
+    from ..email.headers import mailbox
 
     return mailbox(sender, "From").addr_spec
 
