@@ -1,6 +1,6 @@
 """The checks of the values of ``syndicate.toml``: each gives why a value is wrong, or None.
 
-They are named in the schema of :mod:`syndicate.config`; the message a check gives follows
+They are named in the schema (:mod:`.schema`); the message a check gives follows
 the key's name in the error (``site.url: must be an absolute http or https URL: 'x'``).
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .social.platforms import PLATFORMS
-from .tomlschema import toml_type
+from ..social.platforms import PLATFORMS
+from ..tomlschema import toml_type
 
 PERMALINK_FIELDS = frozenset({"slug", "year", "month", "day"})
 #: The usual port of each kind of SMTP security.
@@ -31,7 +31,7 @@ def absolute_url(value: str) -> str | None:
 
 def language(value: str) -> str | None:
     """An article's ``lang`` is checked the same way (see :mod:`syndicate.language`)."""
-    from .language import problem
+    from ..language import problem
 
     reason = problem(value)
     return None if reason is None else f"must be a language tag ({reason})"
@@ -62,8 +62,8 @@ def permalink(value: str) -> str | None:
 
 
 def mailbox(value: str) -> str | None:
-    from .email.headers import mailbox
-    from .errors import RenderError
+    from ..email.headers import mailbox
+    from ..errors import RenderError
 
     try:
         mailbox(value, "From")
@@ -73,7 +73,7 @@ def mailbox(value: str) -> str | None:
 
 
 def addresses(value: list[Any]) -> str | None:
-    from .delivery.subscribers import normalize_address
+    from ..delivery.subscribers import normalize_address
 
     for number, item in enumerate(value, start=1):
         if not isinstance(item, str):
