@@ -357,8 +357,8 @@ class SmtpBackend(_Closing):
         return smtp
 
     def _tls(self) -> ssl.SSLContext:
-        # Made at the first TLS connection, not before: loading the system's CAs takes
-        # tens of milliseconds that a plain relay on loopback never needs.
+        # Made at the first TLS connection, not before: loading the system's CAs is work
+        # that a plain relay on loopback never needs.
         if self._context is None:
             self._context = ssl.create_default_context()
         return self._context
