@@ -41,6 +41,7 @@ import nh3
 
 from run import FULL_RATIO
 from syndicate import markdown
+from syndicate.content import read_body
 from syndicate.feeds import plan_feeds
 from syndicate.pages import Days
 from syndicate.pipeline import load_publication
@@ -139,7 +140,7 @@ def main() -> int:
     articles = publication.published
     count = len(articles)
     shown = {a.slug for plan in plan_feeds(config, list(articles)) for a in plan.articles}
-    bodies = [a.body for a in articles if a.slug not in shown]
+    bodies = [read_body(a) for a in articles if a.slug not in shown]
     print(f"{count:,} articles, {len(shown):,} shown by the feeds", file=sys.stderr)
 
     markdown.to_html("warm")  # comrak loaded

@@ -21,7 +21,7 @@ with atheris.instrument_imports():
     import yaml  # noqa: F401
 
     from syndicate.config import load_config
-    from syndicate.content import read_article
+    from syndicate.content import read_article, read_body
     from syndicate.markdown import render
 
 FOLDER = Path(tempfile.mkdtemp(prefix="syndicate-fuzz-"))
@@ -40,7 +40,9 @@ def test_one_input(data: bytes) -> None:
     for diagnostic in diagnostics:
         assert "\n" not in diagnostic.format(), diagnostic
     if article is not None:
-        rendered = render(article, "https://fuzz.example.org/posts/post/", CONFIG.site.url, {})
+        rendered = render(
+            read_body(article), article, "https://fuzz.example.org/posts/post/", CONFIG.site.url, {}
+        )
         lowered = rendered.html.lower()
         assert "<script" not in lowered and "javascript:" not in lowered, rendered.html
 

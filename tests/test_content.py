@@ -35,12 +35,13 @@ from syndicate.content import (
     make_summary,
     parse_categories,
     parse_date,
+    read_body,
     reading,
     select,
     values,
 )
-from syndicate.errors import Diagnostic
-from syndicate.markdown import render
+from syndicate.errors import ContentError, Diagnostic
+from syndicate.markdown import Rendered, render
 from syndicate.pipeline import build, check
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -358,8 +359,15 @@ def test_slugs_that_differ_only_in_case_are_duplicates(publication: MakePublicat
 # --- summary -----------------------------------------------------------------
 
 
+def rendered(loaded: Article) -> Rendered:
+    """*loaded*'s body, rendered as the build renders it."""
+    return render(
+        read_body(loaded), loaded, "https://news.example.org/posts/x/", "https://news.example.org/"
+    )
+
+
 def rendered_summary(loaded: Article) -> str:
-    return render(loaded, "https://news.example.org/posts/x/", "https://news.example.org/").summary
+    return rendered(loaded).summary
 
 
 def test_an_explicit_summary_is_used(publication: MakePublication) -> None:
@@ -550,20 +558,20 @@ def test_a_long_value_is_quoted_cut_in_a_message(publication: MakePublication) -
 
 def test_a_leading_h1_equal_to_the_title_is_dropped(publication: MakePublication) -> None:
     loaded = one(publication, article("Hello, World", body="# Hello, world!\n\nText."))
-    html = render(loaded, "https://news.example.org/posts/x/", "https://news.example.org/").html
+    html = rendered(loaded).html
     assert "<h1>" not in html
     assert "<p>Text.</p>" in html
 
 
 def test_a_leading_h1_that_differs_from_the_title_is_kept(publication: MakePublication) -> None:
     loaded = one(publication, article("Hello", body="# Something else\n\nText."))
-    html = render(loaded, "https://news.example.org/posts/x/", "https://news.example.org/").html
+    html = rendered(loaded).html
     assert "<h1>Something else</h1>" in html
 
 
 def test_an_h1_after_other_text_is_kept(publication: MakePublication) -> None:
     loaded = one(publication, article("Hello", body="Intro.\n\n# Hello\n\nText."))
-    html = render(loaded, "https://news.example.org/posts/x/", "https://news.example.org/").html
+    html = rendered(loaded).html
     assert "<h1>Hello</h1>" in html
 
 
@@ -606,7 +614,7 @@ def test_utf8_with_or_without_bom_and_lf_or_crlf_read_alike(
     articles, diagnostics = load(publication, {"content/post.md": data})
     [loaded] = articles
     assert loaded.title == "Grüße"
-    assert loaded.body == "\nZeile eins.\n\nZeile zwei.\n"
+    assert read_body(loaded) == "\nZeile eins.\n\nZeile zwei.\n"
     assert loaded.line("mood") == 4
     assert diagnostics == [
         'content/post.md:4: warning: unknown front-matter key "mood" (kept, not published)'
@@ -699,6 +707,30 @@ def test_any_file_gives_a_report_not_an_exception(text: str) -> None:
     assert_checks_cleanly(text)
 
 
+def test_the_body_is_read_from_its_file_only_while_the_file_is_as_it_was_loaded(
+    publication: MakePublication,
+) -> None:
+    """The article holds where its body is, not the body: reading it later finds the file
+    changed or gone, and says so (build again) instead of rendering something else."""
+    [loaded], _ = load(publication, {"content/post.md": article("Hello", body="Words.")})
+    source = loaded.source
+    assert read_body(loaded) == "\nWords.\n"
+    root = source.parents[1]
+
+    source.write_text(article("Hello", body="Other words."))
+    with pytest.raises(ContentError) as changed:
+        read_body(loaded)
+    source.unlink()
+    with pytest.raises(ContentError) as gone:
+        read_body(loaded)
+
+    assert [d.format(relative_to=root) for d in changed.value.diagnostics] == [
+        "content/post.md: error: changed while syndicate was building; build again"
+    ]
+    assert [d.format(relative_to=root) for d in gone.value.diagnostics] == [
+        "content/post.md: error: cannot read: No such file or directory; build again"
+    ]
+
 def test_an_article_crosses_to_a_worker_process_and_back_whole(
     publication: MakePublication,
 ) -> None:
@@ -706,7 +738,7 @@ def test_an_article_crosses_to_a_worker_process_and_back_whole(
     [loaded], _ = load(publication, {"content/a.md": text})
     again = pickle.loads(pickle.dumps(loaded))
     assert again == loaded and again.image == loaded.image
-    for name in ("text", "lines", "extra", "place", "source"):
+    for name in ("body_span", "lines", "extra", "source"):
         assert getattr(again, name) == getattr(loaded, name), name
 
 

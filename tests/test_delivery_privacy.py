@@ -33,7 +33,7 @@ from smtp_server import SmtpServer
 from syndicate import markdown
 from syndicate.cli import main
 from syndicate.config import load_config
-from syndicate.content import read_article
+from syndicate.content import read_article, read_body
 from syndicate.delivery.send import deliver
 from syndicate.delivery.subscribers import token
 from syndicate.email.digest import Digest
@@ -151,7 +151,7 @@ def rendered(root: Path, title: str, body: str, image: str) -> RenderedDigest | 
     if loaded is None:
         return None
     url = permalink(config, loaded)
-    body_html = markdown.render(loaded, url, config.site.url)
+    body_html = markdown.render(read_body(loaded), loaded, url, config.site.url)
     digest = Digest("2025-05-01-0123456789", loaded.date, (loaded,), sent=False)
     return render_digest(config, digest, {loaded.slug: url}, {loaded.slug: body_html}, {})
 

@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 
 from syndicate import feeds
 from syndicate.config import Config, load_config
-from syndicate.content import Article, Image
+from syndicate.content import Article, BodySpan, Image
 from syndicate.jsontext import json_bytes, json_indented
 
 # --- feedgen, configured as syndicate configured it before it wrote feeds itself ------------
@@ -239,7 +239,7 @@ def entries(draw: st.DrawFn, index: int = 0) -> feeds.Entry:
         image=draw(images),
         draft=False,
         id=None,
-        text="",
+        body_span=BodySpan(0, 0, ""),
         body_line=5,
         lines={},
         extra={},
@@ -304,7 +304,7 @@ def _entry(html: str | None, summary: str = "") -> feeds.Entry:
         image=None,
         draft=False,
         id=None,
-        text="",
+        body_span=BodySpan(0, 0, ""),
         body_line=1,
         lines={},
         extra={},

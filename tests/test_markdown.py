@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from conftest import NOW, REPO, SITE, MakePublication, article
 from syndicate import markdown
 from syndicate.config import load_config
-from syndicate.content import load_articles
+from syndicate.content import load_articles, read_body
 from syndicate.markdown import Rendered, render
 from syndicate.pipeline import build, permalink
 
@@ -47,7 +47,7 @@ def rendered(
     assert not [d for d in diagnostics if d.is_error], diagnostics
     links = {a.source.resolve(): permalink(config, a) for a in articles}
     post = next(a for a in articles if a.source.resolve() == (root / path).resolve())
-    return render(post, permalink(config, post), config.site.url, links)
+    return render(read_body(post), post, permalink(config, post), config.site.url, links)
 
 
 def body_html(publication: MakePublication, body: str, **options: str) -> str:
@@ -236,7 +236,7 @@ def test_a_link_left_without_href_is_its_text_and_an_image_gets_alt_text(
     config = load_config(root)
     [post], _ = load_articles(config)
     url = permalink(config, post)
-    markup = render(post, url, config.site.url).html
+    markup = render(read_body(post), post, url, config.site.url).html
     assert markup == (
         '<p>An old anchor, a script link, <img alt="" src="https://img.example.org/a.png"> '
         'and <img alt="A stall" src="https://img.example.org/b.png" title="A stall">.</p>\n'
@@ -378,7 +378,7 @@ def test_site_root_links_on_a_site_at_the_host_root(publication: MakePublication
     root = publication({"content/post.md": article("Post", body="![x](/assets/x.png)")})
     config = load_config(root)
     [post], _ = load_articles(config)
-    markup = render(post, permalink(config, post), config.site.url, {}).html
+    markup = render(read_body(post), post, permalink(config, post), config.site.url, {}).html
     assert urls(markup) == ["https://news.example.org/assets/x.png"]
 
 
@@ -528,7 +528,7 @@ def test_rendering_needs_no_links(publication: MakePublication) -> None:
     root = publication({"content/post.md": article("Post", body="[x](other.md)")}, BLOG)
     config = load_config(root)
     [post], _ = load_articles(config)
-    assert urls(render(post, POST, SITE_URL).html) == [f"{POST}other.md"]
+    assert urls(render(read_body(post), post, POST, SITE_URL).html) == [f"{POST}other.md"]
 
 
 # --- bounds on what a hostile body makes (linear in its size) -------------------------------

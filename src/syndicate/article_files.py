@@ -27,7 +27,7 @@ import contextlib
 import importlib
 import os
 from collections.abc import Iterator, Mapping, Set
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, NamedTuple
 
 import jinja2
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from .publication import Publication
 
 #: Article fields a template may show; the body is in the body's key.
-_SHOWN = tuple(f.name for f in fields(Article) if f.name not in ("text", "place"))
+_SHOWN = tuple(f.name for f in fields(Article) if f.name != "body_span")
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +297,7 @@ def article_files(
     rendered = bodies.render(a for a, _, names, _ in todo if names - {card_path(a)})
     jobs = [
         _Job(
-            _light(article),
+            article,
             url,
             names,
             rendered.get(article.slug),
@@ -363,9 +363,3 @@ def _prepare(config: Config, jobs: list[_Job]) -> None:
         importlib.import_module(".social.text", __package__)
     if any(job.card is not None for job in jobs):
         prepare(config.social.card, config.site.title)
-
-
-def _light(article: Article) -> Article:
-    """*article* without its Markdown text, which its files do not show (the rendered body
-    goes instead): less to send to a worker."""
-    return article if article.text is None else replace(article, text=None)

@@ -15,6 +15,7 @@ from . import feeds, markdown
 from .cache import BuildCache, body_record, source_name
 from .cache.keys import body_key, entry_key
 from .content.model import Article
+from .content.reading import read_body
 from .publication import Publication
 from .workers import parallel_map, shared
 
@@ -237,7 +238,7 @@ def _render(
     article, url, entry_id = job
     links, config = shared()
     recorded = _Recorded(links)
-    body = markdown.render(article, url, site_url, recorded)
+    body = markdown.render(read_body(article), article, url, site_url, recorded)
     pieces = None
     if entry_id is not None:
         html = body.html if config.feeds.full_content else None

@@ -405,14 +405,19 @@ class _Links:
 
 
 def render(
-    article: Article, url: str, site_url: str, links: Mapping[Path, str] | None = None
+    text: str,
+    article: Article,
+    url: str,
+    site_url: str,
+    links: Mapping[Path, str] | None = None,
 ) -> Rendered:
-    """The sanitised HTML body and the summary of *article*, published at *url*.
+    """The sanitised HTML body and the summary of *article*, whose body is the Markdown
+    *text* (see :func:`~syndicate.content.reading.read_body`), published at *url*.
 
     *links* maps article source files to their permalinks, so that a link to
     ``other-post.md`` points at that post's page.
     """
-    html = _drop_title_heading(to_html(article.body), article.title)
+    html = _drop_title_heading(to_html(text), article.title)
     summary = article.summary
     if summary is None:
         summary = make_summary(NOT_XML.sub("", _first_paragraph(html)))

@@ -24,9 +24,9 @@ def body_key(article: Article, url: str, site_url: str, root: Path) -> str:
     summary = "\x00none" if article.summary is None else article.summary
     folder = source_name(article.source.parent, root)
     engine = markdown.engine()
-    return digest(
-        "body", engine, article.fingerprint, article.title, summary, folder, url, site_url
-    )
+    # The file's hash, not the body itself: the body is read only if it must be rendered.
+    made_of = article.body_span.file_hash
+    return digest("body", engine, made_of, article.title, summary, folder, url, site_url)
 
 
 def feed_key(plan: FeedPlan, publication: Publication, bodies: Bodies) -> str | None:

@@ -8,11 +8,13 @@ Unicode's composed form (NFC) as it is read: see :mod:`syndicate.nfc`.
 
 The stage, module by module:
 
-- :mod:`.model`: the :class:`Article` and its :class:`Image`;
+- :mod:`.model`: the :class:`Article`, its :class:`Image` and :class:`BodySpan`, pure
+  data;
 - :mod:`.loader`: every article of the content folder (:func:`load_articles`), through
   the build cache's records (:mod:`.records`) where a file is unchanged;
 - :mod:`.reading`: one file read and checked key by key (:func:`read_article`), its
   front matter split off by :mod:`.front_matter`, its values read by :mod:`.values`;
+  and an article's body, read from its file when a stage renders it (:func:`read_body`);
 - :mod:`.markers`: which articles are published (:func:`select`) and why the others are
   left out (:func:`left_out`).
 
@@ -22,8 +24,8 @@ The names below are those the rest of syndicate uses.
 from .front_matter import FORMATS, MAX_ALIAS_CHARACTERS, MAX_ALIAS_VALUES
 from .loader import article_paths, load_articles
 from .markers import MARKERS, STATUSES, LeftOut, left_out, select, unpublished
-from .model import Article, Image
-from .reading import KNOWN_KEYS, read_article
+from .model import Article, BodySpan, Image
+from .reading import KNOWN_KEYS, read_article, read_body
 from .values import (
     DEVICE_NAMES,
     MAX_CATEGORIES,
@@ -51,6 +53,7 @@ __all__ = [
     "NOT_XML",
     "STATUSES",
     "Article",
+    "BodySpan",
     "Image",
     "LeftOut",
     "article_paths",
@@ -65,6 +68,7 @@ __all__ = [
     "parse_date",
     "quoted",
     "read_article",
+    "read_body",
     "select",
     "unpublished",
 ]

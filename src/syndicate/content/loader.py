@@ -156,13 +156,13 @@ def _read_for_build(
     *recording* (the digest of the settings reading depends on, and the time before
     which a file's times are trusted: see :func:`stat_signature`), what the build cache keeps
     of it too, written as JSON here, on a worker's core."""
-    article, found, read = read_source(path, config, keep_body=False)
+    article, found, read = read_source(path, config)
     if recording is None or read is None:
         return article, found, None
     # The file's times from before its bytes were read: a later change changes them.
     data, status = read
     settings, trusted = recording
-    content = article.place[2] if article is not None and article.place else digest(data)
+    content = article.body_span.file_hash if article is not None else digest(data)
     stat = stat_signature(status, trusted)
     return article, found, encode_record(settings, stat, content, article, found, config.root)
 

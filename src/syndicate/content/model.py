@@ -1,7 +1,10 @@
-"""The article as syndicate reads it: :class:`Article` and its :class:`Image`.
+"""The article as syndicate reads it: :class:`Article`, its :class:`Image` and
+:class:`BodySpan`.
 
-Built once by the loader (:mod:`syndicate.content.reading`, or from the build cache by
-:mod:`syndicate.content.records`) and never changed after.
+Pure data, built once by the loader (:mod:`syndicate.content.reading`, or from the build
+cache by :mod:`syndicate.content.records`) and never changed after: nothing here reads a
+file.  The body stays in the article's file until a stage that renders it reads it with
+:func:`syndicate.content.reading.read_body`.
 """
 
 from __future__ import annotations
@@ -10,12 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from ..cache import digest
-from ..errors import ContentError, Diagnostic
-from ..nfc import nfc
-from .values import decode
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +27,22 @@ class Image:
     length: int | None
     #: The local file under ``static/``; None for remote images and missing files.
     source: Path | None = None
+
+
+class BodySpan(NamedTuple):
+    """Where an article's body (the Markdown text after its front matter) is: a stretch
+    of its file's text, and the hash of the file's bytes it was found in, which says
+    whether the file still holds it (see :func:`~syndicate.content.reading.read_body`).
+
+    A tuple, not a dataclass: it travels with every article between processes and
+    through the build cache, and a tuple is the cheapest thing to send and to make."""
+
+    #: Where the body starts in the file's text, in characters.
+    start: int
+    #: The body's length, in characters.
+    length: int
+    #: The hash of the file's bytes (:func:`~syndicate.cache.digest`).
+    file_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,48 +64,18 @@ class Article:
     draft: str | None
     #: The front matter's ``id``, which always wins over a generated one.
     id: str | None
-    #: Markdown text after the front matter; None for an article from the build cache,
-    #: whose text is read from its file when first needed (see :attr:`body`).
-    text: str | None = field(compare=False)
+    #: Where the Markdown text after the front matter is in the file: the body stays
+    #: there until a stage that renders it reads it (:func:`~.reading.read_body`).
+    body_span: BodySpan = field(compare=False)
     #: Line of the file where the body starts.
     body_line: int
     #: Line of each front-matter key.
     lines: Mapping[str, int] = field(compare=False)
     #: Front-matter keys syndicate does not know, kept as they were.
     extra: Mapping[str, Any] = field(compare=False)
-    #: Where the body is in the file's text (start, length) and the hash of the file's
-    #: bytes: set for an article read through the build cache.
-    place: tuple[int, int, str] | None = field(default=None, compare=False)
     #: The front matter's ``lang`` (a BCP 47 tag, as :func:`~syndicate.language.language_tag`
     #: writes it); None: the article is in ``[site] language``.
     lang: str | None = None
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
-
-    @property
-    def body(self) -> str:
-        """Markdown text after the front matter."""
-        if self.text is None:
-            object.__setattr__(self, "text", _body_from(self.source, self.place))
-        assert self.text is not None
-        return self.text
-
-    @property
-    def fingerprint(self) -> str:
-        """What the body is made of: the file's hash when known, else the text itself."""
-        return self.place[2] if self.place is not None else self.body
-
-
-def _body_from(source: Path, place: tuple[int, int, str] | None) -> str:
-    """The body of a cached article, read from its file, which must not have changed."""
-    try:
-        data = source.read_bytes()
-    except OSError as error:
-        problem = f"cannot read: {error.strerror or error}; build again"
-        raise ContentError("an article went away", [Diagnostic.error(source, 0, problem)]) from None
-    if place is None or digest(data) != place[2]:
-        problem = "changed while syndicate was building; build again"
-        raise ContentError("an article changed", [Diagnostic.error(source, 0, problem)])
-    start, length = place[0], place[1]
-    return nfc(decode(data)[start : start + length])

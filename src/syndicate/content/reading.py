@@ -1,5 +1,6 @@
 """Reading one article's file: its front matter checked key by key, every problem a
-:class:`~syndicate.errors.Diagnostic` at the key's line, and the :class:`Article`."""
+:class:`~syndicate.errors.Diagnostic` at the key's line, and the :class:`Article`; and,
+when a stage renders it, the article's body (:func:`read_body`)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from urllib.parse import quote, urlsplit
 
 from ..cache import digest, source_name
 from ..config import Config
-from ..errors import Diagnostic
+from ..errors import ContentError, Diagnostic
 from ..language import language_tag
 from ..nfc import nfc
 from ..static import static_source
 from .front_matter import Problem, split
 from .markers import markers, unpublished
-from .model import Article, Image
+from .model import Article, BodySpan, Image
 from .values import (
     MAX_CATEGORIES,
     MAX_SLUG,
@@ -158,12 +159,28 @@ def read_article(path: Path, config: Config) -> tuple[Article | None, list[Diagn
     return article, found
 
 
+def read_body(article: Article) -> str:
+    """The Markdown text after *article*'s front matter, read from its file (where
+    :attr:`Article.body_span` says), which must still be as the loader read it: a
+    :class:`~syndicate.errors.ContentError` when it went away or changed."""
+    source, span = article.source, article.body_span
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        problem = f"cannot read: {error.strerror or error}; build again"
+        raise ContentError("an article went away", [Diagnostic.error(source, 0, problem)]) from None
+    if digest(data) != span.file_hash:
+        problem = "changed while syndicate was building; build again"
+        raise ContentError("an article changed", [Diagnostic.error(source, 0, problem)])
+    return nfc(decode(data)[span.start : span.start + span.length])
+
+
 def read_source(
-    path: Path, config: Config, *, keep_body: bool = True
+    path: Path, config: Config
 ) -> tuple[Article | None, list[Diagnostic], tuple[bytes, os.stat_result] | None]:
     """An article, its diagnostics, and the bytes of its file with the file's status before
-    they were read (None if it could not be read).  Without *keep_body*, the article's
-    body is read again from the file when needed."""
+    they were read (None if it could not be read).  The article's body stays in the file
+    (see :func:`read_body`)."""
     out: list[Diagnostic] = []
     read: tuple[bytes, os.stat_result] | None = None
     try:
@@ -341,9 +358,8 @@ def read_source(
         image=image,
         draft=draft,
         id=given_id,
-        text=nfc(fm.body) if keep_body else None,
         # The body is the end of the text (the splitter cuts it after the closing "---").
-        place=(len(text) - len(fm.body), len(fm.body), digest(file_bytes)),
+        body_span=BodySpan(len(text) - len(fm.body), len(fm.body), digest(file_bytes)),
         body_line=fm.body_line,
         lines=dict(lines),
         extra={k: v for k, v in fm.data.items() if k not in KNOWN_KEYS},

@@ -15,7 +15,7 @@ from ..cache import Encoded, digest, encoded, portable, source_name
 from ..config import Config
 from ..errors import Diagnostic, Severity
 from ..jsontext import json_string
-from .model import Article, Image
+from .model import Article, BodySpan, Image
 
 
 def encode_record(
@@ -47,10 +47,10 @@ def _record_text(
     """The cache's record of an article as :func:`encoded` writes it (settings, stat and
     hash, then :func:`_to_record`'s), written here directly, which costs less than
     :func:`encoded` (a cold build writes one per article).  None for an article out of
-    the usual (keys syndicate does not know, a date in no named or fixed zone, no place
-    in its file), which :func:`encoded` writes."""
+    the usual (keys syndicate does not know, a date in no named or fixed zone), which
+    :func:`encoded` writes."""
     text = json_string
-    if article is not None and (article.extra or article.place is None):
+    if article is not None and article.extra:
         return None
     zone = None if article is None else _zone_name(article.date)
     if article is not None and zone is None:
@@ -62,7 +62,7 @@ def _record_text(
     )
     if article is None:
         return Encoded(head + "null}")
-    assert article.place is not None and zone is not None
+    assert zone is not None
     image = article.image
     if image is None:
         picture = "null"
@@ -81,7 +81,8 @@ def _record_text(
         f'"summary":{"null" if article.summary is None else text(article.summary)},'
         f'"image":{picture},"draft":{"null" if article.draft is None else text(article.draft)},'
         f'"id":{"null" if article.id is None else text(article.id)},'
-        f'"body":[{article.place[0]:d},{article.place[1]:d}],"body_line":{article.body_line:d},'
+        f'"body":[{article.body_span.start:d},{article.body_span.length:d}],'
+        f'"body_line":{article.body_line:d},'
         f'"lines":{{{lines}}},"extra":{{}},'
         f'"lang":{"null" if article.lang is None else text(article.lang)}}}}}'
     )
@@ -149,9 +150,6 @@ def _to_record(article: Article | None, found: list[Diagnostic], root: Path) -> 
     }
     if article is None:
         return record
-    if article.place is None:
-        return {"diagnostics": None}  # not cacheable: read again next time
-    start = article.place[0]
     if article.extra:
         try:
             json.dumps(article.extra)
@@ -177,7 +175,7 @@ def _to_record(article: Article | None, found: list[Diagnostic], root: Path) -> 
         ],
         "draft": article.draft,
         "id": article.id,
-        "body": [start, article.place[1]],
+        "body": [article.body_span.start, article.body_span.length],
         "body_line": article.body_line,
         "lines": dict(article.lines),
         "extra": dict(article.extra),
@@ -235,8 +233,7 @@ def from_record(
             else Image(image[0], image[1], image[2], None if image[3] is None else root / image[3]),
             draft=draft,
             id=fields["id"],
-            text=None,
-            place=(int(start), int(length), str(entry["hash"])),
+            body_span=BodySpan(int(start), int(length), str(entry["hash"])),
             body_line=fields["body_line"],
             lines=dict(fields["lines"]),
             extra=dict(fields["extra"]),
