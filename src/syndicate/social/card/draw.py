@@ -169,11 +169,29 @@ def _cover(picture: Image.Image) -> Image.Image:
     return picture.resize(SIZE, Image.Resampling.BILINEAR, box=box, reducing_gap=3.0)
 
 
+#: How many freed blocks of image memory Pillow keeps for its next images, at least.
+_KEPT_BLOCKS = 4
+
+
+@lru_cache(maxsize=1)
+def _keep_blocks() -> None:
+    """Have Pillow keep the memory of the images a photo card frees (the decoded photo,
+    its scaled copy) for the next card's, as ``PILLOW_BLOCKS_MAX`` would, rather than
+    hand it back to the system: the next photo's pixels would otherwise land on fresh
+    pages, each faulted in and zeroed again by the kernel, a large part of what a photo
+    card costs (benchmarks/RESULTS.md).  Never fewer than the environment asked for."""
+    from PIL import _imaging  # Pillow's core, which Image.core is
+
+    if _imaging.get_blocks_max() < _KEPT_BLOCKS:
+        _imaging.set_blocks_max(_KEPT_BLOCKS)
+
+
 def _shaded(path: Path, background: str, overlay: float) -> Image.Image:
     """The image at *path* covering the card, under *background* at *overlay* opacity;
     :class:`~syndicate.images.ImageError` when it cannot be read."""
     from PIL import Image, ImageColor
 
+    _keep_blocks()
     with reading(path), _open_image(path) as opened:
         picture = _cover(opened)
     if picture.mode == "RGBA":
