@@ -211,6 +211,10 @@ def union(boxes: Iterable[Box]) -> Box:
     )
 
 
+#: How many runs a :class:`Typeset` keeps measured: more than one card tries.
+_KEPT_RUNS = 256
+
+
 class Typeset:
     """A chain of fonts at one size: measures, places and draws one line of text, word
     by word (:mod:`.words`)."""
@@ -219,7 +223,9 @@ class Typeset:
         self.chain = tuple(chain)
         self.size = size
         self.ascent, self.descent = load_font(chain[0], size).getmetrics()
-        # Fitting a title measures its lines, and drawing them measures them again.
+        # Fitting a title measures its lines, and drawing them measures them again.  The
+        # lines tried are rarely another card's: the few the card being drawn needs are
+        # kept (:data:`_KEPT_RUNS`), not every line of the publication.
         self._words: dict[Run, tuple[list[Word], float]] = {}
 
     def length(self, run: Run) -> float:
@@ -230,7 +236,7 @@ class Typeset:
         """The run's words, and its advance (:func:`.words.words`)."""
         found = self._words.get(run)
         if found is None:
-            if len(self._words) >= 16384:
+            if len(self._words) >= _KEPT_RUNS:
                 self._words.clear()
             # A run that runs left to right with right-to-left letters in it is left
             # whole: without FriBidi, libraqm orders its words itself.
