@@ -89,12 +89,27 @@ def palette(style: CardStyle) -> bytes:
     return bytes(found)
 
 
+Box = tuple[int, int, int, int]
+
+
+def _inside(box: Box, outer: Box | None) -> bool:
+    """Whether *box* lies within *outer* (never within None)."""
+    if outer is None:
+        return False
+    return all(box[i] >= outer[i] and box[i + 2] <= outer[i + 2] for i in (0, 1))
+
+
 def _paint(
-    canvas: Image.Image, layer: Image.Image, at: tuple[int, int], colour: str | int
+    canvas: Image.Image,
+    layer: Image.Image,
+    at: tuple[int, int],
+    colour: str | int,
+    clear: Box | None = None,
 ) -> tuple[int, int]:
     """The coverage *layer* on *canvas* at *at*, in *colour*: a palette colour (ACCENT,
-    FOREGROUND, META) on an "L" canvas, a colour itself on an RGB one.  Returns the
-    rows it painted (top, bottom)."""
+    FOREGROUND, META) on an "L" canvas, a colour itself on an RGB one.  *clear* is a box
+    of *canvas* known to hold only the background.  Returns the rows it painted (top,
+    bottom)."""
     box = layer.getbbox()
     if box is None:
         return (0, 0)
@@ -102,7 +117,13 @@ def _paint(
     where = (at[0] + box[0], at[1] + box[1])
     if canvas.mode == "L":
         assert isinstance(colour, int)
-        canvas.paste(coverage.point(_INDEX[colour]), where, coverage.point(_COVERED))
+        indexed = coverage.point(_INDEX[colour])
+        if _inside((*where, where[0] + coverage.width, where[1] + coverage.height), clear):
+            # On the background (index 0), the text's indices are the card's pixels as
+            # they are, 0 where it has no ink: no mask to make.
+            canvas.paste(indexed, where)
+        else:
+            canvas.paste(indexed, where, coverage.point(_COVERED))
     else:
         canvas.paste(
             colour,
@@ -217,6 +238,9 @@ class Backdrop(NamedTuple):
     logo: Image.Image | None
     site: Image.Image | None
     problems: tuple[str, ...]
+    #: Below the header and right of the stripe, where a plain backdrop ("L") is only
+    #: the background; None for an RGB one.
+    clear: Box | None = None
 
 
 def _decorate(canvas: Image.Image, frame: Frame, style: CardStyle, drop: Backdrop) -> None:
@@ -271,7 +295,11 @@ def backdrop(site: str, style: CardStyle, frame: Frame, logo: str | None) -> Bac
     plain = Image.new("L", SIZE, 0) if picture is None else Image.new("RGB", SIZE, style.background)
     drop = Backdrop(SharedRows(plain), picture, layer, tuple(problems))
     _decorate(plain, frame, style, drop)
-    return drop._replace(plain=SharedRows(plain))
+    clear = None
+    if plain.mode == "L":
+        ink = plain.crop((frame.stripe, 0, *SIZE)).getbbox()
+        clear = (frame.stripe, 0 if ink is None else ink[3], *SIZE)
+    return drop._replace(plain=SharedRows(plain), clear=clear)
 
 
 class Drawn(NamedTuple):
@@ -339,7 +367,8 @@ def draw_card(card: CardInput, style: CardStyle) -> Drawn:
         baseline = height - m - (frame.footer - meta.ascent - meta.descent) // 2 - meta.descent
         below = (width, height - area[3])
         layer = _text(meta, below, (m, width - m), [(meta_line, baseline - area[3])], meta_rtl)
-        bands.append(_paint(canvas, layer, (0, area[3]), META if palette else meta_colour))
+        colour = META if palette else meta_colour
+        bands.append(_paint(canvas, layer, (0, area[3]), colour, drop.clear))
 
     # The title, between them, on a layer the size of its area.
     title_text = text(clip(card.title, MAX_TITLE), title_chain, "title")
@@ -350,7 +379,8 @@ def draw_card(card: CardInput, style: CardStyle) -> Drawn:
     left, top, right, bottom = area
     lines = [(line, base - top) for line, base in zip(title.lines, title.baselines, strict=True)]
     layer = _text(font, (right - left, bottom - top), (0, right - left), lines, rtl)
-    bands.append(_paint(canvas, layer, (left, top), FOREGROUND if palette else foreground))
+    colour = FOREGROUND if palette else foreground
+    bands.append(_paint(canvas, layer, (left, top), colour, drop.clear))
 
     layout = Layout(
         title_box=title.box,
