@@ -60,7 +60,9 @@ def bounds(path: Path, size: int, text: str, rtl: bool) -> Box:
     return (math.floor(box[0]), math.floor(box[1]), math.ceil(box[2]), math.ceil(box[3]))
 
 
-@lru_cache(maxsize=4096)
+# Most of the words pasted are a publication's common ones, which a small cache keeps: a
+# larger one would hold each worker's memory for words seldom met again.
+@lru_cache(maxsize=1024)
 def mask(path: Path, size: int, text: str, rtl: bool) -> Image.Image | None:
     """*text*'s coverage ("L") over its :func:`bounds`, as Pillow draws it; None when
     it covers nothing."""
