@@ -339,7 +339,7 @@ def test_a_build_killed_after_any_of_its_renames_leaves_output_and_state_agreein
 # -- killed with its helpers, and the publish lock ---------------------------------------
 
 #: Holds the publish lock of the publication in argv[2] and has its helpers work on items
-#: that each take ten minutes ("shared": SharedWork's helpers, "stream": a Stream's pool),
+#: that each take ten minutes ("pool": the runner's process pool),
 #: or ("fork", "exec") leaves a process of its own that inherited the lock's file; says
 #: "ready" once they are all started, then waits to be killed.
 HOLDER = r"""
@@ -348,15 +348,14 @@ from pathlib import Path
 from syndicate import workers
 from syndicate.delivery.lock import publication_lock
 
-def ten_minutes(item):
+def ten_minutes(context, item):
     time.sleep(600)
     return item
 
 how, root = sys.argv[1], Path(sys.argv[2])
 with publication_lock(root):
-    if how in ("shared", "stream"):
-        make = workers.SharedWork if how == "shared" else workers.Stream
-        work = make(ten_minutes, list(range(1000)), min_items=1)
+    if how == "pool":
+        work = workers.Run(ten_minutes, None, list(range(1000)), min_items=1)
     elif how == "fork":
         if os.fork() == 0:
             time.sleep(600)
@@ -428,14 +427,11 @@ def end(pids: set[int]) -> None:
 
 
 @pytest.mark.skipif(workers.cores() < 2, reason="one core: no helper")
-@pytest.mark.parametrize("how", ["shared", "stream"])
-def test_killing_the_main_process_kills_its_helpers_and_frees_the_lock(
-    tmp_path: Path, how: str
-) -> None:
+def test_killing_the_main_process_kills_its_helpers_and_frees_the_lock(tmp_path: Path) -> None:
     """The helpers, busy with work that would keep them for minutes, die with the process
     that started them, killed with SIGKILL as the out-of-memory killer would; and the
     publish lock is free at once, with nothing to take over."""
-    helpers = hold_the_lock_and_die(tmp_path, how)
+    helpers = hold_the_lock_and_die(tmp_path, "pool")
     try:
         assert helpers, "no helper was started"
         assert gone_within(helpers, 20) == set()

@@ -13,7 +13,7 @@ from lxml import etree
 
 from checkers import feed_validator
 from conftest import NOW, REPO, SITE, MakePublication, article, example_copy, tree
-from syndicate import feeds, render
+from syndicate import engine, feeds
 from syndicate.content import category_slug
 from syndicate.pipeline import build
 from validators import atom_problems, json_feed_problems, rss_problems
@@ -62,7 +62,7 @@ def test_entries_are_the_same_whoever_serialises_them(
 ) -> None:
     # The workers that render the bodies serialise up to WORKER_ENTRIES entries; the rest
     # are serialised as the feed files are written.  None, some or all: the same files.
-    monkeypatch.setattr(render, "WORKER_ENTRIES", in_workers)
+    monkeypatch.setattr(engine, "WORKER_ENTRIES", in_workers)
     assert feed_files(example(tmp_path)) == tree(GOLDEN)
 
 

@@ -8,7 +8,6 @@ import signal
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,9 +16,13 @@ from syndicate import workers
 from syndicate.pipeline import build, check
 
 
-def test_parallel_map_keeps_the_order() -> None:
+def _abs(context: object, item: int) -> int:
+    return abs(item)
+
+
+def test_run_all_keeps_the_order() -> None:
     items = list(range(1000))
-    assert workers.parallel_map(abs, [-i for i in items], min_items=1) == items
+    assert workers.run_all(_abs, None, [-i for i in items], min_items=1) == items
 
 
 #: Worker processes, or none (too few items for them).
@@ -27,24 +30,16 @@ POOL_OR_NOT = pytest.mark.parametrize("min_items", [1, 10**9])
 
 
 @POOL_OR_NOT
-def test_a_stream_gives_every_result_in_order(min_items: int) -> None:
+def test_a_run_gives_every_result_in_order(min_items: int) -> None:
     items = list(range(500))
-    with workers.Stream(abs, [-i for i in items], min_items=min_items) as stream:
-        assert list(stream) == items
-
-
-@POOL_OR_NOT
-def test_shared_work_gives_each_result_once_with_its_position(min_items: int) -> None:
-    items = list(range(1000))
-    with workers.SharedWork(abs, [-i for i in items], min_items=min_items) as work:
-        made = list(work)
-    assert sorted(made) == list(enumerate(items))
+    with workers.Run(_abs, None, [-i for i in items], min_items=min_items) as run:
+        assert list(run) == items
 
 
 PARENT = os.getpid()
 
 
-def _made_where(item: int) -> tuple[int, int]:
+def _made_where(context: object, item: int) -> tuple[int, int]:
     return item, os.getpid()
 
 
@@ -53,50 +48,45 @@ needs_two_cores = pytest.mark.skipif(workers.cores() < 2, reason="one core: no h
 
 @needs_two_cores
 def test_with_enough_work_other_processes_make_the_results() -> None:
-    with workers.Stream(_made_where, list(range(1000)), min_items=1) as stream:
-        made = list(stream)
+    with workers.Run(_made_where, None, list(range(1000)), min_items=1) as run:
+        made = list(run)
     assert [item for item, _ in made] == list(range(1000))
     assert PARENT not in {pid for _, pid in made}
 
 
-def test_the_shared_value_is_there_for_every_item_and_gone_afterwards() -> None:
-    for min_items in (1, 10**9):
-        assert workers.parallel_map(_shared_plus, [1, 2, 3], min_items=min_items, shared=10) == [
-            11,
-            12,
-            13,
-        ]
-    assert workers.shared() is None
+@POOL_OR_NOT
+def test_the_context_is_given_with_every_item(min_items: int) -> None:
+    items = list(range(400))
+    made = workers.run_all(_plus, 10, items, min_items=min_items)
+    assert made == [10 + item for item in items]
 
 
-def _shared_plus(item: int) -> int:
-    value: int = workers.shared()
-    return value + item
+def _plus(context: int, item: int) -> int:
+    return context + item
 
 
-def _fails_in_a_helper(item: int) -> int:
+def _fails_in_a_helper(context: object, item: int) -> int:
     if item == 0 and os.getpid() != PARENT:
         raise ValueError("item 0 is bad")
     return item
 
 
-def _fails_anywhere(item: int) -> int:
+def _fails_anywhere(context: object, item: int) -> int:
     if item == 1999:
         raise ValueError("item 1999 is bad")
     return item
 
 
-def _unpicklable_in_a_helper(item: int) -> object:
+def _unpicklable_in_a_helper(context: object, item: int) -> object:
     return (lambda: item) if os.getpid() != PARENT else item
 
 
-def _a_helper_dies_on_7(item: int) -> int:
+def _a_helper_dies_on_7(context: object, item: int) -> int:
     if item == 7 and os.getpid() != PARENT:
         os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
     return item
 
 
-@pytest.mark.parametrize("make", [workers.Stream, workers.SharedWork])
 @pytest.mark.parametrize(
     ("function", "kind", "message"),
     [
@@ -106,24 +96,26 @@ def _a_helper_dies_on_7(item: int) -> int:
     ],
 )
 def test_what_the_function_raised_is_raised_where_its_result_is_taken(
-    make: Callable[..., Any], function: Callable[[int], object], kind: type[Exception], message: str
+    function: Callable[[object, int], object], kind: type[Exception], message: str
 ) -> None:
-    with pytest.raises(kind, match=message), make(function, list(range(2000)), min_items=1) as work:
-        list(work)
+    with (
+        pytest.raises(kind, match=message),
+        workers.Run(function, None, list(range(2000)), min_items=1) as run,
+    ):
+        list(run)
     assert multiprocessing.active_children() == []
 
 
 @needs_two_cores
 def test_what_a_killed_helper_did_not_give_is_made_all_the_same() -> None:
     items = list(range(200))
-    assert workers.parallel_map(_a_helper_dies_on_7, items, min_items=1) == items
+    assert workers.run_all(_a_helper_dies_on_7, None, items, min_items=1) == items
     assert multiprocessing.active_children() == []
 
 
-@pytest.mark.parametrize("make", [workers.Stream, workers.SharedWork])
-def test_work_stopped_early_leaves_no_helper(make: Callable[..., Any]) -> None:
-    with make(abs, list(range(-20000, 0)), min_items=1) as work:
-        next(iter(work))
+def test_work_stopped_early_leaves_no_helper() -> None:
+    with workers.Run(_abs, None, list(range(-20000, 0)), min_items=1) as run:
+        next(iter(run))
     assert multiprocessing.active_children() == []
 
 
@@ -131,10 +123,8 @@ def test_off_linux_the_items_are_sent_and_the_results_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(workers, "sys", types.SimpleNamespace(platform="darwin"))
-    with workers.Stream(abs, list(range(-1000, 0)), min_items=1) as stream:
-        assert list(stream) == list(range(1000, 0, -1))
-    with workers.SharedWork(abs, list(range(-1000, 0)), min_items=1) as work:
-        assert sorted(work) == list(enumerate(range(1000, 0, -1)))
+    with workers.Run(_plus, 1, list(range(-1000, 0)), min_items=1) as run:
+        assert list(run) == list(range(-999, 1))
     assert multiprocessing.active_children() == []
 
 

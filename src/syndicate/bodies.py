@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Set
-from functools import partial
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import feeds, markdown
 from .cache import BuildCache, body_record, source_name
-from .cache.keys import body_key, entry_key
+from .cache.keys import body_key
+from .config import Config
 from .content.model import Article
 from .content.reading import read_body
 from .publication import Publication
-from .workers import parallel_map, shared
+from .workers import run_all
 
 
 class _ByPath(dict[str, str]):
@@ -114,9 +114,16 @@ class Bodies:
     """The rendered bodies of a build: from the cache where it holds them, rendered (on
     every core when there are many) where it does not."""
 
-    def __init__(self, publication: Publication, cache: BuildCache | None) -> None:
+    def __init__(
+        self,
+        publication: Publication,
+        cache: BuildCache,
+        key: Callable[[Article], str] | None = None,
+    ) -> None:
         self.publication = publication
         self.cache = cache
+        #: The key of an article's body but for its links (see :func:`body_key`).
+        self.body_key = key or self._body_key
         self.links = _Links(publication)
         self.site_url = publication.config.site.url
         self.rendered: dict[str, markdown.Rendered] = {}
@@ -124,7 +131,6 @@ class Bodies:
         #: the feed formats (see :meth:`render`).
         self.entries: dict[str, tuple[bytes, ...]] = {}
         self._keys: dict[str, str | None] = {}
-        self._entry_keys: dict[str, tuple[str, str]] = {}
 
     def cached_key(self, article: Article) -> str | None:
         """The key of *article*'s body when the cache holds it and it is still right."""
@@ -133,13 +139,11 @@ class Bodies:
         return self._keys[article.slug]
 
     def _cached_key(self, article: Article) -> str | None:
-        if self.cache is None:
-            return None
         entry = self.cache.bodies.get(article.slug)
         if not isinstance(entry, dict):
             return None
         root = self.publication.config.root
-        key = body_key(article, self.publication.urls[article.slug], self.site_url, root)
+        key = self.body_key(article)
         if entry.get("key") != key:
             return None
         links = entry.get("links")
@@ -153,17 +157,9 @@ class Bodies:
             return None
         return key
 
-    def entry_key(self, article: Article) -> str | None:
-        """The key of *article*'s feed entry (once per build: the feeds share entries);
-        None when its body must be rendered first."""
-        body = self.cached_key(article)
-        if body is None:
-            return None
-        known = self._entry_keys.get(article.slug)
-        if known is None or known[0] != body:
-            known = (body, entry_key(article, self.publication, body))
-            self._entry_keys[article.slug] = known
-        return known[1]
+    def _body_key(self, article: Article) -> str:
+        url = self.publication.urls[article.slug]
+        return body_key(article, url, self.site_url, self.publication.config.root)
 
     def render(
         self, articles: Iterable[Article], *, entries: Set[str] = frozenset()
@@ -176,7 +172,7 @@ class Bodies:
         for slug, article in wanted.items():
             key = self.cached_key(article)
             stored = None
-            if key is not None and self.cache is not None:
+            if key is not None:
                 stored = self.cache.body(key, self.cache.bodies[slug].get("at"))
             if stored is None:
                 todo.append(article)
@@ -192,28 +188,23 @@ class Bodies:
             ]
             # The link map and the config go to each worker once, not with every chunk; a
             # forked worker makes the map only if a body links to an article's file.
-            recording = self.cache is not None
-            render = partial(_render, site_url=self.site_url, recording=recording)
-            shared = (self.links, self.publication.config)
-            results = parallel_map(render, jobs, shared=shared)
+            context = _Context(self.links, self.publication.config, self.site_url)
+            results = run_all(_render, context, jobs)
             for (article, _, entry_id), (body, seen, key, record, pieces) in zip(
                 jobs, results, strict=True
             ):
                 self.rendered[article.slug] = body
                 if entry_id is not None and pieces is not None:
                     self.entries[entry_id] = pieces
-                if self.cache is not None:
-                    root = self.publication.config.root
-                    links = {source_name(path, root): url for path, url in seen.items()}
-                    self.cache.store_body(article.slug, key, record, links)
-                    # Its links were resolved with this build's: the key holds.
-                    self._keys[article.slug] = key
-                    self.cache.rendered += 1
+                root = self.publication.config.root
+                links = {source_name(path, root): url for path, url in seen.items()}
+                self.cache.store_body(article.slug, key, record, links)
+                # Its links were resolved with this build's: the key holds.
+                self._keys[article.slug] = key
+                self.cache.rendered += 1
         return self.rendered
 
     def forget_unpublished(self) -> None:
-        if self.cache is None:
-            return
         published = {a.slug for a in self.publication.published}
         gone = [slug for slug in self.cache.bodies if slug not in published]
         for slug in gone:
@@ -226,17 +217,25 @@ def render_bodies(
     publication: Publication, articles: Iterable[Article]
 ) -> dict[str, markdown.Rendered]:
     """Render the Markdown of *articles*, once each, on every core when there are many."""
-    return Bodies(publication, None).render(articles)
+    return Bodies(publication, BuildCache.disabled()).render(articles)
+
+
+class _Context(NamedTuple):
+    """What rendering every body of a build needs: sent to each worker once."""
+
+    links: Mapping[Path, str]
+    config: Config
+    site_url: str
 
 
 def _render(
-    job: tuple[Article, str, str | None], site_url: str, recording: bool = False
+    context: _Context, job: tuple[Article, str, str | None]
 ) -> tuple[markdown.Rendered, dict[str, str | None], str, bytes, tuple[bytes, ...] | None]:
-    """An article's body, the links it resolved, with *recording* its key and its record
-    for the cache's pack, and given the id of its feed entry, the entry in each feed
-    format: all written here, on a worker's core."""
+    """An article's body, the links it resolved, its key and its record for the cache's
+    pack, and given the id of its feed entry, the entry in each feed format: all written
+    here, on a worker's core."""
     article, url, entry_id = job
-    links, config = shared()
+    links, config, site_url = context
     recorded = _Recorded(links)
     body = markdown.render(read_body(article), article, url, site_url, recorded)
     pieces = None
@@ -244,8 +243,5 @@ def _render(
         html = body.html if config.feeds.full_content else None
         entry = feeds.Entry(article, entry_id, url, body.summary, html)
         pieces = feeds.entry_pieces(entry, config)
-    if not recording:
-        return body, recorded.seen, "", b"", pieces
     key = body_key(article, url, site_url, config.root)
     return body, recorded.seen, key, body_record(key, body.html, body.summary), pieces
-

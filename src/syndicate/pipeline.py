@@ -1,13 +1,13 @@
 """check, build and publish, top to bottom.
 
 A build reads and checks everything (:func:`~syndicate.publication.load_publication`:
-config, articles, state) and stops with every problem at once; renders every output
-(:func:`~syndicate.render.render_outputs`, the bodies through :mod:`syndicate.bodies`,
-the articles' own files through :mod:`syndicate.article_files`, keeping what the cache
-in :mod:`syndicate.cache` shows unchanged); then writes them in one swap
-(:func:`~syndicate.output.write_files`), the state file recording around it
-(:class:`~syndicate.state.StateFile`).  Nothing is written when a check fails.  A
-publish builds, delivers, then writes what delivery changed.
+config, articles, state) and stops with every problem at once; plans every output with
+its key (:func:`~syndicate.plan.plan_build`); has the build engine make what the cache
+(:mod:`syndicate.cache`) does not show unchanged (:func:`~syndicate.engine.make_outputs`);
+then writes it all in one swap (:func:`~syndicate.output.write_files`), the state file
+recording around it (:class:`~syndicate.state.StateFile`) and the cache remembering what
+each file was made of.  Nothing is written when a check fails.  A publish builds,
+delivers, then writes what delivery changed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .config import CONFIG_NAME, Config, read_config, unsubscribe_advice
 from .content.markers import LeftOut, left_out
 from .delivery.lock import publication_lock
 from .email.digest import FirstSend, first_send
+from .engine import OutputFiles, Outputs, make_outputs
 from .errors import (
     ConfigError,
     ContentError,
@@ -37,6 +38,7 @@ from .errors import (
     has_errors,
 )
 from .output import WriteResult, write_files
+from .plan import plan_build
 from .publication import (
     PreviewTarget,
     Publication,
@@ -45,7 +47,7 @@ from .publication import (
     no_cycle_collection,
     permalink,
 )
-from .render import Outputs, prepare_rendering, render_front, render_outputs
+from .render import prepare_rendering, render_front
 from .scaffold import placeholders
 from .state import State, StateFile, around_swap, read_state
 from .static import static_files
@@ -189,16 +191,15 @@ def _build(
     started = time.perf_counter()
     with no_cycle_collection():
         folder = None if preview is None else preview.folder / "cache"
-        cache = BuildCache.open(root, folder) if use_cache else None
+        cache = BuildCache.open(root, folder) if use_cache else BuildCache.disabled()
     publication, diagnostics = load_publication(
         root, now, cache, meanwhile=prepare_rendering, preview=preview, configured=configured
     )
     if publication is None or has_errors(diagnostics, strict=strict):
         raise ContentError("the publication has errors", diagnostics)
     config = publication.config
-    outputs = render_outputs(publication, cache)
-    if cache is not None:
-        cache.close()  # every stored body is read by now, dry run or not
+    outputs = make_outputs(plan_build(publication), cache)
+    cache.close()  # every stored body is read by now, dry run or not
     diagnostics += outputs.diagnostics
     static, found = static_files(config)
     diagnostics += found
@@ -217,18 +218,6 @@ def _build(
     state_file = StateFile(config.state_path, publication.saved_state)
     made = files.keys() | outputs.kept
     before, after = around_swap(publication.state, publication.saved_state, made, previous)
-
-    def ready() -> None:
-        """Once every file is made, and before any replaces the output: the problems found
-        while making them (card warnings) stop a strict build too.  Then, while the disk
-        flushes the new files, the cache's article records (which do not depend on the
-        outputs) are saved."""
-        late = files.problems()
-        if late and has_errors([*diagnostics, *late], strict=strict):
-            raise ContentError("the publication has errors", [*diagnostics, *late])
-        if cache is not None and not dry_run:
-            cache.save_articles()
-
     try:
         result: WriteResult = write_files(
             config.output_dir,
@@ -236,7 +225,7 @@ def _build(
             previous,
             kept=outputs.kept,
             dry_run=dry_run,
-            ready=ready,
+            ready=partial(_all_made, files, diagnostics, cache, strict=strict, dry_run=dry_run),
             swapping=partial(state_file.record, *before) if preview is None else None,
         )
     finally:
@@ -247,7 +236,7 @@ def _build(
             state_file.record(*after)
         except OSError as error:
             raise OutputError(f"cannot write {config.state_path}: {error.strerror}") from error
-    if cache is not None and not dry_run:
+    if not dry_run:
         remember_outputs(
             cache,
             config.output_dir,
@@ -258,6 +247,7 @@ def _build(
             others=files.keys(),
         )
         cache.save()
+    parsed, rendered = cache.counts(len(publication.articles))
     report = Report(
         tuple(diagnostics),
         articles=len(publication.articles),
@@ -271,8 +261,8 @@ def _build(
         cards=outputs.cards,
         newsletter=config.email is not None,
         article_ids=publication.ids,
-        parsed=cache.parsed if cache is not None else len(publication.articles),
-        rendered=cache.rendered if cache is not None else -1,
+        parsed=parsed,
+        rendered=rendered,
         kept=len(outputs.kept),
         first_send=_first_send(publication),
         left_out=_left_out(publication, now),
@@ -280,14 +270,33 @@ def _build(
     return report, _Built(publication, outputs, frozenset(made))
 
 
-def _previous(publication: Publication, cache: BuildCache | None) -> Sequence[str]:
+def _all_made(
+    files: OutputFiles,
+    diagnostics: Sequence[Diagnostic],
+    cache: BuildCache,
+    *,
+    strict: bool,
+    dry_run: bool,
+) -> None:
+    """Once every file is made, and before any replaces the output: the problems found
+    while making them (card warnings) stop a strict build too.  Then, while the disk
+    flushes the new files, the cache's article records (which do not depend on the
+    outputs) are saved."""
+    late = files.problems()
+    if late and has_errors([*diagnostics, *late], strict=strict):
+        raise ContentError("the publication has errors", [*diagnostics, *late])
+    if not dry_run:
+        cache.save_articles()
+
+
+def _previous(publication: Publication, cache: BuildCache) -> Sequence[str]:
     """The files the last build made, as the state remembers them and, where the build
     cache has it, as the cache does.  The two differ where the output folder came back
     with the cache and the state from elsewhere: the publish workflow restores
     ``feeds/`` with the cache from the last job that succeeded, and the state from git,
     which every job commits, one that failed after its build too."""
     last = publication.state.outputs
-    more = cache.outputs.keys() - set(last) if cache is not None else ()
+    more = cache.outputs.keys() - set(last)
     return tuple(sorted({*last, *more})) if more else last
 
 

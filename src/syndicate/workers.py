@@ -1,9 +1,8 @@
-"""Spreading work that pays for it over the machine's cores: one runner (:class:`_Run`).
+"""Spreading work that pays for it over the machine's cores: one runner (:class:`Run`).
 
-It makes ``function(item)`` for each item, serially when there is little work, else in
-one process pool started at once.  :class:`Stream`, :class:`SharedWork` and
-:func:`parallel_map` are the same runner, taken in the three ways callers need: each
-result in order, each with its position, and the whole list.
+It makes ``function(context, item)`` for each item, serially when there is little work,
+else in one process pool started at once; the function is a plain stage, given its
+context as a parameter, that neither knows nor asks where it runs.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, Self, TypeVar
 
+C = TypeVar("C")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -26,20 +26,6 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-#: What every item of the current map needs (see :class:`Stream`'s *shared*).
-_SHARED: Any = None
-
-
-def _share(value: Any) -> None:
-    global _SHARED
-    _SHARED = value
-
-
-def shared() -> Any:
-    """The *shared* value of the :class:`Stream` this call runs in."""
-    return _SHARED
 
 
 def _fork_context() -> Any:
@@ -74,41 +60,44 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-#: The items of the :class:`Stream` a worker was forked for, and its function.
-_ITEMS: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+#: What a worker was started for: the run's function, its context and (when the worker
+#: was forked) its items.  Set once in each worker process, by the pool's initializer.
+_RUN: tuple[Callable[[Any, Any], Any], Any, Sequence[Any] | None] | None = None
 
 
-def _share_items(
-    value: Any, function: Callable[[Any], Any], items: Sequence[Any], parent: int
+def _start_worker(
+    function: Callable[[Any, Any], Any], context: Any, items: Sequence[Any] | None, parent: int
 ) -> None:
-    global _ITEMS
+    global _RUN
     _die_with(parent)
-    _share(value)
-    _ITEMS = (function, items)
-
-
-def _start_worker(value: Any, parent: int) -> None:
-    _die_with(parent)
-    _share(value)
+    _RUN = (function, context, items)
 
 
 def _nth(index: int) -> Any:
     """The result for the item at *index* of the items the worker inherited."""
-    assert _ITEMS is not None, "only in a worker that inherited its items"
-    function, items = _ITEMS
-    return function(items[index])
+    assert _RUN is not None, "only in a worker started for a run"
+    function, context, items = _RUN
+    assert items is not None, "only in a worker forked for a run"
+    return function(context, items[index])
 
 
-class _Run(Generic[R]):
-    """The runner: ``function(item)`` for each of *items*, started at once on every core
-    when there is enough work, in one process pool; its results are taken in order, as
-    :class:`Stream` gives them or :class:`SharedWork` with their positions.
+def _apply(item: Any) -> Any:
+    """The result for *item*, sent to the worker."""
+    assert _RUN is not None, "only in a worker started for a run"
+    function, context, _ = _RUN
+    return function(context, item)
 
-    *function* and the items must pickle where processes are not forked (a module-level
-    function, or a ``functools.partial`` of one).  *shared*, which *function* reads with
-    :func:`shared`, goes to each worker once rather than with every chunk of items; on
-    Linux the workers are forked and inherit it, and the items too, so that each is sent
-    only its position.
+
+class Run(Generic[R]):
+    """The runner: ``function(context, item)`` for each of *items*, in order, started at
+    once on every core when there is enough work, in one process pool; iterating gives
+    each result as soon as it is made, so that the caller does its own work (writing
+    what the results hold) while the workers make the rest.
+
+    *function*, *context* and the items must pickle where processes are not forked (a
+    module-level function).  *context*, what every item needs, goes to each worker once,
+    when it starts, rather than with every chunk of items; on Linux the workers are forked
+    and inherit it, and the items too, so that each is sent only its position.
 
     What *function* raises in a worker is raised where its result is taken.  Should a
     worker die (the out-of-memory killer), the results it did not give are made in this
@@ -121,39 +110,41 @@ class _Run(Generic[R]):
 
     def __init__(
         self,
-        function: Callable[[T], R],
+        function: Callable[[C, T], R],
+        context: C,
         items: Sequence[T],
         *,
         min_items: int = MIN_ITEMS,
-        shared: Any = None,
     ) -> None:
-        self._function: Callable[[Any], R] = function
+        self._function: Callable[[Any, Any], R] = function
+        self._context: Any = context
         self._items: Sequence[Any] = items
-        self._shared = shared
         workers = min(cores(), 8)
         self._pool: Any = None
         if workers < 2 or len(items) < min_items:
-            self._results: Iterator[R] = _serially(function, items, shared)
+            self._results: Iterator[R] = _serially(function, context, items)
             return
         from concurrent.futures import ProcessPoolExecutor  # loads only when there is a pool
 
         chunk = min(max(1, len(items) // (workers * 4)), 32)
-        context = _fork_context()
-        if context is not None:
+        forking = _fork_context()
+        if forking is not None:
             # The workers inherit the items and are sent only where each is: nothing is
             # pickled for them (an article page's job holds its body).
             pool = ProcessPoolExecutor(
                 max_workers=workers,
-                mp_context=context,
-                initializer=_share_items,
-                initargs=(shared, function, items, os.getpid()),
+                mp_context=forking,
+                initializer=_start_worker,
+                initargs=(function, context, items, os.getpid()),
             )
             mapped = pool.map(_nth, range(len(items)), chunksize=chunk)
         else:
             pool = ProcessPoolExecutor(
-                max_workers=workers, initializer=_start_worker, initargs=(shared, os.getpid())
+                max_workers=workers,
+                initializer=_start_worker,
+                initargs=(function, context, None, os.getpid()),
             )
-            mapped = pool.map(function, items, chunksize=chunk)
+            mapped = pool.map(_apply, items, chunksize=chunk)
         self._pool = pool
         self._results = self._taken(mapped)
 
@@ -167,7 +158,10 @@ class _Run(Generic[R]):
                 given += 1
         except BrokenProcessPool:  # a worker died: this process makes the rest
             self.close()
-            yield from _serially(self._function, self._items[given:], self._shared)
+            yield from _serially(self._function, self._context, self._items[given:])
+
+    def __iter__(self) -> Iterator[R]:
+        return self._results
 
     def close(self) -> None:
         if self._pool is not None:
@@ -181,41 +175,15 @@ class _Run(Generic[R]):
         self.close()
 
 
-class Stream(_Run[R]):
-    """``(function(item) for item in items)`` (see :class:`_Run`): the caller takes each
-    result, in order, as soon as it is made, and does its own work (writing what the
-    results hold) while the workers make the rest."""
-
-    def __iter__(self) -> Iterator[R]:
-        return self._results
-
-
-class SharedWork(_Run[R]):
-    """A :class:`Stream` whose results come with their positions in *items*: iterating
-    gives ``(position, result)``, for a caller that files each result where it belongs."""
-
-    def __iter__(self) -> Iterator[tuple[int, R]]:
-        return enumerate(self._results)
-
-
-def parallel_map(
-    function: Callable[[T], R],
-    items: Sequence[T],
-    *,
-    min_items: int = MIN_ITEMS,
-    shared: Any = None,
+def run_all(
+    function: Callable[[C, T], R], context: C, items: Sequence[T], *, min_items: int = MIN_ITEMS
 ) -> list[R]:
-    """``[function(item) for item in items]``, in order, on every core when there is enough
-    work (a :class:`Stream` taken whole)."""
-    with Stream(function, items, min_items=min_items, shared=shared) as stream:
-        return list(stream)
+    """``[function(context, item) for item in items]``, in order, on every core when there
+    is enough work (a :class:`Run` taken whole)."""
+    with Run(function, context, items, min_items=min_items) as run:
+        return list(run)
 
 
-def _serially(function: Callable[[T], R], items: Sequence[T], shared: Any) -> Iterator[R]:
+def _serially(function: Callable[[C, T], R], context: C, items: Sequence[T]) -> Iterator[R]:
     for item in items:
-        _share(shared)
-        try:
-            result = function(item)
-        finally:
-            _share(None)
-        yield result
+        yield function(context, item)

@@ -175,6 +175,16 @@ class BuildCache:
             outputs=_read(folder / "outputs.json"),
         )
 
+    @classmethod
+    def disabled(cls) -> BuildCache:
+        """A cache that holds nothing and keeps nothing: every lookup misses and every
+        store is forgotten, for a build that neither reads nor writes the cache."""
+        return _Disabled(Path())
+
+    def counts(self, articles: int) -> tuple[int, int]:
+        """How many of the *articles* this build parsed, and how many bodies it rendered."""
+        return self.parsed, self.rendered
+
     def changed(self, record: str) -> None:
         self._dirty.add(record)
 
@@ -212,6 +222,34 @@ class BuildCache:
         self._new_bodies[slug] = record
         self.bodies[slug] = {"key": key, "links": links}
         self.changed("bodies")
+
+    def unchanged(self, name: str, key: str | None, folder: str) -> bool:
+        """Whether the output file *name* in *folder* is as made from *key*: this cache
+        recorded *key* for it with the size, modification time and inode it has, or, when
+        only those changed (a fresh clone), with the bytes it has.  Those are read and
+        hashed, and the file's new status is recorded in place of the old."""
+        recorded = self.outputs.get(name)
+        if key is None or not isinstance(recorded, list) or not recorded or recorded[0] != key:
+            return False
+        path = os.path.join(folder, name)
+        try:
+            status = os.stat(path)
+        except OSError:
+            return False
+        if recorded[1:4] == signature(status):
+            return True
+        if len(recorded) != 5 or recorded[1] != status.st_size:
+            return False
+        try:
+            with open(path, "rb") as file:
+                status = os.fstat(file.fileno())  # from before reading: a later change changes it
+                same: bool = content_hash(file.read()) == recorded[4]
+        except OSError:
+            return False
+        if same:
+            self.outputs[name] = [key, *signature(status), recorded[4]]
+            self.changed("outputs")
+        return same
 
     def close(self) -> None:
         if self._pack is not None:
@@ -308,6 +346,31 @@ class BuildCache:
             atomic_write(path, b"".join(parts), durable=False)
             self.bodies = kept
             self.changed("bodies")
+
+
+class _Disabled(BuildCache):
+    """:meth:`BuildCache.disabled`: its records stay empty, and nothing is written."""
+
+    def counts(self, articles: int) -> tuple[int, int]:
+        return articles, -1  # every article parsed; the bodies were not counted
+
+    def changed(self, record: str) -> None:
+        pass
+
+    def changed_article(self, name: str) -> None:
+        pass
+
+    def body(self, key: str, place: object) -> dict[str, Any] | None:
+        return None
+
+    def store_body(self, slug: str, key: str, record: bytes, links: object) -> None:
+        pass
+
+    def save(self) -> None:
+        pass
+
+    def save_articles(self) -> None:
+        pass
 
 
 #: Bodies appended to the pack in one write: a few megabytes, not all of them at once.

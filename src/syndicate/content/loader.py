@@ -7,7 +7,6 @@ import dataclasses
 import operator
 import os
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 from time import time_ns
 from typing import Any, cast
@@ -16,7 +15,7 @@ from ..cache import BuildCache, Encoded, digest, source_name
 from ..config import Config
 from ..errors import Diagnostic
 from ..static import leads_inside, leaving_links
-from ..workers import SharedWork
+from ..workers import Run
 from .model import Article
 from .reading import read_source
 from .records import (
@@ -65,7 +64,7 @@ def load_articles(
     With a *cache*, an article whose file, reading settings and static folder are
     unchanged since it was last read is taken from the cache instead of parsed again.
     *meanwhile* is called once the helpers parsing the articles have started (see
-    :class:`~syndicate.workers.SharedWork`), so that the caller prepares what comes next
+    :class:`~syndicate.workers.Run`), so that the caller prepares what comes next
     while they read.
     """
     articles: list[Article] = []
@@ -113,9 +112,8 @@ def load_articles(
                     continue
     missing = [index for index, result in enumerate(results) if result is None]
     recording = (settings, trusted) if cache is not None else None
-    read = partial(_read_to_send, config=config, recording=recording)
-    # Each result is taken as it comes, in no set order; this process reads its share.
-    with SharedWork(read, [listed[i][0] for i in missing]) as parsed:
+    # Each result is taken, with its position, as soon as it is made.
+    with Run(_read_to_send, (config, recording), [listed[i][0] for i in missing]) as parsed:
         # Before this process reads, while the helpers do: the links that lead out of the
         # content folder, the path objects of the files to parse, and what
         # the caller prepares.
@@ -123,7 +121,7 @@ def load_articles(
         paths = [Path(listed[index][0]) for index in missing]
         if meanwhile is not None:
             meanwhile()
-        for position, sent in parsed:
+        for position, sent in enumerate(parsed):
             index = missing[position]
             article, found, record = _received(paths[position], sent)
             results[index] = (article, found)
@@ -178,11 +176,13 @@ _article_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Artic
 _Sent = tuple[tuple[Any, ...] | None, list[tuple[int, str, str]], Encoded | None]
 
 
-def _read_to_send(path: str, config: Config, recording: tuple[str, int] | None) -> _Sent:
-    """:func:`_read_for_build` in a worker, its result made cheap to send.  The path comes
+def _read_to_send(context: tuple[Config, tuple[str, int] | None], path: str) -> _Sent:
+    """:func:`_read_for_build` in a worker (*context*: the config and what to record), its
+    result made cheap to send.  The path comes
     as text and stays text (a path object sent is rebuilt part by part, for each of
     thousands of files): the article and diagnostics made with it here are taken apart,
     without it, before they are sent."""
+    config, recording = context
     article, found, record = _read_for_build(cast(Path, path), config, recording)
     fields = None if article is None else _article_fields(article)[1:]
     return fields, without_path(found), record
