@@ -203,7 +203,7 @@ def make_outputs(plan: Plan, cache: BuildCache) -> Outputs:
             stale.append(feed.plan)
     sent, pending = plan.digests
     in_emails = [a for digest in (*sent, *pending) for a in digest.articles]
-    # Pages and social files render the bodies they need themselves (see _own_files).
+    # Pages and social files render the bodies they need themselves (see _make_own_files).
     shown = [a for p in stale for a in p.articles]
     # With a limit, the feeds show few entries: each is serialised where its body is
     # rendered, in the three formats at once (up to WORKER_ENTRIES of them, in the order
@@ -236,7 +236,7 @@ def make_outputs(plan: Plan, cache: BuildCache) -> Outputs:
     plans = [feed.plan for feed in plan.feeds]
     front = render_front(publication, plans, plan.digests, rendered)
     check_names(plan, front.files.keys() | output_keys.keys())
-    streamed, cards = _own_files(plan, bodies, cache, kept, output_keys)
+    streamed, cards = _make_own_files(plan, bodies, cache, kept, output_keys)
     return Outputs(
         OutputFiles(config, made, dict(front.files), streamed, bodies.entries),
         front.emails,
@@ -250,7 +250,7 @@ def make_outputs(plan: Plan, cache: BuildCache) -> Outputs:
     )
 
 
-def _own_files(
+def _make_own_files(
     plan: Plan, bodies: Bodies, cache: BuildCache, kept: set[str], output_keys: dict[str, str]
 ) -> tuple[_Streamed, int]:
     """The articles' own files to make, being made; those kept go into *kept*, and every
