@@ -1,6 +1,6 @@
-"""The rendered bodies of a build: from the cache where it holds them, rendered by the
-runner (on every core when there are many) where it does not, with the permalinks
-their relative links resolve to."""
+"""The rendered bodies of a build: from the cache where it holds them, rendered where it
+does not (:func:`render_body`, which the build engine runs, on every core when there are
+many), with the permalinks their relative links resolve to."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from .config import Config
 from .content.model import Article
 from .content.reading import read_body
 from .publication import Publication
-from .workers import run_all
 
 
 class _ByPath(dict[str, str]):
@@ -111,8 +110,8 @@ class _Recorded(Mapping[Path, str]):
 
 
 class Bodies:
-    """The rendered bodies of a build: from the cache where it holds them, rendered (on
-    every core when there are many) where it does not."""
+    """The rendered bodies of a build: from the cache where it holds them (:meth:`missing`
+    gives the others), rendered by :func:`render_body` where it does not (:meth:`take`)."""
 
     def __init__(
         self,
@@ -161,12 +160,10 @@ class Bodies:
         url = self.publication.urls[article.slug]
         return body_key(article, url, self.site_url, self.publication.config.root)
 
-    def render(
-        self, articles: Iterable[Article], *, entries: Set[str] = frozenset()
-    ) -> dict[str, markdown.Rendered]:
-        """The bodies of *articles*, by slug.  The feed entries of the articles whose slugs
-        are in *entries* are serialised by the worker that renders the body, on its core,
-        into :attr:`entries`."""
+    def missing(self, articles: Iterable[Article], *, entries: Set[str] = frozenset()) -> list[Job]:
+        """The bodies of *articles* still to render: those the cache holds are taken into
+        :attr:`rendered` now.  The feed entries of the articles whose slugs are in
+        *entries* are to be serialised with the body, on the core that renders it."""
         wanted = {a.slug: a for a in articles if a.slug not in self.rendered}
         todo: list[Article] = []
         for slug, article in wanted.items():
@@ -180,28 +177,29 @@ class Bodies:
             url = self.publication.urls[slug]
             html = markdown.resanitise(stored["html"], article, url, self.site_url, self.links)
             self.rendered[slug] = markdown.Rendered(html, stored["summary"])
-        if todo:
-            ids = self.publication.ids
-            jobs = [
-                (a, self.publication.urls[a.slug], ids[a.slug] if a.slug in entries else None)
-                for a in todo
-            ]
-            # The link map and the config go to each worker once, not with every chunk; a
-            # forked worker makes the map only if a body links to an article's file.
-            context = _Context(self.links, self.publication.config, self.site_url)
-            results = run_all(_render, context, jobs)
-            for (article, _, entry_id), (body, seen, key, record, pieces) in zip(
-                jobs, results, strict=True
-            ):
-                self.rendered[article.slug] = body
-                if entry_id is not None and pieces is not None:
-                    self.entries[entry_id] = pieces
-                root = self.publication.config.root
-                links = {source_name(path, root): url for path, url in seen.items()}
-                self.cache.store_body(article.slug, key, record, links)
-                # Its links were resolved with this build's: the key holds.
-                self._keys[article.slug] = key
-                self.cache.rendered += 1
+        ids, urls = self.publication.ids, self.publication.urls
+        return [Job(a, urls[a.slug], ids[a.slug] if a.slug in entries else None) for a in todo]
+
+    def context(self) -> Context:
+        """What rendering every body needs (see :func:`render_body`)."""
+        # The link map and the config go to each worker once, not with every chunk; a
+        # forked worker makes the map only if a body links to an article's file.
+        return Context(self.links, self.publication.config, self.site_url)
+
+    def take(self, jobs: Iterable[Job], results: Iterable[Body]) -> dict[str, markdown.Rendered]:
+        """Keep the bodies rendered for *jobs*, in :attr:`rendered` and in the cache;
+        give every body rendered so far."""
+        root = self.publication.config.root
+        for job, (body, seen, key, record, pieces) in zip(jobs, results, strict=True):
+            slug = job.article.slug
+            self.rendered[slug] = body
+            if job.entry_id is not None and pieces is not None:
+                self.entries[job.entry_id] = pieces
+            links = {source_name(path, root): url for path, url in seen.items()}
+            self.cache.store_body(slug, key, record, links)
+            # Its links were resolved with this build's: the key holds.
+            self._keys[slug] = key
+            self.cache.rendered += 1
         return self.rendered
 
     def forget_unpublished(self) -> None:
@@ -213,14 +211,7 @@ class Bodies:
             self.cache.changed("bodies")
 
 
-def render_bodies(
-    publication: Publication, articles: Iterable[Article]
-) -> dict[str, markdown.Rendered]:
-    """Render the Markdown of *articles*, once each, on every core when there are many."""
-    return Bodies(publication, BuildCache.disabled()).render(articles)
-
-
-class _Context(NamedTuple):
+class Context(NamedTuple):
     """What rendering every body of a build needs: sent to each worker once."""
 
     links: Mapping[Path, str]
@@ -228,9 +219,21 @@ class _Context(NamedTuple):
     site_url: str
 
 
-def _render(
-    context: _Context, job: tuple[Article, str, str | None]
-) -> tuple[markdown.Rendered, dict[str, str | None], str, bytes, tuple[bytes, ...] | None]:
+class Job(NamedTuple):
+    """A body to render: its article, permalink and, when its feed entry is serialised
+    with it, the entry's id."""
+
+    article: Article
+    url: str
+    entry_id: str | None
+
+
+#: A body rendered: the body, the links it resolved, its key and its record for the
+#: cache's pack, and its feed entry in each feed format when asked.
+Body = tuple[markdown.Rendered, dict[str, str | None], str, bytes, tuple[bytes, ...] | None]
+
+
+def render_body(context: Context, job: Job) -> Body:
     """An article's body, the links it resolved, its key and its record for the cache's
     pack, and given the id of its feed entry, the entry in each feed format: all written
     here, on a worker's core."""

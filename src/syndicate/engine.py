@@ -10,24 +10,26 @@ pages) are plain functions of their inputs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import feeds, markdown
-from .bodies import Bodies
+from .bodies import Bodies, render_body
 from .cache import BuildCache
 from .config import Config
 from .errors import Diagnostic
 from .output import Pieces
 from .plan import Plan, check_names
 from .render import Front, render_front
-from .workers import Run
+from .workers import Run, run_all
 
 if TYPE_CHECKING:  # each loads when a build needs it, not on start-up
     from .article_files import Job, Made
+    from .content.model import Article
     from .email.render import RenderedDigest
     from .plan import OwnFiles
+    from .publication import Publication
 
 
 class OutputFiles(Pieces):
@@ -52,7 +54,7 @@ class OutputFiles(Pieces):
         entries: Mapping[str, Sequence[bytes]],
     ) -> None:
         self.config = config
-        #: Entries serialised already (see :meth:`Bodies.render`), by id.
+        #: Entries serialised already, with their bodies (see :meth:`Bodies.missing`), by id.
         self.entries = entries
         self.others = others
         self.streamed = streamed
@@ -182,6 +184,23 @@ class Outputs:
 WORKER_ENTRIES = 2_000
 
 
+def render_bodies(
+    publication: Publication, articles: Iterable[Article]
+) -> dict[str, markdown.Rendered]:
+    """Render the Markdown of *articles*, once each, on every core when there are many."""
+    return _bodies(Bodies(publication, BuildCache.disabled()), articles)
+
+
+def _bodies(
+    bodies: Bodies, articles: Iterable[Article], *, entries: Set[str] = frozenset()
+) -> dict[str, markdown.Rendered]:
+    """Every body *bodies* holds, with those of *articles* (see :meth:`Bodies.missing`)."""
+    jobs = bodies.missing(articles, entries=entries)
+    if not jobs:
+        return bodies.rendered
+    return bodies.take(jobs, run_all(render_body, bodies.context(), jobs))
+
+
 def make_outputs(plan: Plan, cache: BuildCache) -> Outputs:
     """Every output of *plan*: a file whose key the *cache* recorded for the file on disk
     (and whose body, if it shows one, the cache holds with its links unchanged) is kept,
@@ -212,7 +231,7 @@ def make_outputs(plan: Plan, cache: BuildCache) -> Outputs:
     # them is held at once (in workers, every entry would cost memory for no time).
     distinct = dict.fromkeys(a.slug for a in shown) if config.feeds.limit else {}
     serialised = set(list(distinct)[:WORKER_ENTRIES])
-    rendered = bodies.render([*shown, *in_emails], entries=serialised)
+    rendered = _bodies(bodies, [*shown, *in_emails], entries=serialised)
     made = [
         feeds.Feed(
             p.folder,
@@ -286,7 +305,9 @@ def _make_own_files(
         todo = [(own, frozenset(own.kinds)) for own in plan.articles]
     if not todo:
         return _Streamed(), 0
-    rendered = bodies.render(own.article for own, names in todo if names - {card_path(own.article)})
+    rendered = _bodies(
+        bodies, [own.article for own, names in todo if names - {card_path(own.article)}]
+    )
     jobs = [
         Job(
             own.article,

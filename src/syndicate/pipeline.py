@@ -21,14 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import feeds
-from .bodies import render_bodies
 from .cache import BuildCache
 from .cache.keys import remember_outputs
 from .config import CONFIG_NAME, Config, read_config, unsubscribe_advice
 from .content.markers import LeftOut, left_out
 from .delivery.lock import publication_lock
 from .email.digest import FirstSend, first_send
-from .engine import OutputFiles, Outputs, make_outputs
+from .engine import OutputFiles, Outputs, make_outputs, render_bodies
 from .errors import (
     ConfigError,
     ContentError,
