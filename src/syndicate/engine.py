@@ -10,7 +10,7 @@ pages) are plain functions of their inputs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from . import feeds, markdown
 from .bodies import Bodies, render_body
 from .cache import BuildCache
 from .config import Config
+from .content.loader import Reading, read_article_file
 from .errors import Diagnostic
 from .output import Pieces
 from .plan import Plan, check_names
@@ -182,6 +183,20 @@ class Outputs:
 #: Feed entries serialised by the workers that render their bodies, at most: each is held
 #: in three formats until the feeds are written (about 17 kB for an article of 600 words).
 WORKER_ENTRIES = 2_000
+
+
+def read_articles(
+    reading: Reading, meanwhile: Callable[[], object] | None = None
+) -> tuple[list[Article], list[Diagnostic]]:
+    """The articles *reading* has still to read, read on every core when there are many;
+    *meanwhile* is called once the workers have started."""
+    with Run(read_article_file, reading.context, reading.paths) as run:
+        reading.meanwhile()
+        if meanwhile is not None:
+            meanwhile()
+        for position, sent in enumerate(run):  # each as soon as it is read
+            reading.take(position, sent)
+    return reading.finish()
 
 
 def render_bodies(

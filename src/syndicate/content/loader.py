@@ -15,7 +15,6 @@ from ..cache import BuildCache, Encoded, digest, source_name
 from ..config import Config
 from ..errors import Diagnostic
 from ..static import leads_inside, leaving_links
-from ..workers import Run
 from .model import Article
 from .reading import read_source
 from .records import (
@@ -63,87 +62,113 @@ def load_articles(
 
     With a *cache*, an article whose file, reading settings and static folder are
     unchanged since it was last read is taken from the cache instead of parsed again.
-    *meanwhile* is called once the helpers parsing the articles have started (see
-    :class:`~syndicate.workers.Run`), so that the caller prepares what comes next
-    while they read.
+    The others are read by the build engine (:func:`~syndicate.engine.read_articles`);
+    *meanwhile* is called once it has started, so that the caller prepares what comes
+    next while they are read.
     """
-    articles: list[Article] = []
-    diagnostics: list[Diagnostic] = []
     if not config.content.dir.is_dir():
         where = config.content.dir
         return [], [Diagnostic.error(where, 0, "the content folder does not exist")]
-    listed = [
-        (text, name)
-        for text, link, name in article_paths(config.content.dir, config.root)
-        if not link or leads_inside(text, config.content.dir)
-    ]
-    results: list[tuple[Article | None, list[Diagnostic]] | None] = [None] * len(listed)
-    settings = ""
-    trusted = 0
-    if cache is not None:
+    from ..engine import read_articles  # the engine loads the stages, not the other way
+
+    reading = Reading(config, BuildCache.disabled() if cache is None else cache)
+    return read_articles(reading, meanwhile)
+
+
+class Reading:
+    """The articles of a content folder being read: every ``*.md`` file listed, those the
+    cache holds unchanged taken from it, the others (:attr:`paths`) to read with
+    :func:`read_article_file`, each result given to :meth:`take`; :meth:`finish` gives
+    the articles with every problem found."""
+
+    def __init__(self, config: Config, cache: BuildCache) -> None:
+        self.config, self.cache = config, cache
+        self.listed = [
+            (text, name)
+            for text, link, name in article_paths(config.content.dir, config.root)
+            if not link or leads_inside(text, config.content.dir)
+        ]
+        self.diagnostics: list[Diagnostic] = []
+        self.results: list[tuple[Article | None, list[Diagnostic]] | None]
+        self.results = [None] * len(self.listed)
         settings = reading_settings(config)
         trusted = time_ns() - 2_000_000_000  # see stat_signature
-        for index, (text, name) in enumerate(listed):
-            entry = cache.articles.get(name)
-            if not isinstance(entry, dict) or entry.get("settings") != settings:
-                continue  # read, hashed and parsed below (its times looked at there)
-            path = Path(text)
-            try:
-                status = os.stat(path)
-            except OSError:
-                continue
-            signature = stat_signature(status, trusted)
-            if signature is not None and entry.get("stat") == signature:
-                results[index] = from_record(entry, path, config.root)  # unchanged: not even read
-                if results[index] is not None:
-                    continue
-            if status.st_size > config.content.max_bytes:
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-            if entry.get("hash") == digest(data):  # touched, not changed
-                results[index] = from_record(entry, path, config.root)
-                if results[index] is not None:
-                    if entry.get("stat") != signature:
-                        entry["stat"] = signature
-                        cache.changed_article(name)
-                    continue
-    missing = [index for index, result in enumerate(results) if result is None]
-    recording = (settings, trusted) if cache is not None else None
-    # Each result is taken, with its position, as soon as it is made.
-    with Run(_read_to_send, (config, recording), [listed[i][0] for i in missing]) as parsed:
-        # Before this process reads, while the helpers do: the links that lead out of the
-        # content folder, the path objects of the files to parse, and what
-        # the caller prepares.
-        diagnostics.extend(leaving_links(config.content.dir, "the content folder"))
-        paths = [Path(listed[index][0]) for index in missing]
-        if meanwhile is not None:
-            meanwhile()
-        for position, sent in enumerate(parsed):
-            index = missing[position]
-            article, found, record = _received(paths[position], sent)
-            results[index] = (article, found)
-            if cache is not None and record is not None:
-                name = listed[index][1]
-                cache.articles[name] = record
-                cache.changed_article(name)
-                cache.parsed += 1
-    if cache is not None:
-        present = {name for _, name in listed}
+        for index, (text, name) in enumerate(self.listed):
+            self.results[index] = self._cached(text, name, settings, trusted)
+        self.missing = [index for index, result in enumerate(self.results) if result is None]
+        #: The files to read, as text, and what :func:`read_article_file` needs for each.
+        self.paths = [self.listed[i][0] for i in self.missing]
+        self.context = (config, (settings, trusted))
+        self._paths: list[Path] = []
+
+    def _cached(
+        self, text: str, name: str, settings: str, trusted: int
+    ) -> tuple[Article | None, list[Diagnostic]] | None:
+        """The article in the file *text*, from the cache when it holds it unchanged."""
+        config, cache = self.config, self.cache
+        entry = cache.articles.get(name)
+        if not isinstance(entry, dict) or entry.get("settings") != settings:
+            return None  # read, hashed and parsed (its times looked at there)
+        path = Path(text)
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        signature = stat_signature(status, trusted)
+        if signature is not None and entry.get("stat") == signature:
+            found = from_record(entry, path, config.root)  # unchanged: not even read
+            if found is not None:
+                return found
+        if status.st_size > config.content.max_bytes:
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if entry.get("hash") != digest(data):
+            return None
+        found = from_record(entry, path, config.root)  # touched, not changed
+        if found is not None and entry.get("stat") != signature:
+            entry["stat"] = signature
+            cache.changed_article(name)
+        return found
+
+    def meanwhile(self) -> None:
+        """What is done while the files are read: the links that lead out of the content
+        folder, and the path objects of the files read."""
+        content = self.config.content.dir
+        self.diagnostics.extend(leaving_links(content, "the content folder"))
+        self._paths = [Path(text) for text in self.paths]
+
+    def take(self, position: int, sent: _Sent) -> None:
+        """What :func:`read_article_file` gave for the file at *position* of :attr:`paths`."""
+        index = self.missing[position]
+        article, found, record = _received(self._paths[position], sent)
+        self.results[index] = (article, found)
+        if record is not None:
+            name = self.listed[index][1]
+            self.cache.articles[name] = record
+            self.cache.changed_article(name)
+            self.cache.parsed += 1
+
+    def finish(self) -> tuple[list[Article], list[Diagnostic]]:
+        """Every article read, with every problem found; the cache forgets the files gone."""
+        cache = self.cache
+        present = {name for _, name in self.listed}
         gone = [name for name in cache.articles if name not in present]
         for name in gone:
             del cache.articles[name]
             cache.changed_article(name)
-    for result in results:
-        assert result is not None
-        article, found = result
-        diagnostics.extend(found)
-        if article is not None:
-            articles.append(article)
-    diagnostics.extend(_duplicate_slugs(articles, config.root))
-    return articles, diagnostics
+        articles: list[Article] = []
+        diagnostics = self.diagnostics
+        for result in self.results:
+            assert result is not None
+            article, found = result
+            diagnostics.extend(found)
+            if article is not None:
+                articles.append(article)
+        diagnostics.extend(_duplicate_slugs(articles, self.config.root))
+        return articles, diagnostics
 
 
 def _read_for_build(
@@ -176,9 +201,9 @@ _article_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Artic
 _Sent = tuple[tuple[Any, ...] | None, list[tuple[int, str, str]], Encoded | None]
 
 
-def _read_to_send(context: tuple[Config, tuple[str, int] | None], path: str) -> _Sent:
+def read_article_file(context: tuple[Config, tuple[str, int] | None], path: str) -> _Sent:
     """:func:`_read_for_build` in a worker (*context*: the config and what to record), its
-    result made cheap to send.  The path comes
+    result made cheap to send (see :meth:`Reading.take`).  The path comes
     as text and stays text (a path object sent is rebuilt part by part, for each of
     thousands of files): the article and diagnostics made with it here are taken apart,
     without it, before they are sent."""
@@ -189,7 +214,7 @@ def _read_to_send(context: tuple[Config, tuple[str, int] | None], path: str) -> 
 
 
 def _received(path: Path, sent: _Sent) -> tuple[Article | None, list[Diagnostic], Encoded | None]:
-    """What :func:`_read_to_send` sent, for the file at *path*, as it was read."""
+    """What :func:`read_article_file` sent, for the file at *path*, as it was read."""
     fields, found, record = sent
     article = None if fields is None else Article(path, *fields)
     return (
