@@ -298,11 +298,12 @@ def _make_own_files(
     config = plan.publication.config
     folder = str(config.output_dir)
     todo: list[tuple[OwnFiles, frozenset[str]]] = []
+    known: dict[str, dict[str, str | None]] = {}  # keys worked out already, by slug
     # With no output recorded (a cold build, or one without the cache), no file can be
     # kept: the keys are worked out once the workers are making the files, not before.
     if cache.outputs:
         for own in plan.articles:
-            keys = plan.keys(own)
+            keys = known[own.article.slug] = plan.keys(own)
             fresh = bodies.cached_key(own.article) is not None
             stale = []
             for name, key in keys.items():
@@ -341,7 +342,8 @@ def _make_own_files(
         cards = 0
         for own, names in todo:
             cards += card_path(own.article) in names
-            output_keys.update((n, k) for n, k in plan.keys(own).items() if k is not None)
+            keys = known.get(own.article.slug) or plan.keys(own)
+            output_keys.update((n, k) for n, k in keys.items() if k is not None)
     except BaseException:
         streamed.close()
         raise

@@ -153,15 +153,14 @@ class ArticleKeys:
         self,
         article: Article,
         url: str,
-        body: str | None,
+        body: str,
         card: CardInput | None,
         kinds: Mapping[str, FileKind],
     ) -> dict[str, str | None]:
-        """The key of each of the article's files *kinds* names (None: it must be made);
-        *body* is the key of the article's body (None when it must be rendered first)."""
-        shown = None
-        if body is not None:
-            shown = digest(article_key(article, self.root), body, url)
+        """The key of each of the article's files *kinds* names, *body* being the key of
+        its body (:func:`body_key`); None where a template cannot be read (rendering it
+        will say why)."""
+        shown = digest(article_key(article, self.root), body, url)
         found: dict[str, str | None] = {}
         for name, kind in kinds.items():
             if kind == "card":
@@ -169,7 +168,7 @@ class ArticleKeys:
                 found[name] = digest("card", self._cards(card))
             else:
                 shared = self._shared[kind]
-                found[name] = None if shared is None or shown is None else digest(shared, shown)
+                found[name] = None if shared is None else digest(shared, shown)
         return found
 
 
