@@ -489,6 +489,19 @@ def test_without_the_cache_the_output_is_the_same(publication: MakePublication) 
     assert tree(root / "feeds") == cached
 
 
+def test_a_build_without_the_cache_neither_uses_nor_changes_it(
+    publication: MakePublication, tmp_path: Path
+) -> None:
+    root = three(publication, config=SITE)
+    build(root, NOW)
+    kept = tree(root / CACHE)
+    (root / "content/a.md").write_text(article("Apples", "2025-01-01", "Green now."))
+    report = build(root, NOW, use_cache=False)
+    assert (report.parsed, report.rendered, report.kept) == (3, -1, 0)
+    assert tree(root / "feeds") == cold(root, tmp_path)
+    assert tree(root / CACHE) == kept
+
+
 def test_an_edit_that_keeps_the_size_and_modification_time_is_still_seen(
     publication: MakePublication, tmp_path: Path
 ) -> None:
