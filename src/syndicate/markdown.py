@@ -22,7 +22,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -114,9 +114,30 @@ def _attributes() -> dict[str, set[str]]:
     return attributes
 
 
+#: The tags comrak writes around inline text (emphasis, strong emphasis, strikethrough,
+#: code spans, links, hard line breaks).  Dropping them leaves the text the HTML parser
+#: finds, in the same order, whatever their nesting.
+_INLINE_TAG = re.compile(
+    r'</?(?:em|strong|del|code)>|<a href="[^"]*"(?: title="[^"]*")?>|</a>|<br />'
+)
+#: What the parser changes in text or reads as markup: a tag, a carriage return, NUL, and
+#: a byte order mark at the start.
+_NOT_PLAIN = re.compile("[<\r\0]|^\ufeff")
+#: An "&" that does not start one of the references comrak writes in text.
+_OTHER_REFERENCE = re.compile("&(?!(?:amp|lt|gt|quot);)")
+
+
 def _text(fragment: str) -> str:
     """An HTML fragment as plain text: tags dropped (a ``<script>``'s text with them),
     character references decoded."""
+    # Most first paragraphs and headings are text, comrak's inline tags and the references
+    # comrak writes: their text is what the sanitiser would give, without a pass through it.
+    plain = _INLINE_TAG.sub("", fragment) if "<" in fragment else fragment
+    if "&" not in fragment:
+        if _NOT_PLAIN.search(plain) is None:
+            return plain
+    elif _OTHER_REFERENCE.search(fragment) is None and _NOT_PLAIN.search(plain) is None:
+        return unescape(plain)
     return unescape(_cleaners().text.clean(fragment))
 
 
@@ -167,17 +188,30 @@ class _Links:
     """Turns a relative link or image into an absolute URL.
 
     Each distinct value is resolved once, and each folder a link to a ``.md`` file goes
-    through is looked up on disk once: a body may hold a hundred thousand links."""
+    through is looked up on disk once: a body may hold a hundred thousand links.  What
+    only a relative link needs is worked out at the first one: most bodies have none."""
 
     def __init__(self, article: Article, url: str, site_url: str, links: Mapping[Path, str]):
-        self.folder = str(article.source.parent)
+        self.article = article
         self.url = url
         self.site_url = site_url
         self.links = links
-        #: What urljoin puts before a plain relative path (see :data:`_PLAIN_PATH`).
-        self.beside = urljoin(url, "x")[:-1]
         self.done: dict[str, str | None] = {}
         self.real_folders: dict[str, str] = {}
+
+    @cached_property
+    def folder(self) -> str:
+        return str(self.article.source.parent)
+
+    @cached_property
+    def beside(self) -> str:
+        """What urljoin puts before a plain relative path (see :data:`_PLAIN_PATH`)."""
+        return urljoin(self.url, "x")[:-1]
+
+    @cached_property
+    def above(self) -> str:
+        """What urljoin puts before a plain relative path after ``../`` (a sibling page)."""
+        return urljoin(self.url, "../x")[:-1]
 
     def __call__(self, tag: str, attribute: str, value: str) -> str | None:
         if attribute == "class":
@@ -201,6 +235,10 @@ class _Links:
         plain = _PLAIN_PATH.fullmatch(value) is not None
         if plain and not value.endswith(".md"):
             return self.beside + value
+        # A link to a sibling page, the usual relative link between articles.
+        sibling = value.startswith("../") and not value.endswith(".md")
+        if sibling and _PLAIN_PATH.fullmatch(value, 3, len(value) - value.endswith("/")):
+            return self.above + value[3:]
         parts = urlsplit(value)
         if parts.scheme:
             return value if parts.scheme.lower() in URL_SCHEMES else None
