@@ -349,6 +349,8 @@ def test_gfm_strikethrough(publication: MakePublication) -> None:
 
 LINKS = {
     "sibling page": ("[x](../other/)", f"{SITE_URL}posts/other/"),
+    "file of a sibling page": ("![x](../other/img.png)", f"{SITE_URL}posts/other/img.png"),
+    "two folders up": ("[x](../../about/)", f"{SITE_URL}about/"),
     "file next to the article": ("![x](img.png)", f"{POST}img.png"),
     "file in a sub-folder": ("![x](media/img.png)", f"{POST}media/img.png"),
     "fragment": ("[x](#section)", f"{POST}#section"),
