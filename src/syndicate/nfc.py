@@ -41,8 +41,10 @@ def nfc(text: str) -> str:
 
 #: A quick test that rules out a long run of marks in most text: no combining mark is a word
 #: character or a space (tests/test_front_matter.py checks it), and the exact pattern of
-#: :func:`_long_runs` is slow to search with.
-_MAYBE_LONG_RUN = re.compile(rf"[^\w\s]{{{MAX_MARKS + 1}}}")
+#: :func:`_long_runs` is slow to search with.  Every mark comes after U+02FF: a run can
+#: only start at such a character, which the search skips to without trying the pattern
+#: at each one before it (text in Latin letters seldom has one).
+_MAYBE_LONG_RUN = re.compile(rf"[\u0300-\U0010ffff][^\w\s]{{{MAX_MARKS}}}")
 
 
 def _joined(run: re.Match[str]) -> str:
