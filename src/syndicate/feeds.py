@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from .config import Config
@@ -198,6 +199,13 @@ def _element(indent: str, name: str, text: str | None, attributes: str = "") -> 
     return _written(indent, name, _text(text), attributes)
 
 
+@lru_cache(maxsize=1)
+def _body_text(html: str) -> str:
+    """An entry's HTML as the text of an element: the RSS item and the Atom entry of one
+    entry are written one after the other, and share it."""
+    return _text(html)
+
+
 def _written(indent: str, name: str, content: str, attributes: str = "") -> str:
     """One element on its own line, its *content* already written as XML."""
     return f"{indent}<{name}{attributes}>{content}</{name}>\n"
@@ -246,11 +254,11 @@ def _rss_item(entry: Entry, config: Config) -> str:
     # one of them, it is the description.
     if entry.summary and entry.html is not None:
         parts.append(_element(i, "description", html_text(entry.summary)))
-        parts.append(_element(i, "content:encoded", entry.html))
+        parts.append(_written(i, "content:encoded", _body_text(entry.html)))
     elif entry.summary:
         parts.append(_element(i, "description", html_text(entry.summary)))
     elif entry.html is not None:
-        parts.append(_element(i, "description", entry.html))
+        parts.append(_written(i, "description", _body_text(entry.html)))
     parts.append(_element(i, "guid", entry.id, ' isPermaLink="false"'))
     # A category is plain text to every reader (feedparser gives its term as it is).
     parts += [_written(i, "category", plain_text(name)) for name in article.categories]
@@ -278,8 +286,10 @@ def _atom_entry(entry: Entry, config: Config) -> str:
     for name in article.authors:
         written = _written(i + "  ", "name", plain_text(author_name(name)))
         parts.append(f"{i}<author>\n{written}{i}</author>\n")
-    if entry.html is not None:
-        parts.append(_element(i, "content", entry.html or None, ' type="html"'))
+    if entry.html:
+        parts.append(_written(i, "content", _body_text(entry.html), ATOM_HTML))
+    elif entry.html is not None:
+        parts.append(_element(i, "content", None, ATOM_HTML))
     parts.append(f'{i}<link href="{_attribute(entry.url)}"/>\n')
     if entry.summary:
         parts.append(_atom_text(i, "summary", entry.summary))
