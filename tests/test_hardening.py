@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from conftest import NOW, SITE, MakePublication, article
 from leaks import SECRET, SMTP_PASSWORD
 from syndicate import bodies, pipeline
+from syndicate.cache import BuildCache
 from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.content import MAX_ALIAS_CHARACTERS, MAX_ALIAS_VALUES, read_article
@@ -66,18 +67,19 @@ def test_a_markdown_link_through_a_symbolic_link_reaches_the_article(
     assert a["content_html"].count(f'href="{bee}"') == 2
 
 
-def test_the_link_map_sent_to_a_process_of_its_own_is_made_first(
+def test_the_workers_are_given_the_link_map_as_plain_data(
     publication: MakePublication,
 ) -> None:
-    # A forked worker shares the publication and makes the map only if a body needs it;
-    # a process that does not share memory (spawn) gets the map itself.
+    # What rendering the bodies needs goes to the workers as it is (pickled where they do
+    # not share this process's memory): the map made here, no lazy object of its own.
     root = publication({"content/a.md": article("A"), "content/b.md": article("B", slug="bee")})
     found, _ = pipeline.load_publication(root, NOW)
     assert found is not None
-    links = bodies._Links(found)
-    sent = pickle.loads(pickle.dumps(links))
-    assert dict(sent) == dict(links.map) and len(sent) == 2
-    assert sent.get(root.resolve() / "content/b.md") == found.urls["bee"]
+    context = bodies.Bodies(found, BuildCache.disabled()).context()
+    assert type(context.links) is bodies._ByPath and len(context.links) == 2
+    sent = pickle.loads(pickle.dumps(context))
+    assert sent.links == context.links
+    assert sent.links.get(root.resolve() / "content/b.md") == found.urls["bee"]
 
 
 def test_a_static_file_linked_from_outside_is_refused(

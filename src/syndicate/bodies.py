@@ -32,7 +32,8 @@ class _ByPath(dict[str, str]):
 
 class _Links(Mapping[Path, str]):
     """Each published article's permalink, by its source file: what a relative link to
-    ``other.md`` becomes.  Built on first use: a build that renders nothing needs none."""
+    ``other.md`` becomes.  Built on first use: a build that renders nothing needs none.
+    Only for this process: the workers are given the :attr:`map` it builds."""
 
     def __init__(self, publication: Publication) -> None:
         self.publication = publication
@@ -66,10 +67,6 @@ class _Links(Mapping[Path, str]):
 
     def __iter__(self) -> Iterator[Path]:
         return (Path(key) for key in self.map)
-
-    def __reduce__(self) -> tuple[type[_ByPath], tuple[dict[str, str]]]:
-        # Sent to a process that does not share this one's memory: as the map, made here.
-        return _ByPath, (dict(self.map),)
 
     def __len__(self) -> int:
         return len(self.map)
@@ -182,9 +179,9 @@ class Bodies:
 
     def context(self) -> Context:
         """What rendering every body needs (see :func:`render_body`)."""
-        # The link map and the config go to each worker once, not with every chunk; a
-        # forked worker makes the map only if a body links to an article's file.
-        return Context(self.links, self.publication.config, self.site_url)
+        # Plain data, the link map made here once: it and the config go to each worker
+        # once, not with every chunk.
+        return Context(self.links.map, self.publication.config, self.site_url)
 
     def take(self, jobs: Iterable[Job], results: Iterable[Body]) -> dict[str, markdown.Rendered]:
         """Keep the bodies rendered for *jobs*, in :attr:`rendered` and in the cache;
@@ -214,7 +211,8 @@ class Bodies:
 class Context(NamedTuple):
     """What rendering every body of a build needs: sent to each worker once."""
 
-    links: Mapping[Path, str]
+    #: Each published article's permalink, by its source file (see :class:`_Links`).
+    links: _ByPath
     config: Config
     site_url: str
 
