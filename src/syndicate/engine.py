@@ -181,7 +181,7 @@ class Outputs:
 
 
 #: Feed entries serialised by the workers that render their bodies, at most: each is held
-#: in three formats until the feeds are written (about 17 kB for an article of 600 words).
+#: in three formats until the feeds are written, so a bound keeps that memory small.
 WORKER_ENTRIES = 2_000
 
 
