@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import NOW, SITE, MakePublication, article
 from leaks import SECRET, SMTP_PASSWORD
-from syndicate import bodies, pipeline
+from syndicate import bodies, engine, pipeline
 from syndicate.cache import BuildCache
 from syndicate.cli import main
 from syndicate.config import load_config
@@ -75,7 +75,7 @@ def test_the_workers_are_given_the_link_map_as_plain_data(
     root = publication({"content/a.md": article("A"), "content/b.md": article("B", slug="bee")})
     found, _ = pipeline.load_publication(root, NOW)
     assert found is not None
-    context = bodies.Bodies(found, BuildCache.disabled()).context()
+    context = engine.Bodies(found, BuildCache.disabled()).context()
     assert type(context.links) is bodies._ByPath and len(context.links) == 2
     sent = pickle.loads(pickle.dumps(context))
     assert sent.links == context.links

@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import feeds, markdown
-from .bodies import Bodies, render_body
+from .bodies import Context as BodyContext
+from .bodies import Job as BodyJob
+from .bodies import Links
 from .cache import BuildCache
+from .cache.bodies import BodyRecords, Recorded, render_and_record
+from .cache.keys import body_key
 from .config import Config
 from .content.loader import Reading, read_article_file
 from .errors import Diagnostic
@@ -180,6 +184,82 @@ class Outputs:
     bodies: Mapping[str, markdown.Rendered] = field(default_factory=dict)
 
 
+class Bodies:
+    """The rendered bodies of a build: from the cache where it holds them (:meth:`missing`
+    gives the others), rendered by :func:`~syndicate.bodies.render_body` where it does
+    not (:meth:`take`)."""
+
+    def __init__(
+        self,
+        publication: Publication,
+        cache: BuildCache,
+        key: Callable[[Article], str] | None = None,
+    ) -> None:
+        self.publication = publication
+        self.links = Links(publication)
+        self.site_url = publication.config.site.url
+        #: The bodies the cache holds; *key* gives the key of an article's body but for
+        #: its links (see :func:`~syndicate.cache.keys.body_key`).
+        self.records = BodyRecords(
+            cache, publication.config.root, key or self._body_key, self.links
+        )
+        self.rendered: dict[str, markdown.Rendered] = {}
+        #: Feed entries the workers serialised with their bodies, by entry id, in each of
+        #: the feed formats (see :meth:`missing`).
+        self.entries: dict[str, tuple[bytes, ...]] = {}
+
+    def cached_key(self, article: Article) -> str | None:
+        """The key of *article*'s body when the cache holds it and it is still right."""
+        return self.records.cached_key(article)
+
+    def _body_key(self, article: Article) -> str:
+        url = self.publication.urls[article.slug]
+        return body_key(article, url, self.site_url, self.publication.config.root)
+
+    def missing(
+        self, articles: Iterable[Article], *, entries: Set[str] = frozenset()
+    ) -> list[BodyJob]:
+        """The bodies of *articles* still to render: those the cache holds are taken into
+        :attr:`rendered` now.  The feed entries of the articles whose slugs are in
+        *entries* are to be serialised with the body, on the core that renders it."""
+        wanted = {a.slug: a for a in articles if a.slug not in self.rendered}
+        todo: list[Article] = []
+        for slug, article in wanted.items():
+            stored = self.records.stored(article)
+            if stored is None:
+                todo.append(article)
+                continue
+            url = self.publication.urls[slug]
+            html, summary = stored
+            html = markdown.resanitise(html, article, url, self.site_url, self.links)
+            self.rendered[slug] = markdown.Rendered(html, summary)
+        ids, urls = self.publication.ids, self.publication.urls
+        return [BodyJob(a, urls[a.slug], ids[a.slug] if a.slug in entries else None) for a in todo]
+
+    def context(self) -> BodyContext:
+        """What rendering every body needs (see :func:`~syndicate.bodies.render_body`)."""
+        # Plain data, the link map made here once: it and the config go to each worker
+        # once, not with every chunk.
+        return BodyContext(self.links.map, self.publication.config, self.site_url)
+
+    def take(
+        self, jobs: Iterable[BodyJob], results: Iterable[Recorded]
+    ) -> dict[str, markdown.Rendered]:
+        """Keep the bodies rendered for *jobs*, in :attr:`rendered` and in the cache;
+        give every body rendered so far."""
+        for job, recorded in zip(jobs, results, strict=True):
+            (body, _, pieces), _, _ = recorded
+            slug = job.article.slug
+            self.rendered[slug] = body
+            if job.entry_id is not None and pieces is not None:
+                self.entries[job.entry_id] = pieces
+            self.records.keep(slug, recorded)
+        return self.rendered
+
+    def forget_unpublished(self) -> None:
+        self.records.forget_unpublished({a.slug for a in self.publication.published})
+
+
 #: Feed entries serialised by the workers that render their bodies, at most: each is held
 #: in three formats until the feeds are written, so a bound keeps that memory small.
 WORKER_ENTRIES = 2_000
@@ -213,7 +293,7 @@ def _bodies(
     jobs = bodies.missing(articles, entries=entries)
     if not jobs:
         return bodies.rendered
-    return bodies.take(jobs, run_all(render_body, bodies.context(), jobs))
+    return bodies.take(jobs, run_all(render_and_record, bodies.context(), jobs))
 
 
 def make_outputs(plan: Plan, cache: BuildCache) -> Outputs:
