@@ -327,7 +327,7 @@ def test_an_edit_rewrites_only_the_article_file_that_holds_its_record(
     root = publication(files)
     # Every file as if written a minute ago: known by its times, however quick the test.
     later = time.time_ns() + 60_000_000_000
-    monkeypatch.setattr(syndicate.content.loader, "time_ns", lambda: later)
+    monkeypatch.setattr("syndicate.cache.articles.time_ns", lambda: later)
     build(root, NOW)
     cache = root / CACHE
     shards = {path.name: path.stat().st_mtime_ns for path in cache.glob("articles-*.json")}

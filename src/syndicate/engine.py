@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import feeds, markdown
@@ -19,10 +20,11 @@ from .bodies import Context as BodyContext
 from .bodies import Job as BodyJob
 from .bodies import Links
 from .cache import BuildCache
+from .cache.articles import ArticleRecords, read_and_record
 from .cache.bodies import BodyRecords, Recorded, render_and_record
 from .cache.keys import body_key
 from .config import Config
-from .content.loader import Reading, read_article_file
+from .content import loader
 from .errors import Diagnostic
 from .output import Pieces
 from .plan import Plan, check_names
@@ -266,17 +268,30 @@ WORKER_ENTRIES = 2_000
 
 
 def read_articles(
-    reading: Reading, meanwhile: Callable[[], object] | None = None
+    config: Config, cache: BuildCache | None, meanwhile: Callable[[], object] | None = None
 ) -> tuple[list[Article], list[Diagnostic]]:
-    """The articles *reading* has still to read, read on every core when there are many;
+    """Every article of the content folder, with every problem found: those the *cache*
+    holds unchanged taken from it, the others read on every core when there are many;
     *meanwhile* is called once the workers have started."""
-    with Run(read_article_file, reading.context, reading.paths) as run:
-        reading.meanwhile()
+    listed = loader.listed_articles(config)
+    records = ArticleRecords(BuildCache.disabled() if cache is None else cache, config)
+    results = [records.cached(text, name) for text, name in listed]
+    missing = [index for index, result in enumerate(results) if result is None]
+    paths = [listed[index][0] for index in missing]
+    with Run(read_and_record, (config, records.recording), paths) as run:
+        # While the files are read: the links out of the content folder, and the path
+        # objects of the files read.
+        diagnostics = loader.outside_links(config)
+        made = [Path(text) for text in paths]
         if meanwhile is not None:
             meanwhile()
-        for position, sent in enumerate(run):  # each as soon as it is read
-            reading.take(position, sent)
-    return reading.finish()
+        for position, (sent, record) in enumerate(run):  # each as soon as it is read
+            index = missing[position]
+            results[index] = loader.received(made[position], sent)
+            if record is not None:
+                records.keep(listed[index][1], record)
+    records.forget_others({name for _, name in listed})
+    return loader.collected(filter(None, results), diagnostics, config.root)
 
 
 def render_bodies(

@@ -26,6 +26,10 @@ from plus syndicate's version:
   the cache lists every file the last build made, for a build whose output folder came
   back with the cache but whose state comes from elsewhere (see ``pipeline._previous``).
 
+The keys are worked out in :mod:`.keys`; :mod:`.articles` and :mod:`.bodies` look the
+article and body records up for a build and keep what it reads and renders, so that
+the stages (reading an article, rendering a body) never ask whether a cache is there.
+
 Paths in keys and records are from the publication's folder (:func:`source_name`,
 :func:`portable`): a publication moved or cloned to another folder keeps its cache.  A
 key of what a user's template renders also holds the folder itself, because the
