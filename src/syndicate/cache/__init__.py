@@ -179,6 +179,9 @@ class BuildCache:
             outputs=_read(folder / "outputs.json"),
         )
 
+    #: Whether what a build records is kept (see :meth:`disabled`).
+    keeps = True
+
     @classmethod
     def disabled(cls) -> BuildCache:
         """A cache that holds nothing and keeps nothing: every lookup misses and every
@@ -354,6 +357,9 @@ class BuildCache:
 
 class _Disabled(BuildCache):
     """:meth:`BuildCache.disabled`: its records stay empty, and nothing is written."""
+
+    #: Nothing is kept: the work of making records for it is skipped.
+    keeps = False
 
     def counts(self, articles: int) -> tuple[int, int]:
         return articles, -1  # every article parsed; the bodies were not counted

@@ -31,22 +31,27 @@ class ArticleRecords:
 
     def __init__(self, cache: BuildCache, config: Config) -> None:
         self.cache, self.config = cache, config
-        self.settings = reading_settings(config)
-        #: What :func:`read_and_record` needs besides a file's path.
-        self.recording: Recording = (self.settings, time_ns() - 2_000_000_000)
+        #: What :func:`read_and_record` needs besides a file's path; None for a cache
+        #: that keeps nothing, for which no record is made (nor the settings walked).
+        self.recording: Recording | None = None
+        if cache.keeps:
+            self.recording = (reading_settings(config), time_ns() - 2_000_000_000)
 
     def cached(self, text: str, name: str) -> tuple[Article | None, list[Diagnostic]] | None:
         """The article in the file *text*, from the cache when it holds it unchanged."""
-        config, cache = self.config, self.cache
+        config, cache, recording = self.config, self.cache, self.recording
         entry = cache.articles.get(name)
-        if not isinstance(entry, dict) or entry.get("settings") != self.settings:
+        if recording is None or not isinstance(entry, dict):
             return None  # read, hashed and parsed (its times looked at there)
+        settings, trusted = recording
+        if entry.get("settings") != settings:
+            return None
         path = Path(text)
         try:
             status = os.stat(path)
         except OSError:
             return None
-        signature = stat_signature(status, self.recording[1])
+        signature = stat_signature(status, trusted)
         if signature is not None and entry.get("stat") == signature:
             found = from_record(entry, path, config.root)  # unchanged: not even read
             if found is not None:
