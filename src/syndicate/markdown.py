@@ -114,30 +114,9 @@ def _attributes() -> dict[str, set[str]]:
     return attributes
 
 
-#: The tags comrak writes around inline text (emphasis, strong emphasis, strikethrough,
-#: code spans, links, hard line breaks).  Dropping them leaves the text the HTML parser
-#: finds, in the same order, whatever their nesting.
-_INLINE_TAG = re.compile(
-    r'</?(?:em|strong|del|code)>|<a href="[^"]*"(?: title="[^"]*")?>|</a>|<br />'
-)
-#: What the parser changes in text or reads as markup: a tag, a carriage return, NUL, and
-#: a byte order mark at the start.
-_NOT_PLAIN = re.compile("[<\r\0]|^\ufeff")
-#: An "&" that does not start one of the references comrak writes in text.
-_OTHER_REFERENCE = re.compile("&(?!(?:amp|lt|gt|quot);)")
-
-
 def _text(fragment: str) -> str:
     """An HTML fragment as plain text: tags dropped (a ``<script>``'s text with them),
     character references decoded."""
-    # Most first paragraphs and headings are text, comrak's inline tags and the references
-    # comrak writes: their text is what the sanitiser would give, without a pass through it.
-    plain = _INLINE_TAG.sub("", fragment) if "<" in fragment else fragment
-    if "&" not in fragment:
-        if _NOT_PLAIN.search(plain) is None:
-            return plain
-    elif _OTHER_REFERENCE.search(fragment) is None and _NOT_PLAIN.search(plain) is None:
-        return unescape(plain)
     return unescape(_cleaners().text.clean(fragment))
 
 
